@@ -1,0 +1,43 @@
+# NanoGen: `make run` runs the service locally, `make test` runs the whole test suite.
+# Both create .venv and install the pinned requirements on first use.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/nanogen
+
+.PHONY: run test lint check venv clean
+
+$(VENV)/.installed-run: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.installed-run
+
+venv: $(VENV)/.installed-run
+
+## run: web on http://127.0.0.1:8000, a Django-Q2 worker and (with TELEGRAM_BOT_TOKEN) the bot; Ctrl-C stops all.
+run: $(VENV)/.installed-run
+	./scripts/run-dev
+
+## test: the whole pytest suite against PostgreSQL (DATABASE_URL, default $(TEST_DATABASE_URL)).
+test: $(VENV)/.installed-dev
+	DATABASE_URL="$${DATABASE_URL:-$(TEST_DATABASE_URL)}" ./scripts/check-postgres
+	DATABASE_URL="$${DATABASE_URL:-$(TEST_DATABASE_URL)}" $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check .
+
+## check: migrations in step with the models, and lint.
+check: $(VENV)/.installed-dev
+	DEBUG=true $(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/ruff check .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    name = "accounts"
+    verbose_name = "Accounts"
+
+    def ready(self) -> None:
+        from accounts.audit import audit_check_register, credits_match_ledger
+
+        audit_check_register("credits", credits_match_ledger)

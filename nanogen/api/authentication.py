@@ -1,0 +1,64 @@
+from django.conf import settings
+from django.utils import translation
+from rest_framework import exceptions
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.request import Request
+
+from accounts.models import User
+from accounts.services import user_from_telegram
+from accounts.telegram_init_data import InitDataExpired, InitDataInvalid, init_data_validate
+from nanogen.i18n import user_language
+
+
+class InitDataAuthenticationFailed(exceptions.AuthenticationFailed):
+    def __init__(self, contract_code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.contract_code = contract_code
+
+
+class TelegramInitDataAuthentication(BaseAuthentication):
+    """`Authorization: tma <initData>`, the raw `Telegram.WebApp.initData` string.
+
+    The user is identified by the signed init data only. Their language is
+    activated here, so every message of the request (errors included) is theirs.
+    """
+
+    keyword = "tma"
+
+    def authenticate(self, request: Request) -> tuple[User, None] | None:
+        header = get_authorization_header(request)
+        if not header:
+            return None
+        try:
+            scheme, _, init_data = header.decode("ascii").partition(" ")
+        except UnicodeDecodeError:
+            raise self._invalid() from None
+        if scheme.lower() != self.keyword or not init_data.strip():
+            raise self._invalid()
+        try:
+            _fields, telegram_user = init_data_validate(
+                init_data.strip(),
+                bot_token=settings.TELEGRAM_BOT_TOKEN,
+                max_age=settings.TELEGRAM_INIT_DATA_MAX_AGE,
+            )
+        except InitDataExpired:
+            raise InitDataAuthenticationFailed(
+                "AUTH_EXPIRED", translation.gettext("Your session has expired. Please reopen the app.")
+            ) from None
+        except InitDataInvalid:
+            raise self._invalid() from None
+
+        user = user_from_telegram(telegram_user=telegram_user)
+        language = user_language(user.language_code)
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+        return user, None
+
+    def authenticate_header(self, request: Request) -> str:
+        return self.keyword
+
+    @staticmethod
+    def _invalid() -> InitDataAuthenticationFailed:
+        return InitDataAuthenticationFailed(
+            "AUTH_INVALID", translation.gettext("Invalid Telegram authorization data.")
+        )

@@ -1,0 +1,16 @@
+from typing import Any
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+
+
+class TelegramInitDataScheme(OpenApiAuthenticationExtension):
+    target_class = "nanogen.api.authentication.TelegramInitDataAuthentication"
+    name = "telegramInitData"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "`tma <initData>`: the raw `Telegram.WebApp.initData` string.",
+        }

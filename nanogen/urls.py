@@ -1,0 +1,25 @@
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
+
+from accounts.api import MeApi
+from nanogen.api.views import HealthApi
+
+api_patterns = [
+    path("health", HealthApi.as_view(), name="health"),
+    path("me", MeApi.as_view(), name="me"),
+    path("schema", SpectacularAPIView.as_view(), name="schema"),
+]
+
+urlpatterns = [
+    path("api/", include((api_patterns, "api"))),
+    path("admin/", admin.site.urls),
+]
+
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+handler404 = "nanogen.api.handlers.not_found"
+handler500 = "nanogen.api.handlers.server_error"
