@@ -5,12 +5,16 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
 from accounts.api import MeApi
+from generations.urls import api_urlpatterns as generations_api
 from nanogen.api.views import HealthApi
+from payments.urls import api_urlpatterns as payments_api
 
 api_patterns = [
     path("health", HealthApi.as_view(), name="health"),
     path("me", MeApi.as_view(), name="me"),
     path("schema", SpectacularAPIView.as_view(), name="schema"),
+    *generations_api,
+    *payments_api,
 ]
 
 urlpatterns = [
