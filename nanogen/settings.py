@@ -244,3 +244,15 @@ LOGGING = {
         "httpx": {"level": "WARNING"},
     },
 }
+
+# --- Payments, referrals, withdrawals ---------------------------------------------------
+# The bot's @username (without @): referral links are https://t.me/<username>?start=ref_<code>.
+TELEGRAM_BOT_USERNAME = env.str("TELEGRAM_BOT_USERNAME", default="").lstrip("@")
+# Seconds the web process and the worker wait for a Bot API answer (invoice links, refunds).
+TELEGRAM_API_TIMEOUT = env.float("TELEGRAM_API_TIMEOUT", default=10.0)
+# Smallest withdrawal of referral earnings, in Stars.
+WITHDRAWAL_MIN_AMOUNT = env.int("WITHDRAWAL_MIN_AMOUNT", default=100)
+# A referral link links only a user created less than this many hours ago who has not paid yet.
+REFERRAL_LINK_MAX_AGE_HOURS = env.int("REFERRAL_LINK_MAX_AGE_HOURS", default=24)
+# urllib3 (requests) logs each request line, Bot API URLs with the bot token in them, at DEBUG.
+LOGGING["loggers"]["urllib3.connectionpool"] = {"level": "INFO"}
