@@ -6,10 +6,11 @@ import threading
 
 import pytest
 import requests
+from django.conf import settings
 
 
-def url(fake, method: str, token: str = "123456:TEST-TOKEN") -> str:
-    return f"{fake.base_url}/bot{token}/{method}"
+def url(fake, method: str) -> str:
+    return f"{fake.base_url}/bot{settings.TELEGRAM_BOT_TOKEN}/{method}"
 
 
 def test_form_bodies_are_recorded_with_json_values_decoded(fake_telegram):
@@ -98,3 +99,22 @@ def test_get_updates_serves_queued_updates_until_confirmed(fake_telegram):
 
 def test_paths_that_are_not_bot_methods_are_404(fake_telegram):
     assert requests.get(f"{fake_telegram.base_url}/nothing", timeout=5).status_code == 404
+
+
+def test_python_telegram_bot_talks_to_the_fake(fake_telegram):
+    import asyncio
+
+    from telegram import Bot
+
+    async def talk() -> tuple:
+        async with Bot(settings.TELEGRAM_BOT_TOKEN, base_url=fake_telegram.bot_base_url) as bot:
+            me = await bot.get_me()
+            message = await bot.send_message(chat_id=42, text="hello")
+            photo = await bot.send_photo(chat_id=42, photo=b"\x89PNG-bytes", caption="a cat")
+            return me, message, photo
+
+    me, message, photo = asyncio.run(talk())
+    assert me.username and message.text == "hello" and message.chat.id == 42
+    assert photo.photo and photo.caption == "a cat"
+    sent = fake_telegram.last("sendPhoto")
+    assert sent["chat_id"] == "42" and sent["photo"].content == b"\x89PNG-bytes"

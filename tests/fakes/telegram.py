@@ -142,6 +142,11 @@ class FakeTelegram:
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
 
+    @property
+    def bot_base_url(self) -> str:
+        """The `base_url` python-telegram-bot wants (it appends the token)."""
+        return f"{self.base_url}/bot"
+
     # --- scripting -------------------------------------------------------------------
     def fail(
         self,
