@@ -125,7 +125,7 @@ def test_a_refunded_payment_cannot_be_refunded_again(staff_client, owner, pack, 
     assert len(fake_telegram.calls_to("refundStarPayment")) == 1
 
 
-def test_an_unpaid_payment_cannot_be_refunded(staff_client, owner, pack, make_pending, fake_telegram):
+def test_an_unpaid_payment_cannot_be_refunded(staff_client, owner, pack, make_pending, fake_telegram, audit_passes):
     payment = make_pending(owner, pack)
     response = refund_in_admin(staff_client, payment)
     assert b"Only a paid payment can be refunded" in response.content
@@ -175,7 +175,8 @@ def test_unmatched_stars_are_refunded_from_the_admin(staff_client, staff_user, o
     assert owner.credits == 0
 
 
-def test_staff_without_the_permission_cannot_refund(plain_staff_client, owner, pack, make_paid, fake_telegram):
+def test_staff_without_the_permission_cannot_refund(plain_staff_client, owner, pack, make_paid, fake_telegram,
+                                                    audit_passes):
     payment = make_paid(owner, pack)
     refund_in_admin(plain_staff_client, payment)
     payment.refresh_from_db()

@@ -23,7 +23,7 @@ def some_money(owner, referrer, referred_owner, pack, make_paid, make_pending):
 
 
 @pytest.mark.parametrize("model", [*MONEY_PAGES, "creditpack"])
-def test_every_list_and_detail_page_renders(staff_client, some_money, model):
+def test_every_list_and_detail_page_renders(staff_client, some_money, model, audit_passes):
     assert staff_client.get(f"/admin/payments/{model}/").status_code == 200
     obj = {"payment": Payment, "paymentissue": PaymentIssue, "withdrawal": Withdrawal,
            "referralaccount": ReferralAccount, "referralearningsentry": ReferralEarningsEntry,
@@ -32,7 +32,7 @@ def test_every_list_and_detail_page_renders(staff_client, some_money, model):
 
 
 @pytest.mark.parametrize("model", MONEY_PAGES)
-def test_money_cannot_be_added_edited_or_deleted(staff_client, some_money, model):
+def test_money_cannot_be_added_edited_or_deleted(staff_client, some_money, model, audit_passes):
     cls = {"payment": Payment, "paymentissue": PaymentIssue, "withdrawal": Withdrawal,
            "referralaccount": ReferralAccount, "referralearningsentry": ReferralEarningsEntry}[model]
     obj = cls.objects.first()
@@ -43,7 +43,7 @@ def test_money_cannot_be_added_edited_or_deleted(staff_client, some_money, model
     assert cls.objects.filter(pk=obj.pk).exists()
 
 
-def test_posting_an_earnings_balance_changes_nothing(staff_client, some_money, referrer):
+def test_posting_an_earnings_balance_changes_nothing(staff_client, some_money, referrer, audit_passes):
     account = ReferralAccount.objects.get(user=referrer)
     before = account.earnings
     staff_client.post(f"/admin/payments/referralaccount/{account.pk}/change/", {"earnings": 99999})
@@ -51,7 +51,7 @@ def test_posting_an_earnings_balance_changes_nothing(staff_client, some_money, r
     assert account.earnings == before
 
 
-def test_search_payments_by_telegram_id_and_charge(staff_client, some_money, referred_owner, owner):
+def test_search_payments_by_telegram_id_and_charge(staff_client, some_money, referred_owner, owner, audit_passes):
     paid = Payment.objects.get(user=referred_owner, status="paid")
     by_charge = staff_client.get("/admin/payments/payment/", {"q": paid.telegram_payment_charge_id})
     assert by_charge.context["cl"].result_count == 1

@@ -5,7 +5,8 @@ import pytest
 pytestmark = pytest.mark.django_db
 
 
-def test_the_list_is_newest_first_with_cursor_pagination(owner_client, owner, pack, make_pending, make_paid):
+def test_the_list_is_newest_first_with_cursor_pagination(owner_client, owner, pack, make_pending, make_paid,
+                                                         audit_passes):
     paid = make_paid(owner, pack)
     pending = make_pending(owner, pack)
     body = owner_client.get("/api/payments").json()
@@ -27,14 +28,14 @@ def test_pages_follow_the_cursor(owner_client, owner, pack, make_pending):
     assert seen == sorted(ids, reverse=True)
 
 
-def test_a_stranger_sees_none_of_the_owners_payments(stranger_client, owner, pack, make_paid):
+def test_a_stranger_sees_none_of_the_owners_payments(stranger_client, owner, pack, make_paid, audit_passes):
     payment = make_paid(owner, pack)
     assert stranger_client.get("/api/payments").json()["results"] == []
     response = stranger_client.get(f"/api/payments/{payment.pk}")
     assert response.status_code == 404 and response.json()["code"] == "NOT_FOUND"
 
 
-def test_the_owner_sees_one_payment(owner_client, owner, pack, make_paid):
+def test_the_owner_sees_one_payment(owner_client, owner, pack, make_paid, audit_passes):
     payment = make_paid(owner, pack)
     body = owner_client.get(f"/api/payments/{payment.pk}").json()
     assert body["id"] == payment.pk and body["status"] == "paid"

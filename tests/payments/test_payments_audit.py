@@ -38,7 +38,7 @@ def honest_history(referred_owner, referrer, pack, make_paid, make_pending, staf
     withdrawal_request(user=referrer, amount=150, method="ton", destination="UQ")
 
 
-def test_all_checks_hold_after_honest_work(honest_history):
+def test_all_checks_hold_after_honest_work(honest_history, audit_passes):
     output = audit_output()
     assert "FAILED" not in output
     for check in ("referral earnings: ok", "payment grants: ok", "payment refunds: ok", "withdrawals: ok"):

@@ -78,7 +78,7 @@ def test_a_pack_whose_price_changed_is_refused(owner, pack, make_pending):
     assert check(payment)[0] is False
 
 
-def test_a_paid_payment_cannot_be_paid_again(owner, pack, make_paid):
+def test_a_paid_payment_cannot_be_paid_again(owner, pack, make_paid, audit_passes):
     payment = make_paid(owner, pack)
     ok, message = check(payment)
     assert not ok and "already been paid" in message

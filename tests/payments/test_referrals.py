@@ -43,7 +43,7 @@ def test_an_old_user_is_not_linked(owner, referrer, settings):
     assert not referral_attach(user=owner, code=referrer.referral_code)
 
 
-def test_a_user_who_already_paid_is_not_linked(owner, referrer, pack, make_paid):
+def test_a_user_who_already_paid_is_not_linked(owner, referrer, pack, make_paid, audit_passes):
     make_paid(owner, pack)
     assert not referral_attach(user=owner, code=referrer.referral_code)
 

@@ -71,7 +71,7 @@ def test_a_second_pending_withdrawal_is_refused(owner_client, owner, audit_passe
     ({**REQUEST, "destination": "   "}, "destination"),
     ({**REQUEST, "destination": "x" * 256}, "destination"),
 ])
-def test_bad_input_is_a_validation_error(owner_client, owner, body, field):
+def test_bad_input_is_a_validation_error(owner_client, owner, body, field, audit_passes):
     earnings_give(owner, 200)
     response = owner_client.post("/api/withdrawals", body, format="json")
     assert response.status_code == 400
