@@ -4,7 +4,6 @@ Views only parse input, call a service or selector and render; every error is a
 domain error rendered by the project's one exception handler.
 """
 
-import re
 from typing import Any
 
 from django.conf import settings
@@ -25,9 +24,9 @@ from generations.errors import DuplicateRequest
 from generations.models import AIModel, Generation
 from generations.selectors import generation_get_for_user, generation_list_for_user, model_list_active
 from generations.services import generation_cancel, generation_start
+from generations.services.start import IDEMPOTENCY_KEY_PATTERN
 
 IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
-IDEMPOTENCY_KEY_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 
 class StrictCharField(serializers.CharField):

@@ -16,6 +16,7 @@ import hashlib
 import json
 import logging
 import math
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -50,6 +51,9 @@ RUN_TASK = "generations.tasks.generation_run"
 
 RATE_WINDOW = timedelta(seconds=60)
 
+# An idempotency key names one intent of one user: 1 to 64 URL- and log-safe characters.
+IDEMPOTENCY_KEY_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+
 
 def generation_start(
     *,
@@ -77,9 +81,11 @@ def generation_start(
                 ]
             }
         )
+    if idempotency_key is not None and not IDEMPOTENCY_KEY_PATTERN.match(idempotency_key):
+        raise ValidationFailed(details={"idempotency_key": [_("Use 1 to 64 characters: letters, digits, and . _ : -")]})
     model = model_get_active(slug=model_slug)
     if model is None:
-        raise ModelUnavailable(details={"model": model_slug})
+        raise ModelUnavailable(details={"model": model_slug[:64]})
     params = params_clean(schema=model.params_schema, params=params or {})
     payload_hash = payload_fingerprint(model_slug=model.slug, prompt=prompt, params=params)
 
