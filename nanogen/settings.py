@@ -244,3 +244,11 @@ LOGGING = {
         "httpx": {"level": "WARNING"},
     },
 }
+
+# --- Generations API (start, idempotency, limits, history) ---------------------
+# GENERATION_MAX_ACTIVE, GENERATION_RATE_LIMIT_PER_MINUTE and GENERATION_TIMEOUT_SECONDS
+# are above with the money settings.
+GENERATION_PROMPT_MAX_LENGTH = env.int("GENERATION_PROMPT_MAX_LENGTH", default=2000)
+# Retry-After (seconds) sent with 429 MAX_ACTIVE_GENERATIONS: when a slot frees up
+# depends on the provider, so this is a hint of a typical generation's duration.
+GENERATION_MAX_ACTIVE_RETRY_AFTER = env.int("GENERATION_MAX_ACTIVE_RETRY_AFTER", default=10)
