@@ -245,6 +245,14 @@ LOGGING = {
     },
 }
 
+# --- Generations API (start, idempotency, limits, history) ---------------------
+# GENERATION_MAX_ACTIVE, GENERATION_RATE_LIMIT_PER_MINUTE and GENERATION_TIMEOUT_SECONDS
+# are above with the money settings.
+GENERATION_PROMPT_MAX_LENGTH = env.int("GENERATION_PROMPT_MAX_LENGTH", default=2000)
+# Retry-After (seconds) sent with 429 MAX_ACTIVE_GENERATIONS: when a slot frees up
+# depends on the provider, so this is a hint of a typical generation's duration.
+GENERATION_MAX_ACTIVE_RETRY_AFTER = env.int("GENERATION_MAX_ACTIVE_RETRY_AFTER", default=10)
+
 # --- Payments, referrals, withdrawals ---------------------------------------------------
 # The bot's @username (without @): referral links are https://t.me/<username>?start=ref_<code>.
 TELEGRAM_BOT_USERNAME = env.str("TELEGRAM_BOT_USERNAME", default="").lstrip("@")
