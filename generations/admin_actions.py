@@ -1,9 +1,8 @@
 """The admin action that refunds completed generations (a bad result).
 
-Kept out of generations/admin.py so that GenerationAdmin wires it with one line,
-`actions = [..., staff_refund]`. It moves money, so it checks the
-`generations.change_generation` permission itself: the Generation admin itself
-may well be read-only (no change permission through the admin).
+Wired into GenerationAdmin's `actions`. It moves money, so it is offered only to
+staff with `generations.change_generation` and checks that permission again
+when it runs.
 """
 
 from django import forms
@@ -23,7 +22,7 @@ class StaffRefundForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=255, widget=forms.Textarea(attrs={"rows": 3}))
 
 
-@admin.action(description=_("Refund the credits (bad result)"))
+@admin.action(description=_("Refund the credits of completed generations (bad result)"), permissions=["change"])
 def staff_refund(
     modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Generation]
 ) -> HttpResponse | None:

@@ -3,21 +3,18 @@
 from datetime import timedelta
 
 import pytest
-from django.contrib.admin.sites import AdminSite
-from django.contrib.messages.storage.fallback import FallbackStorage
-from django.test import RequestFactory
+from django.contrib.auth.models import Permission
+from django.test import Client
 from django.utils import timezone
 
-from accounts.models import CreditKind, CreditLedgerEntry
+from accounts.models import CreditKind, CreditLedgerEntry, User
 from accounts.services import credits_change
-from generations.admin_actions import staff_refund
+from generations.errors import GenerationNotRefundable
 from generations.models import AIModel, Generation
-from generations.services.staff_refund import (
-    GenerationNotRefundable,
-    generation_staff_refund,
-    generation_staff_refund_entry,
-)
+from generations.services import generation_staff_refund, generation_staff_refund_entry
 from tests.conftest import credits_give, run_in_threads
+
+CHANGELIST = "/admin/generations/generation/"
 
 
 @pytest.fixture
@@ -74,37 +71,30 @@ def test_the_audit_notices_a_staff_refund_of_a_failed_generation(owner, staff_us
                         f"(entry {generation_staff_refund_entry(generation_id=generation.pk).pk})"]
 
 
-def run_action(user, queryset, data):
-    request = RequestFactory().post("/admin/generations/generation/", data)
-    request.user = user
-    request.session = {}
-    request._messages = FallbackStorage(request)
-    from django.contrib import admin
-
-    modeladmin = admin.ModelAdmin(Generation, AdminSite())
-    response = staff_refund(modeladmin, request, queryset)
-    return response, [str(m) for m in request._messages]
+def client_for(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
 
 
 @pytest.mark.django_db
 def test_the_admin_action_asks_for_a_reason_then_refunds(owner, staff_user, generation, audit_passes):
-    queryset = Generation.objects.filter(pk=generation.pk)
-    response, _ = run_action(staff_user, queryset, {"action": "staff_refund"})
-    assert response.status_code == 200 and b"Reason" in response.content
-    response, messages = run_action(staff_user, queryset, {"action": "staff_refund", "apply": "1",
-                                                           "reason": "wrong picture"})
-    assert response is None and "7 credits returned" in messages[0]
-    _, messages = run_action(staff_user, queryset, {"action": "staff_refund", "apply": "1", "reason": "again"})
-    assert "already refunded" in messages[0]
+    client = client_for(staff_user)
+    form = client.post(CHANGELIST, {"action": "staff_refund", "_selected_action": [generation.pk]})
+    assert form.status_code == 200 and b"Reason" in form.content
+    data = {"action": "staff_refund", "_selected_action": [generation.pk], "apply": "1", "reason": "wrong picture"}
+    assert b"7 credits returned" in client.post(CHANGELIST, data, follow=True).content
+    assert b"already refunded" in client.post(CHANGELIST, {**data, "reason": "again"}, follow=True).content
     owner.refresh_from_db()
     assert owner.credits == 10
 
 
 @pytest.mark.django_db
-def test_the_admin_action_needs_the_permission(owner, generation):
-    from accounts.models import User
-
+def test_the_admin_action_needs_the_change_permission(owner, generation):
     viewer = User.objects.create_user(email="v@example.com", password="x", is_staff=True)
-    _, messages = run_action(viewer, Generation.objects.all(), {"apply": "1", "reason": "x"})
-    assert "may not" in messages[0]
+    viewer.user_permissions.set(Permission.objects.filter(codename="view_generation"))
+    client = client_for(viewer)
+    assert client.get(CHANGELIST).status_code == 200
+    client.post(CHANGELIST, {"action": "staff_refund", "_selected_action": [generation.pk], "apply": "1",
+                             "reason": "x"})
     assert not CreditLedgerEntry.objects.filter(kind=CreditKind.GENERATION_STAFF_REFUND).exists()

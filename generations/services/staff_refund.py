@@ -14,21 +14,15 @@ from collections.abc import Iterator
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext
-from django.utils.translation import gettext_lazy as _
 
 from accounts.models import CreditKind, CreditLedgerEntry, User
 from accounts.services import credits_apply, user_lock
+from generations.errors import GenerationNotRefundable
 from generations.models import Generation
 from generations.services.lifecycle import generation_reference
-from nanogen.errors import DomainError, ValidationFailed
+from nanogen.errors import ValidationFailed
 
 logger = logging.getLogger(__name__)
-
-
-class GenerationNotRefundable(DomainError):
-    status_code = 409
-    code = "GENERATION_NOT_REFUNDABLE"
-    default_message = _("Only a completed generation can be refunded by staff.")
 
 
 def generation_staff_refund(*, generation_id: int, staff: User, reason: str) -> CreditLedgerEntry | None:
