@@ -9,6 +9,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from generations.admin_actions import staff_refund
 from generations.models import AIModel, Generation
 from generations.params import params_schema_problems
 from generations.services import generation_cancel_if_active
@@ -60,7 +61,7 @@ class GenerationAdmin(admin.ModelAdmin):
     list_select_related = ["user", "model"]
     show_full_result_count = False
     ordering = ["-id"]
-    actions = ["cancel_and_refund"]
+    actions = ["cancel_and_refund", staff_refund]
     fieldsets = [
         (None, {"fields": ["user", "model", "kind", "prompt", "params_pretty", "status"]}),
         (_("Money"), {"fields": ["credits_charged", "refunded"]}),

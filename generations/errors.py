@@ -59,3 +59,12 @@ class GenerationNotCancellable(DomainError):
     status_code = 409
     code = "GENERATION_NOT_CANCELLABLE"
     default_message = _("This generation has already finished and cannot be cancelled.")
+
+
+class GenerationNotRefundable(DomainError):
+    """Staff refund only completed generations: failed and cancelled ones were
+    refunded automatically, live ones may still be."""
+
+    status_code = 409
+    code = "GENERATION_NOT_REFUNDABLE"
+    default_message = _("Only a completed generation can be refunded by staff.")

@@ -252,3 +252,15 @@ GENERATION_PROMPT_MAX_LENGTH = env.int("GENERATION_PROMPT_MAX_LENGTH", default=2
 # Retry-After (seconds) sent with 429 MAX_ACTIVE_GENERATIONS: when a slot frees up
 # depends on the provider, so this is a hint of a typical generation's duration.
 GENERATION_MAX_ACTIVE_RETRY_AFTER = env.int("GENERATION_MAX_ACTIVE_RETRY_AFTER", default=10)
+
+# --- Payments, referrals, withdrawals ---------------------------------------------------
+# The bot's @username (without @): referral links are https://t.me/<username>?start=ref_<code>.
+TELEGRAM_BOT_USERNAME = env.str("TELEGRAM_BOT_USERNAME", default="").lstrip("@")
+# Seconds the web process and the worker wait for a Bot API answer (invoice links, refunds).
+TELEGRAM_API_TIMEOUT = env.float("TELEGRAM_API_TIMEOUT", default=10.0)
+# Smallest withdrawal of referral earnings, in Stars.
+WITHDRAWAL_MIN_AMOUNT = env.int("WITHDRAWAL_MIN_AMOUNT", default=100)
+# A referral link links only a user created less than this many hours ago who has not paid yet.
+REFERRAL_LINK_MAX_AGE_HOURS = env.int("REFERRAL_LINK_MAX_AGE_HOURS", default=24)
+# urllib3 (requests) logs each request line, Bot API URLs with the bot token in them, at DEBUG.
+LOGGING["loggers"]["urllib3.connectionpool"] = {"level": "INFO"}

@@ -8,6 +8,7 @@ from generations.services.lifecycle import (
     generation_fail,
     generation_reference,
 )
+from generations.services.staff_refund import generation_staff_refund, generation_staff_refund_entry
 from generations.services.start import generation_start, payload_fingerprint
 
 __all__ = [
@@ -17,6 +18,8 @@ __all__ = [
     "generation_complete",
     "generation_fail",
     "generation_reference",
+    "generation_staff_refund",
+    "generation_staff_refund_entry",
     "generation_start",
     "payload_fingerprint",
 ]
