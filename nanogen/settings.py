@@ -31,7 +31,8 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin with NanoGen's admin site (the staff dashboard); see ops.admin_apps.
+    "ops.admin_apps.NanoGenAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -46,10 +47,12 @@ INSTALLED_APPS = [
     "generations",
     "payments",
     "telegram_bot",
+    "ops",
 ]
 
 MIDDLEWARE = [
     "nanogen.middleware.RequestContextMiddleware",
+    "ops.middleware.HttpMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "nanogen.api.middleware.ApiBodySizeLimitMiddleware",
@@ -210,7 +213,8 @@ CACHES = {
 # X-Forwarded-Proto; SECURE_SSL_REDIRECT and HSTS assume HTTPS end to end.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
-SECURE_REDIRECT_EXEMPT = [r"^api/health$"]
+# Load balancers and Prometheus often talk plain HTTP inside a private network.
+SECURE_REDIRECT_EXEMPT = [r"^api/health$", r"^metrics$"]
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
@@ -264,3 +268,14 @@ WITHDRAWAL_MIN_AMOUNT = env.int("WITHDRAWAL_MIN_AMOUNT", default=100)
 REFERRAL_LINK_MAX_AGE_HOURS = env.int("REFERRAL_LINK_MAX_AGE_HOURS", default=24)
 # urllib3 (requests) logs each request line, Bot API URLs with the bot token in them, at DEBUG.
 LOGGING["loggers"]["urllib3.connectionpool"] = {"level": "INFO"}
+
+# --- Operations: metrics and the staff dashboard (ops) --------------------------------
+# /metrics (Prometheus text format) answers only `Authorization: Bearer <METRICS_TOKEN>`;
+# while METRICS_TOKEN is empty the endpoint does not exist (404). With gunicorn, set
+# PROMETHEUS_MULTIPROC_DIR (read by prometheus-client itself) to an empty directory so
+# that the HTTP latency histograms of all web workers are added up; see gunicorn.conf.py.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# The staff dashboard shows this many days unless staff choose a period, and at most
+# DASHBOARD_MAX_DAYS (the page's cost grows with the period, not with history).
+DASHBOARD_DEFAULT_DAYS = env.int("DASHBOARD_DEFAULT_DAYS", default=30)
+DASHBOARD_MAX_DAYS = env.int("DASHBOARD_MAX_DAYS", default=366)
