@@ -61,6 +61,9 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
         period = form.cleaned_data["period"]
     else:
         period = Period.last_days(settings.DASHBOARD_DEFAULT_DAYS, today=today)
+    if not form.is_bound or form.is_valid():
+        # The date fields show the period on the page, whichever way it was chosen.
+        form = PeriodForm(initial={"first": period.first, "last": period.last}, today=today)
     context = {
         **admin.site.each_context(request),
         "title": _("Dashboard"),
