@@ -5,6 +5,8 @@ from generations.services.lifecycle import (
     generation_claim,
     generation_complete,
     generation_fail,
+    generation_lease_take,
+    generation_step_handoff,
 )
 
 __all__ = [
@@ -12,4 +14,6 @@ __all__ = [
     "generation_claim",
     "generation_complete",
     "generation_fail",
+    "generation_lease_take",
+    "generation_step_handoff",
 ]
