@@ -26,10 +26,10 @@ from tests.factories import aimodel_create, generation_create
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 ROOT = Path(__file__).resolve().parent.parent
-Q_TIMEOUT = 4
-# Above the lease (task timeout + 5 s), so the redelivered task finds the dead worker's lease expired.
-Q_RETRY = 10
-DEMO_DELAY = Q_TIMEOUT / 4  # the longest the demo image may take
+Q_TIMEOUT = 6
+# Well above the lease (task timeout + 5 s), so the redelivered task finds the dead worker's lease expired.
+Q_RETRY = 14
+DEMO_DELAY = Q_TIMEOUT / 4  # the longest the demo image may take: the window in which the worker is killed
 
 
 def database_url() -> str:
