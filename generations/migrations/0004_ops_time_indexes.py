@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ('generations', '0002_default_catalog'),
+        ('generations', '0003_generation_next_check_at'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
