@@ -57,7 +57,7 @@ class Process:
 
     def start(self) -> "Process":
         with self.log.open("ab") as log:
-            self.popen = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+            self.popen = subprocess.Popen(
                 self.args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
             )
         return self
