@@ -20,9 +20,16 @@ def seed_history(
     first_telegram_id: int = 500_000_000,
     payments: int | None = None,
     live: int = 50,
+    credits: int = 1000,
+    rebuild_indexes: bool = False,
 ) -> None:
     """Add `users` users with `generations` generations between them (the newest `live`
-    of them pending or processing), one ledger row per charge and refund, and paid payments."""
+    of them pending or processing), one ledger row per charge and refund, and paid payments.
+
+    With `rebuild_indexes`, the secondary indexes of the two big tables are dropped
+    before the insert and built again after it: for a million rows that is several
+    times faster than updating ten indexes row by row."""
+    dropped = _indexes_drop(cursor, BIG_TABLES) if rebuild_indexes else []
     params = {
         "users": users,
         "generations": generations,
@@ -30,6 +37,7 @@ def seed_history(
         "first": first_telegram_id,
         "payments": users // 2 if payments is None else payments,
         "live": live,
+        "credits": credits,
     }
     cursor.execute(
         """
@@ -37,7 +45,7 @@ def seed_history(
             language_code, is_premium, credits, is_banned, is_reachable, referral_code, is_staff, is_active,
             created_at, updated_at)
         SELECT '!', false, %(first)s + i, 'user' || i, 'User', '', CASE WHEN i %% 3 = 0 THEN 'ru' ELSE 'en' END,
-            false, 1000, false, true, 'b' || (%(first)s + i), false, true,
+            false, %(credits)s, false, true, 'b' || (%(first)s + i), false, true,
             now() - make_interval(secs => %(seconds)s * (1 - i::float / %(users)s)),
             now()
         FROM generate_series(1, %(users)s) AS i
@@ -129,4 +137,29 @@ def seed_history(
         """,
         params,
     )
+    if dropped:
+        # Django's foreign keys are checked at commit (deferred); an index cannot be
+        # built on a table with checks pending, so run them now.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    for definition in dropped:
+        cursor.execute(definition)
     cursor.execute("ANALYZE accounts_user, generations_generation, accounts_creditledgerentry, payments_payment")
+
+
+BIG_TABLES = ("generations_generation", "accounts_creditledgerentry")
+
+
+def _indexes_drop(cursor: Any, tables: tuple[str, ...]) -> list[str]:
+    """Drop the indexes of `tables` that back no constraint; return their definitions."""
+    cursor.execute(
+        """
+        SELECT i.indexname, i.indexdef FROM pg_indexes i
+        WHERE i.schemaname = current_schema() AND i.tablename = ANY(%s)
+          AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)
+        """,
+        [list(tables)],
+    )
+    indexes = cursor.fetchall()
+    for name, _ in indexes:
+        cursor.execute(f'DROP INDEX "{name}"')
+    return [definition for _, definition in indexes]

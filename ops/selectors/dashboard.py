@@ -242,7 +242,10 @@ def users_per_day(*, period: Period) -> dict[date, UsersDay]:
 class LiveGeneration:
     generation: Generation
     age: timedelta
-    problem: str  # "" when the generation is merely waiting its turn
+    # "" while it is merely waiting its turn; else "overdue" (past its timeout: the
+    # sweeper fails it), "unclaimed" (pending longer than the sweeper's re-enqueue
+    # interval) or "stalled" (processing, its next step long overdue: a dead worker).
+    problem: str
 
 
 @dataclass
@@ -250,6 +253,8 @@ class LiveSummary:
     pending: int = 0
     processing: int = 0
     overdue: int = 0
+    unclaimed: int = 0
+    stalled: int = 0
     oldest: list[LiveGeneration] = field(default_factory=list)
 
 
@@ -260,22 +265,32 @@ def generations_live(*, now: datetime | None = None, limit: int = 20) -> LiveSum
     history is.
     """
     now = now or timezone.now()
+    unclaimed_before = now - timedelta(seconds=settings.GENERATION_PENDING_REQUEUE_SECONDS)
+    stalled_before = now - timedelta(seconds=settings.GENERATION_STALLED_AFTER_SECONDS)
+    unclaimed = Q(status=Status.PENDING, created_at__lte=unclaimed_before, timeout_at__gt=now)
+    stalled = Q(status=Status.PROCESSING, next_check_at__lte=stalled_before, timeout_at__gt=now)
     live = Generation.objects.filter(status__in=Generation.ACTIVE_STATUSES)
     counts = live.order_by().aggregate(
         pending=Count("status", filter=Q(status=Status.PENDING)),
         processing=Count("status", filter=Q(status=Status.PROCESSING)),
         overdue=Count("status", filter=Q(timeout_at__lte=now)),
+        unclaimed=Count("status", filter=unclaimed),
+        stalled=Count("status", filter=stalled),
     )
     summary = LiveSummary(**counts)
-    pending_after = timedelta(seconds=getattr(settings, "GENERATION_PENDING_REQUEUE_SECONDS", 120))
     oldest = live.select_related("user", "model").order_by("created_at", "id")[:limit]
     for generation in oldest:
-        age = now - generation.created_at
         if generation.timeout_at <= now:
             problem = "overdue"
-        elif generation.status == Status.PENDING and age > pending_after:
+        elif generation.status == Status.PENDING and generation.created_at <= unclaimed_before:
             problem = "unclaimed"
+        elif (
+            generation.status == Status.PROCESSING
+            and generation.next_check_at is not None
+            and generation.next_check_at <= stalled_before
+        ):
+            problem = "stalled"
         else:
             problem = ""
-        summary.oldest.append(LiveGeneration(generation=generation, age=age, problem=problem))
+        summary.oldest.append(LiveGeneration(generation=generation, age=now - generation.created_at, problem=problem))
     return summary

@@ -30,6 +30,9 @@ def child_env(**extra: str) -> dict[str, str]:
         "DATABASE_URL": database_url(),
         "TEST_MEDIA_ROOT": str(settings.MEDIA_ROOT),
         "PYTHONUNBUFFERED": "1",
+        # Never the real Bot API (bot notifications of finished generations): a port
+        # on which nothing listens refuses at once.
+        "TELEGRAM_API_BASE_URL": "http://127.0.0.1:9",
         **extra,
     }
 

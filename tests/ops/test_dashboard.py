@@ -157,3 +157,17 @@ def test_days_are_utc_days(owner, image_model, settings):
     per_day = generations_per_day(period=Period(first=late.date(), last=late.date() + timedelta(days=1)))
     assert per_day[late.date()] == {"pending": 1}
     assert per_day[late.date() + timedelta(days=1)] == {}
+
+
+def test_a_processing_generation_whose_next_step_is_long_overdue_is_stalled(staff_client, owner, image_model, settings):
+    """A worker died holding it: the sweeper resumes it after GENERATION_STALLED_AFTER_SECONDS."""
+    settings.GENERATION_STALLED_AFTER_SECONDS = 90
+    credits_give(owner, 100)
+    generation = generation_finish(generation_new(owner, image_model), Status.PROCESSING)
+    Generation.objects.filter(pk=generation.pk).update(next_check_at=timezone.now() - timedelta(minutes=5))
+    live = staff_client.get("/admin/dashboard/").context["live"]
+    assert (live.processing, live.stalled) == (1, 1)
+    assert live.oldest[0].problem == "stalled"
+    Generation.objects.filter(pk=generation.pk).update(next_check_at=timezone.now() + timedelta(seconds=10))
+    live = staff_client.get("/admin/dashboard/").context["live"]
+    assert (live.stalled, live.oldest[0].problem) == (0, "")
