@@ -171,3 +171,8 @@ def test_a_processing_generation_whose_next_step_is_long_overdue_is_stalled(staf
     Generation.objects.filter(pk=generation.pk).update(next_check_at=timezone.now() + timedelta(seconds=10))
     live = staff_client.get("/admin/dashboard/").context["live"]
     assert (live.stalled, live.oldest[0].problem) == (0, "")
+
+
+def test_the_dashboard_speaks_russian(staff_client):
+    html = staff_client.get("/admin/dashboard/", HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert "Генерации по дням и статусам" in html and "Сводка" in html
