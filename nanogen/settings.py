@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "generations",
     "payments",
     "telegram_bot",
+    "miniapp",
 ]
 
 MIDDLEWARE = [
@@ -124,7 +125,7 @@ STORAGES = {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
             if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            else "nanogen.storage.StaticFilesStorage"
         )
     },
 }
@@ -230,3 +231,11 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# --- Mini App -------------------------------------------------------------------------
+# Origins allowed to show the Mini App page in a frame (CSP frame-ancestors): Telegram's
+# web clients. Mobile and desktop clients open it in a webview, not a frame.
+MINIAPP_FRAME_ANCESTORS = env.list(
+    "MINIAPP_FRAME_ANCESTORS",
+    default=["https://web.telegram.org", "https://webk.telegram.org", "https://webz.telegram.org"],
+)

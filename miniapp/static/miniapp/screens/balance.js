@@ -1,0 +1,123 @@
+// Balance and credit packs, bought with Telegram Stars through Telegram's invoice sheet.
+
+import { clear, h, icon, sleep } from "../dom.js";
+import { formatNumber, plural, t } from "../i18n.js";
+import { credits, emptyBlock, errorBlock, errorText, loadingBlock, screenEl } from "./common.js";
+
+// After Telegram says "paid", the bot still has to receive and confirm the payment
+// before the credits are there: look a few times, sooner first.
+const CREDIT_WAIT_MS = [500, 1000, 1500, 2000, 3000, 4000, 5000, 8000];
+
+export function balanceScreen(ctx, params) {
+  const amount = h("p", { class: "balance-amount" });
+  const packsBody = h("div", {}, loadingBlock());
+  const stop = new AbortController();
+  let buying = false;
+
+  const el = screenEl(
+    "balance",
+    h("div", { class: "screen-body" },
+      params.need
+        ? h("div", { class: "card notice notice-warning", role: "alert" },
+          icon("alert", { size: 20 }),
+          h("p", {}, t("need_more", { price: credits(params.need.price), balance: credits(params.need.balance) })))
+        : null,
+      h("div", { class: "card balance-card" }, h("p", { class: "balance-label" }, t("balance_value")), amount),
+      h("h2", { class: "section-title" }, t("packs_title")),
+      packsBody),
+  );
+
+  function renderBalance(me) {
+    amount.textContent = plural("credits", me?.credits ?? 0);
+  }
+
+  function setBuying(value) {
+    buying = value;
+    for (const button of el.querySelectorAll(".pack-buy")) button.disabled = value;
+  }
+
+  async function waitForCredits(before) {
+    for (const delay of CREDIT_WAIT_MS) {
+      await sleep(delay, stop.signal);
+      const me = await ctx.store.refreshMe().catch(() => null);
+      if (me && me.credits !== before) return true;
+    }
+    return false;
+  }
+
+  async function buy(pack, button) {
+    if (buying) return;
+    setBuying(true);
+    button.setAttribute("aria-busy", "true");
+    const before = ctx.store.me?.credits ?? 0;
+    try {
+      const invoice = await ctx.api.post("payments/invoice", { pack: pack.slug });
+      const status = await ctx.tg.openInvoice(invoice.invoice_link);
+      if (status === "paid") {
+        ctx.tg.haptic("success");
+        ctx.toast(t("payment_paid"), { kind: "success" });
+        await waitForCredits(before);
+      } else if (status === "pending") {
+        ctx.toast(t("payment_pending"));
+        await waitForCredits(before);
+      } else if (status === "failed") {
+        ctx.tg.haptic("error");
+        ctx.toast(t("payment_failed"), { kind: "error" });
+      } else if (status === "external") {
+        ctx.toast(t("payment_outside"));
+      }
+    } catch (error) {
+      if (error?.name !== "AbortError") ctx.toast(errorText(error), { kind: "error" });
+    } finally {
+      button.removeAttribute("aria-busy");
+      setBuying(false);
+    }
+  }
+
+  function packCard(pack) {
+    const button = h("button", {
+      type: "button",
+      class: "btn btn-primary pack-buy",
+      dataset: { pack: pack.slug },
+      "aria-label": t("pack_buy", { title: pack.title, stars: formatNumber(pack.stars) }),
+      onclick: () => buy(pack, button),
+    }, icon("star", { size: 16 }), formatNumber(pack.stars));
+    return h("li", { class: "pack" },
+      h("span", { class: "pack-main" },
+        h("span", { class: "pack-title" }, pack.title),
+        h("span", { class: "pack-credits" }, credits(pack.credits))),
+      button);
+  }
+
+  async function loadPacks() {
+    clear(packsBody).append(loadingBlock());
+    try {
+      const packs = await ctx.api.get("payments/packs");
+      clear(packsBody).append(
+        packs.length ? h("ul", { class: "pack-list", "aria-label": t("packs_title") }, packs.map(packCard)) : emptyBlock(t("packs_empty")),
+      );
+    } catch (error) {
+      clear(packsBody).append(errorBlock(error, loadPacks));
+    }
+  }
+
+  // Back from a payment finished outside the app (a browser opened the t.me invoice).
+  const onVisible = () => {
+    if (!document.hidden) ctx.store.refreshMe().catch(() => {});
+  };
+  document.addEventListener("visibilitychange", onVisible);
+  const unsubscribe = ctx.store.onMe(renderBalance);
+  renderBalance(ctx.store.me);
+  loadPacks();
+  ctx.store.refreshMe().catch(() => {});
+
+  return {
+    el,
+    title: t("balance_title"),
+    destroy() {
+      stop.abort(new DOMException("left the screen", "AbortError"));
+      document.removeEventListener("visibilitychange", onVisible);
+      unsubscribe();
+    },
+  };
+}
