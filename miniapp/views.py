@@ -1,5 +1,6 @@
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.urls import get_script_prefix
 from django.utils.cache import patch_cache_control
@@ -24,6 +25,8 @@ class MiniAppView(TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         context["api_root"] = f"{get_script_prefix()}api/"
+        # Only a development server tells visitors about devlogin.
+        context["debug"] = settings.DEBUG
         return context
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:

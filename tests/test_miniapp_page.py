@@ -223,3 +223,9 @@ def test_production_static_files_hash_module_imports(tmp_path):
     assert "api.js" not in imports and imports
     for target in imports:
         assert f"miniapp/{target}" in manifest.values(), target
+
+
+def test_devlogin_hint_only_on_a_debug_server(client, settings):
+    assert "data-debug" not in client.get("/").content.decode()
+    settings.DEBUG = True
+    assert 'data-debug="true"' in client.get("/").content.decode()

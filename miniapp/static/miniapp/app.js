@@ -184,7 +184,7 @@ function gate({ title, text, hint, action }) {
       h("div", { class: "gate-icon" }, icon("telegram", { size: 48 })),
       h("h1", { class: "gate-title", tabindex: "-1" }, title),
       h("p", { class: "gate-text" }, text),
-      hint ? h("p", { class: "gate-hint" }, hint) : null,
+      hint ? h("p", { class: "gate-hint" }, hint, " ", h("code", {}, "python manage.py devlogin <telegram_id>")) : null,
       action ? h("button", { type: "button", class: "btn btn-primary", onclick: action.run }, action.label) : null,
     ),
   );
@@ -251,7 +251,8 @@ async function start() {
   tg.ready();
 
   if (!tg.initData) {
-    gate({ title: t("gate_title"), text: t("gate_text"), hint: t("gate_dev_hint") });
+    // The devlogin hint is for developers: only a DEBUG server shows it.
+    gate({ title: t("gate_title"), text: t("gate_text"), hint: document.body.dataset.debug === "true" ? t("gate_dev_hint") : null });
     return;
   }
   configureApi({ root: document.body.dataset.apiRoot || "/api/", initData: tg.initData, onAuthProblem: authProblem });

@@ -1,7 +1,7 @@
 // Balance and credit packs, bought with Telegram Stars through Telegram's invoice sheet.
 
 import { clear, h, icon, sleep } from "../dom.js";
-import { formatNumber, plural, t } from "../i18n.js";
+import { formatNumber, formatShortDate, plural, t } from "../i18n.js";
 import { credits, emptyBlock, errorBlock, errorText, loadingBlock, screenEl } from "./common.js";
 
 // After Telegram says "paid", the bot still has to receive and confirm the payment
@@ -11,6 +11,8 @@ const CREDIT_WAIT_MS = [500, 1000, 1500, 2000, 3000, 4000, 5000, 8000];
 export function balanceScreen(ctx, params) {
   const amount = h("p", { class: "balance-amount" });
   const packsBody = h("div", {}, loadingBlock());
+  const paymentsTitle = h("h2", { class: "section-title", hidden: true }, t("payments_title"));
+  const paymentsBody = h("div", {});
   const stop = new AbortController();
   let buying = false;
 
@@ -24,7 +26,9 @@ export function balanceScreen(ctx, params) {
         : null,
       h("div", { class: "card balance-card" }, h("p", { class: "balance-label" }, t("balance_value")), amount),
       h("h2", { class: "section-title" }, t("packs_title")),
-      packsBody),
+      packsBody,
+      paymentsTitle,
+      paymentsBody),
   );
 
   function renderBalance(me) {
@@ -101,14 +105,42 @@ export function balanceScreen(ctx, params) {
     }
   }
 
+  // The latest purchases, so a user sees that a payment arrived (or was refunded).
+  async function loadPayments() {
+    try {
+      const page = await ctx.api.get("payments");
+      const items = (Array.isArray(page) ? page : page.results || []).slice(0, 10);
+      paymentsTitle.hidden = items.length === 0;
+      clear(paymentsBody).append(
+        items.length
+          ? h("ul", { class: "withdrawal-list payment-list" }, items.map((p) =>
+            h("li", { class: "withdrawal", dataset: { status: p.status } },
+              h("span", { class: "withdrawal-main" },
+                h("span", { class: "withdrawal-amount" }, `${p.title} · ${credits(p.credits)}`),
+                h("span", { class: "withdrawal-meta" }, `${plural("stars", p.stars)} · ${formatShortDate(p.created_at)}`)),
+              h("span", { class: ["badge", `payment-${p.status}`] }, t(`payment_status_${p.status}`)))))
+          : "",
+      );
+    } catch {
+      /* the purchases list is extra information: leave it out when it cannot load */
+    }
+  }
+
   // Back from a payment finished outside the app (a browser opened the t.me invoice).
   const onVisible = () => {
     if (!document.hidden) ctx.store.refreshMe().catch(() => {});
   };
   document.addEventListener("visibilitychange", onVisible);
-  const unsubscribe = ctx.store.onMe(renderBalance);
+  let shownCredits = ctx.store.me?.credits;
+  const unsubscribe = ctx.store.onMe((me) => {
+    renderBalance(me);
+    // A changed balance usually means a purchase arrived (or was refunded).
+    if (me.credits !== shownCredits) loadPayments();
+    shownCredits = me.credits;
+  });
   renderBalance(ctx.store.me);
   loadPacks();
+  loadPayments();
   ctx.store.refreshMe().catch(() => {});
 
   return {

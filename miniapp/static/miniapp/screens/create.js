@@ -34,6 +34,21 @@ function paramLabel(name) {
   return text === key ? name.replace(/_/g, " ").replace(/^./, (c) => c.toUpperCase()) : text;
 }
 
+/** "portrait_16_9" -> "Portrait 16:9", "square_hd" -> "Square HD"; "16:9" and 720p stay. */
+function choiceLabel(value) {
+  if (typeof value !== "string" || !/^[a-z]/.test(value)) return String(value);
+  const words = value.replace(/_(\d+)_(\d+)$/, " $1:$2").split("_");
+  return words
+    .map((word, i) => {
+      if (word === "hd") return "HD";
+      const key = `choice_${word}`;
+      const text = t(key);
+      if (text !== key) return i ? text.toLowerCase() : text;
+      return i ? word : word.charAt(0).toUpperCase() + word.slice(1);
+    })
+    .join(" ");
+}
+
 export function createScreen(ctx, { model }) {
   const maxLength = Number(model.prompt_max_length || model.max_prompt_length) || PROMPT_MAX_LENGTH_DEFAULT;
   const draftKey = `nanogen:draft:${model.slug}`;
@@ -69,7 +84,7 @@ export function createScreen(ctx, { model }) {
     const saved = draft.params?.[name];
     if (spec.type === "choice" && Array.isArray(spec.choices)) {
       const select = h("select", { id, class: "input", dataset: { param: name } },
-        spec.choices.map((choice) => h("option", { value: String(choice) }, String(choice))));
+        spec.choices.map((choice) => h("option", { value: String(choice) }, choiceLabel(choice))));
       const initial = saved ?? spec.default ?? spec.choices[0];
       select.value = String(initial);
       select.addEventListener("change", () => { saveDraft(); clearMessage(); });
@@ -100,6 +115,12 @@ export function createScreen(ctx, { model }) {
         spec.min !== undefined && spec.max !== undefined
           ? h("span", { id: hintId, class: "hint" }, t("param_range", { min: spec.min, max: spec.max }))
           : null));
+    } else if (spec.type === "boolean") {
+      const input = h("input", { id, type: "checkbox", class: "checkbox", dataset: { param: name } });
+      input.checked = Boolean(saved ?? spec.default ?? false);
+      input.addEventListener("change", () => { saveDraft(); clearMessage(); });
+      controls[name] = () => input.checked;
+      paramFields.push(h("div", { class: "field field-check" }, input, h("label", { for: id }, paramLabel(name))));
     }
   }
 

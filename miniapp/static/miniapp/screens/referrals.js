@@ -7,6 +7,7 @@ import { errorBlock, loadingBlock, screenEl } from "./common.js";
 export function referralsScreen(ctx) {
   const body = h("div", { class: "screen-body" }, loadingBlock());
   const el = screenEl("referrals", body);
+  let flash = null;
 
   function share(info) {
     const url = `https://t.me/share/url?url=${encodeURIComponent(info.link)}&text=${encodeURIComponent(t("invite_share_text"))}`;
@@ -14,6 +15,7 @@ export function referralsScreen(ctx) {
   }
 
   async function copy(info, button) {
+    const label = button.querySelector(".btn-text");
     try {
       await navigator.clipboard.writeText(info.link);
     } catch {
@@ -24,29 +26,34 @@ export function referralsScreen(ctx) {
       return;
     }
     ctx.tg.haptic("success");
-    button.querySelector(".btn-text").textContent = t("copied");
-    setTimeout(() => { button.querySelector(".btn-text").textContent = t("copy"); }, 2000);
+    label.textContent = t("copied");
+    clearTimeout(flash);
+    flash = setTimeout(() => { label.textContent = t("copy"); }, 2000);
   }
 
   function render(info) {
     const linkId = uid("invite");
-    const percent = info.percent ?? info.referral_percent;
     const copyButton = h("button", { type: "button", class: "btn", onclick: () => copy(info, copyButton) },
-      icon("copy", { size: 18 }), h("span", { class: "btn-text" }, t("copy")));
-    clear(body).append(
-      h("div", { class: "card" },
-        h("p", {}, percent !== undefined ? t("friends_text", { percent: `${percent}%` }) : t("friends_text_plain")),
+      icon("copy", { size: 18 }), h("span", { class: "btn-text", "aria-live": "polite" }, t("copy")));
+    const invite = info.link
+      ? [
         h("div", { class: "field" },
           h("label", { for: linkId }, t("invite_link")),
           h("input", { id: linkId, class: "input invite-input", type: "text", readonly: true, value: info.link })),
         h("div", { class: "actions" },
           copyButton,
           h("button", { type: "button", class: "btn btn-primary share-invite", onclick: () => share(info) },
-            icon("share", { size: 18 }), t("share")))),
+            icon("share", { size: 18 }), t("share"))),
+      ]
+      : [h("p", { class: "hint invite-missing" }, t("invite_no_link", { code: info.code }))];
+    clear(body).append(
+      h("div", { class: "card" },
+        h("p", {}, info.percent !== undefined ? t("friends_text", { percent: `${info.percent}%` }) : t("friends_text_plain")),
+        ...invite),
       h("dl", { class: "stats" },
-        h("div", { class: "card stat" }, h("dt", {}, t("invited")), h("dd", {}, formatNumber(info.invited ?? 0))),
-        h("div", { class: "card stat" }, h("dt", {}, t("earnings")), h("dd", {}, plural("stars", info.earnings ?? 0)))),
-      h("button", { type: "button", class: "btn btn-block", onclick: () => ctx.nav.push("withdrawals", { info }) },
+        h("div", { class: "card stat" }, h("dt", {}, t("invited")), h("dd", { class: "stat-invited" }, formatNumber(info.invited ?? 0))),
+        h("div", { class: "card stat" }, h("dt", {}, t("earnings")), h("dd", { class: "stat-earnings" }, plural("stars", info.earnings ?? 0)))),
+      h("button", { type: "button", class: "btn btn-block open-withdrawals", onclick: () => ctx.nav.push("withdrawals", { info }) },
         t("withdraw")),
     );
   }
@@ -61,5 +68,11 @@ export function referralsScreen(ctx) {
   }
 
   load();
-  return { el, title: t("friends_title") };
+  return {
+    el,
+    title: t("friends_title"),
+    destroy() {
+      clearTimeout(flash);
+    },
+  };
 }

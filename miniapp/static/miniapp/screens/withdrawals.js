@@ -1,12 +1,20 @@
-// Withdrawals of referral earnings: the request form and the list with statuses.
+// Withdrawals of referral earnings (in Stars): the request form and the list with statuses.
 
 import { clear, h, uid } from "../dom.js";
 import { formatShortDate, plural, t } from "../i18n.js";
 import { emptyBlock, errorBlock, errorText, loadingBlock, screenEl } from "./common.js";
 
+// The API's methods; a server that names its own (withdrawal_methods) wins.
+const METHODS = ["ton", "usdt_ton", "usdt_trc20", "card"];
+
+function methodLabel(value) {
+  const key = `method_${value}`;
+  const text = t(key);
+  return text === key ? value : text;
+}
+
 export function withdrawalsScreen(ctx, params) {
   let info = params.info || null;
-  const formMessage = h("div", { class: "form-message", "aria-live": "assertive" });
   const listBody = h("div", {}, loadingBlock());
   const formBody = h("div", {});
   let sending = false;
@@ -17,38 +25,39 @@ export function withdrawalsScreen(ctx, params) {
       h("h2", { class: "section-title" }, t("withdrawals_title")),
       listBody));
 
-  function methodsOf(source) {
-    const raw = source?.withdrawal_methods || source?.methods || [];
-    return raw.map((m) => (typeof m === "string" ? { value: m, label: m } : { value: m.value ?? m.slug, label: m.label ?? m.name ?? m.value }));
-  }
-
   function renderForm() {
     const amountId = uid("amount");
     const methodId = uid("method");
     const destinationId = uid("destination");
     const hintId = uid("hint");
     const available = info?.earnings ?? 0;
-    const methods = methodsOf(info);
+    const minimum = info?.withdrawal_min_amount ?? 1;
+    const methods = info?.withdrawal_methods || METHODS;
     const amount = h("input", { id: amountId, name: "amount", class: "input", type: "number", inputmode: "numeric",
-      min: "1", max: String(available), step: "1", required: true, "aria-describedby": hintId });
-    const method = methods.length
-      ? h("select", { id: methodId, name: "method", class: "input" }, methods.map((m) => h("option", { value: m.value }, m.label)))
-      : h("input", { id: methodId, name: "method", class: "input", type: "text", required: true, autocomplete: "off" });
+      min: String(minimum), max: String(available), step: "1", required: true, "aria-describedby": hintId });
+    const method = h("select", { id: methodId, name: "method", class: "input" },
+      methods.map((m) => h("option", { value: m }, methodLabel(m))));
     const destination = h("input", { id: destinationId, name: "destination", class: "input", type: "text", required: true,
-      autocomplete: "off", "aria-describedby": `${destinationId}-hint` });
+      maxlength: "255", autocomplete: "off", "aria-describedby": `${destinationId}-hint` });
+    const message = h("div", { class: "form-message", "aria-live": "assertive" });
     const submit = h("button", { type: "submit", class: "btn btn-primary btn-block" }, t("withdraw_submit"));
+    const tooLittle = available < minimum;
+    if (tooLittle) submit.disabled = true;
     const form = h("form", { class: "card form", novalidate: true },
       h("div", { class: "field" }, h("label", { for: amountId }, t("withdraw_amount")), amount,
-        h("span", { id: hintId, class: "hint" }, t("withdraw_available", { amount: plural("stars", available) }))),
+        h("span", { id: hintId, class: "hint" },
+          `${t("withdraw_available", { amount: plural("stars", available) })} · ${t("withdraw_min", { amount: plural("stars", minimum) })}`)),
       h("div", { class: "field" }, h("label", { for: methodId }, t("withdraw_method")), method),
       h("div", { class: "field" }, h("label", { for: destinationId }, t("withdraw_destination")), destination,
         h("span", { id: `${destinationId}-hint`, class: "hint" }, t("withdraw_destination_hint"))),
-      formMessage,
+      info?.pending_withdrawal ? h("p", { class: "hint" }, t("withdraw_on_hold", { amount: plural("stars", info.pending_withdrawal) })) : null,
+      tooLittle ? h("p", { class: "hint" }, t("withdraw_too_little", { amount: plural("stars", minimum) })) : null,
+      message,
       submit);
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
-      if (sending) return;
-      clear(formMessage);
+      if (sending || tooLittle) return;
+      clear(message);
       for (const field of [amount, method, destination]) field.setAttribute("aria-invalid", "false");
       sending = true;
       submit.disabled = true;
@@ -59,31 +68,35 @@ export function withdrawalsScreen(ctx, params) {
           destination: destination.value.trim(),
         });
         ctx.toast(t("withdraw_requested"), { kind: "success" });
-        form.reset();
         await reloadInfo();
         await loadList();
+        return;
       } catch (error) {
-        formMessage.append(h("p", { class: "message-error", role: "alert" }, errorText(error)));
+        message.append(h("p", { class: "message-error", role: "alert" }, errorText(error)));
         for (const [field, messages] of Object.entries(error.details || {})) {
           const input = form.elements.namedItem(field);
           if (input) {
             input.setAttribute("aria-invalid", "true");
-            formMessage.append(h("p", { class: "message-error" }, [messages].flat(Infinity).join(" ")));
+            message.append(h("p", { class: "message-error" }, [messages].flat(Infinity).join(" ")));
           }
         }
       } finally {
         sending = false;
-        submit.disabled = false;
       }
+      submit.disabled = false;
     });
     clear(formBody).append(form);
   }
 
   function item(w) {
+    const notes = [];
+    if (w.status === "rejected" && w.reject_reason) notes.push(t("withdrawal_reason", { reason: w.reject_reason }));
+    if (w.status === "paid" && w.payout_reference) notes.push(t("withdrawal_reference", { reference: w.payout_reference }));
     return h("li", { class: "withdrawal", dataset: { status: w.status } },
       h("span", { class: "withdrawal-main" },
         h("span", { class: "withdrawal-amount" }, plural("stars", w.amount)),
-        h("span", { class: "withdrawal-meta" }, [w.method, w.destination, formatShortDate(w.created_at)].filter(Boolean).join(" · "))),
+        h("span", { class: "withdrawal-meta" }, [methodLabel(w.method), w.destination, formatShortDate(w.created_at)].filter(Boolean).join(" · ")),
+        notes.length ? h("span", { class: "withdrawal-meta" }, notes.join(" ")) : null),
       h("span", { class: ["badge", `withdrawal-${w.status}`] }, t(`withdrawal_status_${w.status}`)));
   }
 
@@ -100,8 +113,11 @@ export function withdrawalsScreen(ctx, params) {
   async function reloadInfo() {
     try {
       info = await ctx.api.get("referrals");
-    } catch {
-      /* keep what we had */
+    } catch (error) {
+      if (!info) {
+        clear(formBody).append(errorBlock(error, reloadInfo));
+        return;
+      }
     }
     renderForm();
   }

@@ -1,0 +1,153 @@
+"""Browser fixtures for the Mini App's end-to-end tests.
+
+Headless Debian Chromium driven by Playwright (never `playwright install`), against
+pytest-django's live server on the test database. Requests to telegram.org never leave
+the machine: they are aborted (the page then runs as outside Telegram) or answered with a
+local fake of telegram-web-app.js (the page then runs as inside Telegram). Every page
+fails its test on a JavaScript error or a Content-Security-Policy violation.
+"""
+
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from django.conf import settings
+
+from tests.conftest import init_data_for
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+TELEGRAM_SCRIPT = "https://telegram.org/js/telegram-web-app.js"
+FAKE_TELEGRAM = Path(__file__).with_name("fake_telegram_web_app.js")
+SCREENSHOTS = Path(settings.BASE_DIR) / "artifacts" / "screenshots"
+PHONE = {"width": 360, "height": 760}
+
+
+@pytest.fixture
+def playwright_browser() -> Iterator[Any]:
+    """A browser per test. Playwright's sync API runs an asyncio loop on this thread while it
+    is open; one kept for the whole session would make Django refuse every later test's
+    database calls (SynchronousOnlyOperation), so it closes with its test."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:  # pragma: no cover - requirements-dev.txt installs it
+        pytest.skip("playwright is not installed (pip install -r requirements-dev.txt)")
+    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
+        pytest.skip(
+            f"no Chromium at {CHROMIUM}: scripts/ensure-chromium installs Debian's chromium "
+            "(it needs root and apt-get); or set CHROMIUM_PATH"
+        )
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(autouse=True)
+def _django_allow_sync_orm_next_to_playwright(monkeypatch: pytest.MonkeyPatch) -> None:
+    # While a browser is open, Playwright's sync API keeps an asyncio loop on the test's
+    # thread; Django would take the test's own ORM calls for calls from async code. They
+    # are plain sync calls. (The live server answers the page from its own thread.)
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture
+def e2e_urls(settings: Any) -> None:
+    settings.ROOT_URLCONF = "tests.miniapp_e2e.urls"
+
+
+@dataclass
+class MiniApp:
+    """One browser page of the Mini App and what it reported."""
+
+    page: Any
+    base_url: str
+    errors: list[str] = field(default_factory=list)
+    telegram_calls: Callable[[], list[Any]] = lambda: []
+
+    def open(self, init_data: str | None, *, theme_params: dict[str, str] | None = None) -> None:
+        fragment = []
+        if init_data is not None:
+            fragment.append(f"tgWebAppData={quote(init_data, safe='')}")
+        if theme_params is not None:
+            import json
+
+            fragment.append(f"tgWebAppThemeParams={quote(json.dumps(theme_params), safe='')}")
+        url = self.base_url + "/" + (f"#{'&'.join(fragment)}" if fragment else "")
+        self.page.goto(url)
+
+    def screenshot(self, name: str) -> Path:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        path = SCREENSHOTS / f"{name}.png"
+        self.page.screenshot(path=str(path), full_page=False)
+        return path
+
+
+@pytest.fixture
+def miniapp_factory(live_server: Any, e2e_urls: None, playwright_browser: Any) -> Iterator[Callable[..., MiniApp]]:
+    contexts = []
+    apps: list[MiniApp] = []
+
+    def make(*, color_scheme: str = "light", locale: str = "en-US", telegram: str = "absent") -> MiniApp:
+        """telegram="absent": telegram.org is unreachable (a browser outside Telegram);
+        "fake": a local telegram-web-app.js that acts like a Telegram client."""
+        context = playwright_browser.new_context(
+            viewport=PHONE, device_scale_factor=2, color_scheme=color_scheme, locale=locale, is_mobile=True,
+            has_touch=True,
+        )
+        contexts.append(context)
+        # Playwright tries the routes last-registered first.
+        context.route("https://telegram.org/**", lambda route: route.abort())
+        if telegram == "fake":
+            context.route(TELEGRAM_SCRIPT + "*", lambda route: route.fulfill(
+                status=200, content_type="application/javascript", body=FAKE_TELEGRAM.read_text()))
+        # Anything else off this machine is a bug in the page: fail loudly, never reach out.
+        context.route(lambda url: not url.startswith(live_server.url) and not url.startswith("https://telegram.org/")
+                      and not url.startswith(("data:", "blob:")), lambda route: route.abort())
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        app = MiniApp(page=page, base_url=live_server.url)
+
+        def on_console(message: Any) -> None:
+            text = message.text
+            source = (message.location or {}).get("url", "")
+            if "Content Security Policy" in text:
+                app.errors.append(f"CSP: {text}")
+            elif message.type == "error":
+                # Telegram's script is unreachable on purpose, and API error answers
+                # (402, 429...) are part of the tests; anything else is a defect.
+                expected = source.startswith("https://telegram.org/") or (
+                    "/api/" in source and text.startswith("Failed to load resource"))
+                if not expected:
+                    app.errors.append(f"console: {text} ({source})")
+
+        page.on("console", on_console)
+        page.on("pageerror", lambda error: app.errors.append(f"pageerror: {error}"))
+        app.telegram_calls = lambda: page.evaluate("window.__telegramCalls || []")
+        apps.append(app)
+        return app
+
+    yield make
+    for context in contexts:
+        context.close()
+    problems = [e for app in apps for e in app.errors]
+    assert not problems, problems
+
+
+@pytest.fixture
+def init_data() -> Callable[..., str]:
+    return init_data_for
+
