@@ -50,10 +50,16 @@ def playwright_browser() -> Iterator[Any]:
             f"no Chromium at {CHROMIUM}: scripts/ensure-chromium installs Debian's chromium "
             "(it needs root and apt-get); or set CHROMIUM_PATH"
         )
+    from django.db import connections
+
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+        # Database connections the test opened while Playwright's loop ran belong to that
+        # (async-looking) context: Django's own teardown would not see them, and the test
+        # database could not be dropped at the end of the run.
+        connections.close_all()
 
 
 @pytest.fixture(autouse=True)
@@ -151,3 +157,81 @@ def miniapp_factory(live_server: Any, e2e_urls: None, playwright_browser: Any) -
 def init_data() -> Callable[..., str]:
     return init_data_for
 
+
+
+# --- The service behind the page -----------------------------------------------------------
+
+IMAGE_PRICE = 10
+
+
+@pytest.fixture
+def catalog(db: None) -> dict[str, Any]:
+    """Catalog entries of our own, run by the offline demo provider: a transactional
+    test's flush removes the data migration's default catalog."""
+    from generations.models import AIModel
+
+    image, _ = AIModel.objects.update_or_create(slug="nano-banana", defaults=dict(
+        name="Nano Banana", kind=AIModel.Kind.IMAGE, provider=AIModel.Provider.DEMO, is_active=True,
+        provider_model_id="google/gemini-2.5-flash-image", price=IMAGE_PRICE, sort_order=1,
+        description="Fast, sharp pictures from a sentence.",
+        params_schema={"aspect_ratio": {"type": "choice", "choices": ["1:1", "16:9", "9:16"], "default": "1:1"}},
+    ))
+    video, _ = AIModel.objects.update_or_create(slug="demo-video", defaults=dict(
+        name="Demo Video", kind=AIModel.Kind.VIDEO, provider=AIModel.Provider.DEMO, is_active=True,
+        provider_model_id="demo/video", price=50, sort_order=2, description="Five-second clips.",
+        params_schema={"duration": {"type": "choice", "choices": [5, 10], "default": 5}},
+    ))
+    # The data migration's catalog is there in a fresh database; only ours is on sale.
+    AIModel.objects.exclude(pk__in=[image.pk, video.pk]).update(is_active=False)
+    return {"image": image, "video": video}
+
+
+@pytest.fixture
+def worker(settings: Any) -> Iterator[Callable[[], None]]:
+    """The generation worker, in-process: a thread that hands every pending generation to
+    the worker's own task function (what qcluster would run for the queued task), with
+    the offline demo provider taking a moment, as a real provider would. The returned
+    function pauses it: generations then stay pending until resume()."""
+    import threading
+
+    from django.db import connection
+    from generations.tasks import generation_run
+
+    from generations.models import Generation
+
+    settings.AIMLAPI_KEY = ""
+    settings.DEMO_PROVIDER_DELAY_SECONDS = 1.5
+    stop = threading.Event()
+    running = threading.Event()
+    running.set()
+    failures: list[BaseException] = []
+
+    def loop() -> None:
+        try:
+            while not stop.is_set():
+                if running.is_set():
+                    for generation_id in Generation.objects.filter(status=Generation.Status.PENDING).values_list(
+                        "id", flat=True
+                    ):
+                        generation_run(generation_id)
+                stop.wait(0.2)
+        except BaseException as exc:  # reported by the test, not lost in the thread
+            failures.append(exc)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=loop, name="generation-worker", daemon=True)
+    thread.start()
+
+    class Control:
+        def pause(self) -> None:
+            running.clear()
+
+        def resume(self) -> None:
+            running.set()
+
+    yield Control()
+    stop.set()
+    thread.join(timeout=30)
+    assert not thread.is_alive(), "the worker thread did not stop"
+    assert not failures, failures

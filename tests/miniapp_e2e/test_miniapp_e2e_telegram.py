@@ -61,3 +61,4 @@ def test_outside_telegram_theme_follows_the_browser(miniapp_factory, init_data):
     assert "tgWebAppData" not in app.page.url
     app.page.reload()
     app.page.wait_for_selector("html[data-ready='true']")
+
