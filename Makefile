@@ -37,7 +37,7 @@ lint: $(VENV)/.installed-dev
 
 ## check: migrations in step with the models, and lint.
 check: $(VENV)/.installed-dev
-	DEBUG=true $(PY) manage.py makemigrations --check --dry-run
+	DEBUG=true DATABASE_URL=sqlite://:memory: $(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/ruff check .
 
 clean:

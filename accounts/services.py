@@ -16,8 +16,15 @@ from nanogen.errors import InsufficientCredits
 
 
 def user_lock(*, user_id: int) -> User:
-    """The user row, locked until the surrounding transaction ends."""
-    return User.objects.select_for_update().get(pk=user_id)
+    """The user row, locked until the surrounding transaction ends.
+
+    FOR NO KEY UPDATE (the lock PostgreSQL's own UPDATE of non-key columns takes):
+    it serialises every writer of the user's credits and limits just as well, but
+    does not block other transactions' rows that merely refer to the user (their
+    foreign-key checks take KEY SHARE). Plain FOR UPDATE would turn such a writer
+    racing a generation start into a deadlock instead of a unique-constraint loss.
+    """
+    return User.objects.select_for_update(no_key=True).get(pk=user_id)
 
 
 def credits_apply(

@@ -1,4 +1,11 @@
-from django.urls import URLPattern
+from django.urls import URLPattern, path
+
+from generations.api import GenerationCancelApi, GenerationDetailApi, GenerationsApi, ModelListApi
 
 # Mounted under /api/ by nanogen.urls.
-api_urlpatterns: list[URLPattern] = []
+api_urlpatterns: list[URLPattern] = [
+    path("models", ModelListApi.as_view(), name="model-list"),
+    path("generations", GenerationsApi.as_view(), name="generation-list"),
+    path("generations/<int:generation_id>", GenerationDetailApi.as_view(), name="generation-detail"),
+    path("generations/<int:generation_id>/cancel", GenerationCancelApi.as_view(), name="generation-cancel"),
+]

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "nanogen.middleware.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "nanogen.api.middleware.ApiBodySizeLimitMiddleware",
@@ -222,15 +223,48 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
 # --- Logging ------------------------------------------------------------------------
+# One JSON line per event in production (LOG_FORMAT=json); readable lines locally.
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG else "json")
+if LOG_FORMAT not in {"json", "plain"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be 'json' or 'plain', not {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "json": {"()": "nanogen.logging.JsonFormatter"},
+        "plain": {"()": "nanogen.logging.PlainFormatter", "format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # The request line is ours (nanogen.request); Django's repeats it for 4xx.
+        "django.request": {"level": "ERROR"},
+        # httpx (python-telegram-bot) logs request URLs, which contain the bot token.
+        "httpx": {"level": "WARNING"},
+    },
 }
+
+# --- Generations API (start, idempotency, limits, history) ---------------------
+# GENERATION_MAX_ACTIVE, GENERATION_RATE_LIMIT_PER_MINUTE and GENERATION_TIMEOUT_SECONDS
+# are above with the money settings.
+GENERATION_PROMPT_MAX_LENGTH = env.int("GENERATION_PROMPT_MAX_LENGTH", default=2000)
+# Retry-After (seconds) sent with 429 MAX_ACTIVE_GENERATIONS: when a slot frees up
+# depends on the provider, so this is a hint of a typical generation's duration.
+GENERATION_MAX_ACTIVE_RETRY_AFTER = env.int("GENERATION_MAX_ACTIVE_RETRY_AFTER", default=10)
+
+# --- Payments, referrals, withdrawals ---------------------------------------------------
+# The bot's @username (without @): referral links are https://t.me/<username>?start=ref_<code>.
+TELEGRAM_BOT_USERNAME = env.str("TELEGRAM_BOT_USERNAME", default="").lstrip("@")
+# Seconds the web process and the worker wait for a Bot API answer (invoice links, refunds).
+TELEGRAM_API_TIMEOUT = env.float("TELEGRAM_API_TIMEOUT", default=10.0)
+# Smallest withdrawal of referral earnings, in Stars.
+WITHDRAWAL_MIN_AMOUNT = env.int("WITHDRAWAL_MIN_AMOUNT", default=100)
+# A referral link links only a user created less than this many hours ago who has not paid yet.
+REFERRAL_LINK_MAX_AGE_HOURS = env.int("REFERRAL_LINK_MAX_AGE_HOURS", default=24)
+# urllib3 (requests) logs each request line, Bot API URLs with the bot token in them, at DEBUG.
+LOGGING["loggers"]["urllib3.connectionpool"] = {"level": "INFO"}
 
 # --- Mini App -------------------------------------------------------------------------
 # Origins allowed to show the Mini App page in a frame (CSP frame-ancestors): Telegram's

@@ -1,4 +1,20 @@
-from django.urls import URLPattern
+from django.urls import URLPattern, path
+
+from payments.api import (
+    InvoiceCreateApi,
+    PackListApi,
+    PaymentDetailApi,
+    PaymentListApi,
+    ReferralSummaryApi,
+    WithdrawalsApi,
+)
 
 # Mounted under /api/ by nanogen.urls.
-api_urlpatterns: list[URLPattern] = []
+api_urlpatterns: list[URLPattern] = [
+    path("payments", PaymentListApi.as_view(), name="payments"),
+    path("payments/packs", PackListApi.as_view(), name="payment-packs"),
+    path("payments/invoice", InvoiceCreateApi.as_view(), name="payment-invoice"),
+    path("payments/<int:payment_id>", PaymentDetailApi.as_view(), name="payment-detail"),
+    path("referrals", ReferralSummaryApi.as_view(), name="referrals"),
+    path("withdrawals", WithdrawalsApi.as_view(), name="withdrawals"),
+]

@@ -14,6 +14,7 @@ from rest_framework.test import APIClient
 from accounts.models import CreditKind, User
 from accounts.services import credits_change
 from accounts.telegram_init_data import init_data_sign
+from tests.fakes.telegram import fake_telegram  # noqa: F401 - a fixture, shared by every test module
 
 OWNER_TELEGRAM_ID = 1001
 STRANGER_TELEGRAM_ID = 2002

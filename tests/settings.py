@@ -13,6 +13,9 @@ os.environ.setdefault("TELEGRAM_BOT_TOKEN", "123456:TEST-TOKEN")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("AIMLAPI_KEY", "")
 os.environ.setdefault("SIGNUP_BONUS_CREDITS", "0")
+os.environ.setdefault("TELEGRAM_BOT_USERNAME", "nanogen_test_bot")
+os.environ.setdefault("REFERRAL_PERCENT", "10")
+os.environ.setdefault("WITHDRAWAL_MIN_AMOUNT", "100")
 
 from nanogen.settings import *  # noqa: F403
 

@@ -1,15 +1,25 @@
 """Writes for generations, re-exported here: `from generations.services import ...`."""
 
+from generations.services.cancel import generation_cancel
 from generations.services.lifecycle import (
     generation_cancel_if_active,
     generation_claim,
     generation_complete,
     generation_fail,
+    generation_reference,
 )
+from generations.services.staff_refund import generation_staff_refund, generation_staff_refund_entry
+from generations.services.start import generation_start, payload_fingerprint
 
 __all__ = [
+    "generation_cancel",
     "generation_cancel_if_active",
     "generation_claim",
     "generation_complete",
     "generation_fail",
+    "generation_reference",
+    "generation_staff_refund",
+    "generation_staff_refund_entry",
+    "generation_start",
+    "payload_fingerprint",
 ]

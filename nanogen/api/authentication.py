@@ -8,6 +8,7 @@ from accounts.models import User
 from accounts.services import user_from_telegram
 from accounts.telegram_init_data import InitDataExpired, InitDataInvalid, init_data_validate
 from nanogen.i18n import user_language
+from nanogen.logging import log_context_update
 
 
 class InitDataAuthenticationFailed(exceptions.AuthenticationFailed):
@@ -52,6 +53,7 @@ class TelegramInitDataAuthentication(BaseAuthentication):
         language = user_language(user.language_code)
         translation.activate(language)
         request.LANGUAGE_CODE = language
+        log_context_update(user_id=user.pk)
         return user, None
 
     def authenticate_header(self, request: Request) -> str:

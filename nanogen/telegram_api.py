@@ -1,0 +1,107 @@
+"""A small synchronous Bot API client for the web process and the worker.
+
+The bot process talks to Telegram through python-telegram-bot; everything else
+(invoice links, Stars refunds, admin alerts from a view or a task) calls
+`bot_api_call`, a plain JSON POST to `{TELEGRAM_API_BASE_URL}/bot{token}/{method}`.
+
+Errors are classified like any outbound transport: `TelegramApiError.is_transient`
+is true for network errors, 429 and 5xx (worth retrying later), false for answers
+that will not change on retry (400 Bad Request, 403 Forbidden...). The token is
+part of every URL, so no message, exception or log line built here contains the
+URL; the exception chain is cut for the same reason (requests puts the URL into
+its own exception texts).
+"""
+
+import logging
+from typing import Any
+
+import requests
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+# One pooled session per process: keeps the TLS connection to Telegram open
+# between calls. requests.Session is safe for concurrent requests in practice
+# (urllib3's pool is thread-safe), which is how Django's threaded servers use it.
+_session = requests.Session()
+
+class TelegramApiError(Exception):
+    """A Bot API call that did not succeed.
+
+    `error_code` is Telegram's (or the HTTP status when the answer was not the
+    Bot API's JSON), None for a network error; `description` is Telegram's text
+    such as "Bad Request: CHARGE_ALREADY_REFUNDED"; `retry_after` comes from
+    `parameters.retry_after` on 429.
+    """
+
+    def __init__(
+        self,
+        *,
+        method: str,
+        error_code: int | None,
+        description: str,
+        retry_after: int | None = None,
+        is_transient: bool = False,
+    ) -> None:
+        self.method = method
+        self.error_code = error_code
+        self.description = description
+        self.retry_after = retry_after
+        self.is_transient = is_transient
+        super().__init__(f"{method}: {error_code if error_code is not None else 'network error'} {description}")
+
+    def has_description(self, text: str) -> bool:
+        """Whether Telegram's description mentions `text` (e.g. CHARGE_ALREADY_REFUNDED)."""
+        return text.lower() in self.description.lower()
+
+
+def _transient_status(status: int) -> bool:
+    return status == 429 or status >= 500
+
+
+def bot_api_call(method: str, payload: dict[str, Any] | None = None, *, timeout: float | None = None) -> Any:
+    """Call a Bot API method and return its `result`; raise TelegramApiError otherwise.
+
+    `timeout` defaults to TELEGRAM_API_TIMEOUT seconds.
+    """
+    url = f"{settings.TELEGRAM_API_BASE_URL}/bot{settings.TELEGRAM_BOT_TOKEN}/{method}"
+    try:
+        response = _session.post(url, json=payload or {}, timeout=timeout or settings.TELEGRAM_API_TIMEOUT)
+    except requests.RequestException as exc:
+        # Only the exception's class: its text contains the URL, hence the token.
+        raise TelegramApiError(
+            method=method, error_code=None, description=type(exc).__name__, is_transient=True
+        ) from None
+
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict) or "ok" not in body:
+        # A proxy or load balancer answered, not the Bot API.
+        raise TelegramApiError(
+            method=method,
+            error_code=response.status_code,
+            description=f"unexpected HTTP {response.status_code} answer",
+            is_transient=_transient_status(response.status_code),
+        )
+    if body.get("ok") is True:
+        return body.get("result")
+
+    error_code = body.get("error_code")
+    if not isinstance(error_code, int):
+        error_code = response.status_code
+    parameters = body.get("parameters") if isinstance(body.get("parameters"), dict) else {}
+    retry_after = parameters.get("retry_after")
+    error = TelegramApiError(
+        method=method,
+        error_code=error_code,
+        description=str(body.get("description") or ""),
+        retry_after=retry_after if isinstance(retry_after, int) else None,
+        is_transient=_transient_status(error_code),
+    )
+    logger.warning(
+        "Bot API %s failed: %s %s", method, error.error_code, error.description,
+        extra={"telegram_method": method, "telegram_error_code": error.error_code},
+    )
+    raise error

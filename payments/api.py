@@ -1,0 +1,155 @@
+"""API views of payments, referrals and withdrawals: parse, call a service or a
+selector, render. Every object is looked up within the requesting user's own."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.pagination import CursorPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from nanogen.i18n import user_language
+from payments import selectors, services
+from payments.models import CreditPack, Payment, Withdrawal
+
+
+class NewestFirstPagination(CursorPagination):
+    ordering = "-id"
+    page_size = 20
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+
+def _paginated(request: Request, view: APIView, queryset: object, serializer: type[serializers.Serializer]) -> Response:
+    """`{"results", "next", "previous"}`, newest first, like every list of the API."""
+    paginator = view.pagination_class()
+    page = paginator.paginate_queryset(queryset, request, view=view)
+    return paginator.get_paginated_response(serializer(page, many=True, context={"request": request}).data)
+
+
+def _language(serializer: serializers.Serializer) -> str:
+    request = serializer.context.get("request")
+    return user_language(request.user.language_code if request is not None and request.user else None)
+
+
+class PackOutputSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    title = serializers.SerializerMethodField()
+    stars = serializers.IntegerField()
+    credits = serializers.IntegerField()
+
+    def get_title(self, pack: CreditPack) -> str:
+        return pack.title_for(_language(self))
+
+
+class PackListApi(APIView):
+    @extend_schema(responses=PackOutputSerializer(many=True), operation_id="payments_packs")
+    def get(self, request: Request) -> Response:
+        packs = selectors.pack_list_on_sale()
+        return Response(PackOutputSerializer(packs, many=True, context={"request": request}).data)
+
+
+class InvoiceInputSerializer(serializers.Serializer):
+    pack = serializers.CharField(max_length=64)
+
+
+class InvoiceOutputSerializer(serializers.Serializer):
+    payment_id = serializers.IntegerField(source="pk")
+    invoice_link = serializers.CharField()
+
+
+class InvoiceCreateApi(APIView):
+    @extend_schema(request=InvoiceInputSerializer, responses={201: InvoiceOutputSerializer},
+                   operation_id="payments_invoice_create")
+    def post(self, request: Request) -> Response:
+        data = InvoiceInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        payment = services.payment_invoice_create(user=request.user, pack_slug=data.validated_data["pack"])
+        return Response(InvoiceOutputSerializer(payment).data, status=201)
+
+
+class PaymentOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    pack = serializers.CharField(source="pack.slug")
+    title = serializers.SerializerMethodField()
+    stars = serializers.IntegerField()
+    credits = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=Payment.Status.choices)
+    created_at = serializers.DateTimeField()
+    paid_at = serializers.DateTimeField(allow_null=True)
+    refunded_at = serializers.DateTimeField(allow_null=True)
+
+    def get_title(self, payment: Payment) -> str:
+        return payment.pack.title_for(_language(self))
+
+
+class PaymentListApi(APIView):
+    pagination_class = NewestFirstPagination  # documents the page envelope in the schema
+
+    @extend_schema(responses=PaymentOutputSerializer(many=True), operation_id="payments_list")
+    def get(self, request: Request) -> Response:
+        return _paginated(request, self, selectors.payment_list_for_user(user=request.user), PaymentOutputSerializer)
+
+
+class PaymentDetailApi(APIView):
+    @extend_schema(responses=PaymentOutputSerializer, operation_id="payments_detail")
+    def get(self, request: Request, payment_id: int) -> Response:
+        payment = selectors.payment_get_for_user(user=request.user, payment_id=payment_id)
+        return Response(PaymentOutputSerializer(payment, context={"request": request}).data)
+
+
+class ReferralOutputSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    link = serializers.CharField(allow_null=True, help_text="null until TELEGRAM_BOT_USERNAME is set")
+    invited = serializers.IntegerField(help_text="users who joined with the code")
+    invited_paying = serializers.IntegerField(help_text="of them, users who bought credits")
+    earnings = serializers.IntegerField(help_text="Stars available to withdraw")
+    earned_total = serializers.IntegerField(help_text="commission earned so far, net of refunds")
+    withdrawn_total = serializers.IntegerField(help_text="Stars paid out")
+    pending_withdrawal = serializers.IntegerField(help_text="Stars held by a withdrawal under review")
+    percent = serializers.IntegerField(help_text="share of each purchase earned")
+    withdrawal_min_amount = serializers.IntegerField()
+    currency = serializers.CharField()
+
+
+class ReferralSummaryApi(APIView):
+    @extend_schema(responses=ReferralOutputSerializer, operation_id="referrals")
+    def get(self, request: Request) -> Response:
+        return Response(ReferralOutputSerializer(selectors.referral_summary(user=request.user)).data)
+
+
+class WithdrawalInputSerializer(serializers.Serializer):
+    amount = serializers.IntegerField(min_value=1, max_value=2_000_000_000)
+    method = serializers.ChoiceField(choices=Withdrawal.Method.choices)
+    destination = serializers.CharField(max_length=255)
+
+
+class WithdrawalOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    amount = serializers.IntegerField()
+    method = serializers.ChoiceField(choices=Withdrawal.Method.choices)
+    destination = serializers.CharField()
+    status = serializers.ChoiceField(choices=Withdrawal.Status.choices)
+    payout_reference = serializers.CharField()
+    reject_reason = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    decided_at = serializers.DateTimeField(allow_null=True)
+
+
+class WithdrawalsApi(APIView):
+    """GET lists the user's withdrawals; POST requests one (the amount is held at once)."""
+
+    pagination_class = NewestFirstPagination  # documents the page envelope in the schema
+
+    @extend_schema(responses=WithdrawalOutputSerializer(many=True), operation_id="withdrawals_list")
+    def get(self, request: Request) -> Response:
+        return _paginated(request, self, selectors.withdrawal_list_for_user(user=request.user),
+                          WithdrawalOutputSerializer)
+
+    @extend_schema(request=WithdrawalInputSerializer, responses={201: WithdrawalOutputSerializer},
+                   operation_id="withdrawals_create")
+    def post(self, request: Request) -> Response:
+        data = WithdrawalInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        withdrawal = services.withdrawal_request(user=request.user, **data.validated_data)
+        return Response(WithdrawalOutputSerializer(withdrawal).data, status=201)

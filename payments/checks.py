@@ -1,0 +1,29 @@
+"""System checks of the payments settings: nonsense values stop start-up."""
+
+from typing import Any
+
+from django.conf import settings
+from django.core import checks
+
+
+def payments_settings_check(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    problems: list[checks.CheckMessage] = []
+    if not 0 <= settings.REFERRAL_PERCENT <= 100:
+        problems.append(checks.Error(
+            f"REFERRAL_PERCENT must be between 0 and 100, not {settings.REFERRAL_PERCENT}.", id="payments.E001"
+        ))
+    if settings.WITHDRAWAL_MIN_AMOUNT < 1:
+        problems.append(checks.Error(
+            f"WITHDRAWAL_MIN_AMOUNT must be at least 1 Star, not {settings.WITHDRAWAL_MIN_AMOUNT}.",
+            id="payments.E002",
+        ))
+    if settings.REFERRAL_LINK_MAX_AGE_HOURS < 0:
+        problems.append(checks.Error("REFERRAL_LINK_MAX_AGE_HOURS must not be negative.", id="payments.E003"))
+    if settings.TELEGRAM_API_TIMEOUT <= 0:
+        problems.append(checks.Error("TELEGRAM_API_TIMEOUT must be positive.", id="payments.E004"))
+    if settings.TELEGRAM_BOT_ENABLED and not settings.TELEGRAM_BOT_USERNAME:
+        problems.append(checks.Warning(
+            "TELEGRAM_BOT_USERNAME is not set: referral links are missing from /api/referrals.",
+            id="payments.W001",
+        ))
+    return problems

@@ -1,0 +1,48 @@
+"""Writes for payments, referrals and withdrawals, re-exported here:
+`from payments.services import payment_confirm`."""
+
+from payments.services.checkout import (
+    payment_confirm,
+    payment_pre_checkout,
+    payment_reference,
+    referral_commission,
+)
+from payments.services.earnings import earnings_apply, referral_account_lock
+from payments.services.invoices import payment_invoice_create
+from payments.services.payload import invoice_payload_for, invoice_payload_payment_id, invoice_payload_verify
+from payments.services.referrals import referral_attach, referral_link
+from payments.services.refunds import (
+    PaymentRefundResult,
+    payment_issue_refund,
+    payment_issue_resolve,
+    payment_refund,
+)
+from payments.services.withdrawals import (
+    withdrawal_approve,
+    withdrawal_reference,
+    withdrawal_reject,
+    withdrawal_request,
+)
+
+__all__ = [
+    "PaymentRefundResult",
+    "earnings_apply",
+    "invoice_payload_for",
+    "invoice_payload_payment_id",
+    "invoice_payload_verify",
+    "payment_confirm",
+    "payment_invoice_create",
+    "payment_issue_refund",
+    "payment_issue_resolve",
+    "payment_pre_checkout",
+    "payment_reference",
+    "payment_refund",
+    "referral_account_lock",
+    "referral_attach",
+    "referral_commission",
+    "referral_link",
+    "withdrawal_approve",
+    "withdrawal_reference",
+    "withdrawal_reject",
+    "withdrawal_request",
+]

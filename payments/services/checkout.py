@@ -1,0 +1,270 @@
+"""What the bot calls for a Stars payment: the pre_checkout_query check and the
+successful_payment confirmation.
+
+The confirmation is exactly-once per `telegram_payment_charge_id`: the payment
+row is locked while it goes pending -> paid, the credits are granted in that
+same transaction (ledger kind PURCHASE, reference `payment:<id>`, itself unique),
+and the charge id column is unique. Telegram may deliver a successful_payment
+more than once, even concurrently: the repeats find the paid payment and grant
+nothing. Stars that match no payable payment are recorded as a PaymentIssue for
+staff, never dropped.
+"""
+
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext
+
+from accounts.models import CreditKind, User
+from accounts.services import credits_apply, user_lock
+from nanogen.i18n import user_language
+from payments.errors import PaymentNotMatched
+from payments.hooks import PAYMENT_ISSUE, PAYMENT_PAID, hook_emit_on_commit
+from payments.models import STARS_CURRENCY, EarningsKind, Payment, PaymentIssue
+from payments.services.earnings import earnings_apply, referral_account_lock
+from payments.services.payload import invoice_payload_payment_id, invoice_payload_verify
+
+logger = logging.getLogger(__name__)
+
+Status = Payment.Status
+Reason = PaymentIssue.Reason
+
+
+def payment_reference(payment_id: int) -> str:
+    """The ledger reference (credits and earnings) of everything a payment caused."""
+    return f"payment:{payment_id}"
+
+
+def referral_commission(stars: int) -> int:
+    """The referrer's share of a purchase, in whole Stars, rounded down."""
+    return stars * settings.REFERRAL_PERCENT // 100
+
+
+def _payment_named_by(payload: str) -> Payment | None:
+    payment_id = invoice_payload_payment_id(payload)
+    if payment_id is None:
+        return None
+    return Payment.objects.select_related("user", "pack").filter(pk=payment_id).first()
+
+
+def payment_pre_checkout(
+    *, telegram_user_id: int, payload: str, currency: str, total_amount: int
+) -> tuple[bool, str | None]:
+    """Whether Telegram may take the Stars for this invoice: (True, None), or
+    (False, a message for the user in their language).
+
+    The payload must name a pending payment of this user with a valid signature,
+    for the same amount in XTR, of a pack still sold on the same terms. Only
+    database reads: the bot must answer within 10 seconds.
+    """
+    payment = _payment_named_by(payload)
+    buyer = payment.user if payment is not None else User.objects.filter(telegram_id=telegram_user_id).first()
+    with translation.override(user_language(buyer.language_code if buyer else None)):
+        problem = _pre_checkout_problem(
+            payment=payment, telegram_user_id=telegram_user_id, payload=payload, currency=currency,
+            total_amount=total_amount,
+        )
+        if problem is None:
+            return True, None
+        code, message = problem
+        logger.info(
+            "pre-checkout refused (%s) for Telegram user %s, payload %r", code, telegram_user_id, payload[:128],
+            extra={"payment_id": payment.pk if payment else None},
+        )
+        return False, message
+
+
+def _pre_checkout_problem(
+    *, payment: Payment | None, telegram_user_id: int, payload: str, currency: str, total_amount: int
+) -> tuple[str, str] | None:
+    invalid = gettext("This invoice is not valid. Please open the shop and buy again.")
+    if payment is None:
+        return Reason.UNKNOWN_PAYMENT, invalid
+    if not invoice_payload_verify(payment, payload):
+        return Reason.BAD_PAYLOAD, invalid
+    if payment.user.telegram_id != telegram_user_id:
+        return Reason.WRONG_USER, invalid
+    if payment.user.is_banned:
+        return "banned", gettext("Your account is banned.")
+    if payment.status != Status.PENDING:
+        return "not_pending", gettext("This invoice has already been paid or is no longer valid.")
+    if currency != STARS_CURRENCY:
+        return Reason.WRONG_CURRENCY, invalid
+    if total_amount != payment.stars:
+        return Reason.WRONG_AMOUNT, invalid
+    pack = payment.pack
+    if not pack.is_active or (pack.stars, pack.credits) != (payment.stars, payment.credits):
+        return "pack_changed", gettext("This pack is no longer sold on these terms. Please open the shop again.")
+    return None
+
+
+class _Unmatched(Exception):
+    def __init__(self, reason: str, payment: Payment | None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.payment = payment
+
+
+def payment_confirm(
+    *,
+    telegram_user_id: int,
+    payload: str,
+    currency: str,
+    total_amount: int,
+    telegram_payment_charge_id: str,
+    provider_payment_charge_id: str = "",
+) -> Payment:
+    """Record a successful_payment: the payment becomes paid and its credits are
+    granted, once. A repeated delivery of the same charge returns the same paid
+    payment and grants nothing more.
+
+    Raises PaymentNotMatched (nothing granted) when the payload names no payment
+    of this user that can be paid with this amount and currency; the raw data is
+    kept as a PaymentIssue for staff, and PAYMENT_ISSUE listeners are told.
+    """
+    if not telegram_payment_charge_id:
+        raise ValueError("a successful_payment always has a telegram_payment_charge_id")
+    repeat = Payment.objects.filter(telegram_payment_charge_id=telegram_payment_charge_id).first()
+    if repeat is not None:
+        return repeat
+
+    try:
+        with transaction.atomic():
+            payment = _payment_pay(
+                telegram_user_id=telegram_user_id,
+                payload=payload,
+                currency=currency,
+                total_amount=total_amount,
+                telegram_payment_charge_id=telegram_payment_charge_id,
+                provider_payment_charge_id=provider_payment_charge_id,
+            )
+    except _Unmatched as unmatched:
+        issue = _issue_record(
+            reason=unmatched.reason,
+            payment=unmatched.payment,
+            telegram_user_id=telegram_user_id,
+            payload=payload,
+            currency=currency,
+            total_amount=total_amount,
+            telegram_payment_charge_id=telegram_payment_charge_id,
+            provider_payment_charge_id=provider_payment_charge_id,
+        )
+        raise PaymentNotMatched(issue=issue) from None
+    except IntegrityError:
+        # The charge id is already taken: a concurrent delivery of this charge
+        # won the race (for this payment the row lock makes that impossible, so
+        # this is the unique index guarding the rest).
+        repeat = Payment.objects.filter(telegram_payment_charge_id=telegram_payment_charge_id).first()
+        if repeat is None:
+            raise
+        return repeat
+    return payment
+
+
+def _payment_pay(
+    *,
+    telegram_user_id: int,
+    payload: str,
+    currency: str,
+    total_amount: int,
+    telegram_payment_charge_id: str,
+    provider_payment_charge_id: str,
+) -> Payment:
+    payment_id = invoice_payload_payment_id(payload)
+    if payment_id is None:
+        raise _Unmatched(Reason.BAD_PAYLOAD, None)
+    # The row lock serialises every delivery of this payment: the first pays it,
+    # the others wait here and then see it paid.
+    payment = Payment.objects.select_for_update().filter(pk=payment_id).first()
+    if payment is None:
+        raise _Unmatched(Reason.UNKNOWN_PAYMENT, None)
+    if not invoice_payload_verify(payment, payload):
+        raise _Unmatched(Reason.BAD_PAYLOAD, None)
+    buyer = user_lock(user_id=payment.user_id)
+    if buyer.telegram_id != telegram_user_id:
+        raise _Unmatched(Reason.WRONG_USER, payment)
+    if payment.status in Payment.PAID_STATUSES:
+        if payment.telegram_payment_charge_id == telegram_payment_charge_id:
+            return payment
+        reason = Reason.ALREADY_PAID if payment.status == Status.PAID else Reason.NOT_PAYABLE
+        raise _Unmatched(reason, payment)
+    if currency != STARS_CURRENCY:
+        raise _Unmatched(Reason.WRONG_CURRENCY, payment)
+    if total_amount != payment.stars:
+        raise _Unmatched(Reason.WRONG_AMOUNT, payment)
+
+    # pending, or failed because our side got no invoice link in time although
+    # Telegram made one: the Stars were paid for this payment, so it is paid.
+    payment.status = Status.PAID
+    payment.telegram_payment_charge_id = telegram_payment_charge_id
+    payment.provider_payment_charge_id = provider_payment_charge_id[:255]
+    payment.paid_at = timezone.now()
+    payment.save(update_fields=[
+        "status", "telegram_payment_charge_id", "provider_payment_charge_id", "paid_at", "updated_at",
+    ])
+    credits_apply(
+        user=buyer,
+        amount=payment.credits,
+        kind=CreditKind.PURCHASE,
+        reference=payment_reference(payment.pk),
+        note=f"{payment.stars} Stars",
+    )
+    _referral_commission_credit(payment=payment, buyer=buyer)
+    hook_emit_on_commit(PAYMENT_PAID, payment_id=payment.pk)
+    logger.info("payment %s paid: %s Stars, %s credits", payment.pk, payment.stars, payment.credits,
+                extra={"payment_id": payment.pk})
+    return payment
+
+
+def _referral_commission_credit(*, payment: Payment, buyer: User) -> None:
+    if buyer.referred_by_id is None:
+        return
+    commission = referral_commission(payment.stars)
+    if commission <= 0:
+        return
+    earnings_apply(
+        account=referral_account_lock(user_id=buyer.referred_by_id),
+        amount=commission,
+        kind=EarningsKind.COMMISSION,
+        reference=payment_reference(payment.pk),
+        note=f"{settings.REFERRAL_PERCENT}% of {payment.stars} Stars paid by user {buyer.pk}",
+    )
+
+
+def _issue_record(
+    *,
+    reason: str,
+    payment: Payment | None,
+    telegram_user_id: int,
+    payload: str,
+    currency: str,
+    total_amount: int,
+    telegram_payment_charge_id: str,
+    provider_payment_charge_id: str,
+) -> PaymentIssue:
+    fields: dict[str, Any] = {
+        "reason": reason,
+        "payment": payment,
+        "telegram_user_id": telegram_user_id,
+        "user": User.objects.filter(telegram_id=telegram_user_id).first(),
+        "payload": str(payload)[:255],
+        "currency": str(currency)[:8],
+        "total_amount": total_amount,
+        "provider_payment_charge_id": provider_payment_charge_id[:255],
+    }
+    with transaction.atomic():
+        issue, created = PaymentIssue.objects.get_or_create(
+            telegram_payment_charge_id=telegram_payment_charge_id, defaults=fields
+        )
+        if created:
+            hook_emit_on_commit(PAYMENT_ISSUE, issue_id=issue.pk)
+    if created:
+        logger.error(
+            "unmatched Stars payment recorded as issue %s (%s): %s %s from Telegram user %s",
+            issue.pk, reason, total_amount, currency, telegram_user_id,
+            extra={"payment_id": payment.pk if payment else None},
+        )
+    return issue

@@ -1,0 +1,81 @@
+"""Invoices: a pending Payment and the Telegram Stars invoice link that pays it."""
+
+import logging
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext, ngettext
+
+from accounts.models import User
+from nanogen.i18n import user_language
+from nanogen.telegram_api import TelegramApiError, bot_api_call
+from payments.errors import InvoiceRateLimited, PackUnavailable, PaymentProviderUnavailable
+from payments.models import STARS_CURRENCY, CreditPack, Payment
+from payments.services.payload import invoice_payload_for
+
+logger = logging.getLogger(__name__)
+
+# Each invoice costs a Bot API call; a client stuck in a loop must not get the
+# bot rate-limited by Telegram for everyone.
+INVOICES_PER_HOUR = 30
+
+
+def payment_invoice_create(*, user: User, pack_slug: str) -> Payment:
+    """A pending payment for the pack and its invoice link (`payment.invoice_link`).
+
+    Raises PackUnavailable for an unknown or withdrawn pack, and
+    PaymentProviderUnavailable when Telegram gives no link; the payment is then
+    kept as failed with the reason, so nothing is lost and staff can see why.
+    """
+    pack = CreditPack.objects.filter(slug=pack_slug, is_active=True).first()
+    if pack is None:
+        raise PackUnavailable(details={"pack": [gettext("This credit pack is not on sale.")]})
+
+    hour_ago = timezone.now() - timedelta(hours=1)
+    if Payment.objects.filter(user=user, created_at__gte=hour_ago).count() >= INVOICES_PER_HOUR:
+        raise InvoiceRateLimited(headers={"Retry-After": "3600"})
+
+    with transaction.atomic():
+        payment = Payment.objects.create(user=user, pack=pack, stars=pack.stars, credits=pack.credits)
+        payment.invoice_payload = invoice_payload_for(payment)
+        payment.save(update_fields=["invoice_payload", "updated_at"])
+
+    # The Bot API call happens after the commit, outside any transaction: it may
+    # take seconds, and an open transaction would hold a database connection
+    # (and the payment row) for all that time. The payment must also be visible
+    # to the bot's pre_checkout handler before anybody can use the link.
+    language = user_language(user.language_code)
+    with translation.override(language):
+        title = pack.title_for(language)
+        description = ngettext(
+            "%(credits)d credit for AI image and video generations in NanoGen.",
+            "%(credits)d credits for AI image and video generations in NanoGen.",
+            pack.credits,
+        ) % {"credits": pack.credits}
+    request = {
+        "title": title[:32],
+        "description": description[:255],
+        "payload": payment.invoice_payload,
+        # Telegram Stars: no payment provider, the currency XTR, one price item.
+        "provider_token": "",
+        "currency": STARS_CURRENCY,
+        "prices": [{"label": title[:32], "amount": pack.stars}],
+    }
+    try:
+        link = bot_api_call("createInvoiceLink", request)
+        if not isinstance(link, str) or not link.startswith("https://"):
+            raise TelegramApiError(method="createInvoiceLink", error_code=None, description="no link in the answer")
+    except TelegramApiError as exc:
+        Payment.objects.filter(pk=payment.pk, status=Payment.Status.PENDING).update(
+            status=Payment.Status.FAILED, failure_reason=str(exc)[:255], updated_at=timezone.now()
+        )
+        logger.warning("payment %s: no invoice link: %s", payment.pk, exc, extra={"payment_id": payment.pk})
+        headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
+        raise PaymentProviderUnavailable(headers=headers) from exc
+
+    Payment.objects.filter(pk=payment.pk).update(invoice_link=link[:255], updated_at=timezone.now())
+    payment.invoice_link = link
+    logger.info("payment %s: invoice for pack %s (%s Stars)", payment.pk, pack.slug, pack.stars,
+                extra={"payment_id": payment.pk})
+    return payment

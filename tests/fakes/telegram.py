@@ -1,0 +1,450 @@
+"""A fake Telegram Bot API server for tests.
+
+`FakeTelegram` serves `/bot<token>/<method>` on 127.0.0.1 (port 0, in a thread)
+with the Bot API's envelope (`{"ok": true, "result": ...}` or `{"ok": false,
+"error_code", "description", "parameters"}`). It accepts JSON bodies (requests,
+our `nanogen.telegram_api`), form bodies and multipart bodies (python-telegram-bot
+sends form data, and multipart when it uploads a file), the query string too, and
+records every call thread-safely.
+
+- Defaults: sensible results for the methods the project uses (`DEFAULT_RESULTS`);
+  an unknown method answers 404 "Not Found" like Telegram, so a typo fails a test.
+- `fake.fail(method, error_code=..., description=..., retry_after=..., times=...)`
+  scripts failures; `fake.respond(method, result_or_callable)` replaces a result.
+- `fake.push_update(update)` queues an update for `getUpdates` (long polling).
+- `fake.calls`, `fake.calls_to(method)`, `fake.last(method)` and
+  `fake.wait_for(method, count=1)` (bounded polling, no sleeps) inspect traffic.
+
+Form values are strings, as sent; those that are JSON objects or arrays
+(python-telegram-bot encodes `reply_markup`, `prices`... that way) are decoded.
+Uploaded files become `FakeFile` values.
+"""
+
+import email.parser
+import email.policy
+import itertools
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+
+BOT_ID = 777000111
+BOT_USERNAME = "nanogen_test_bot"
+
+ResultFactory = Callable[["FakeCall"], Any]
+
+
+@dataclass(frozen=True)
+class FakeFile:
+    filename: str
+    content_type: str
+    content: bytes
+
+    @property
+    def size(self) -> int:
+        return len(self.content)
+
+
+@dataclass(frozen=True)
+class FakeCall:
+    method: str
+    params: dict[str, Any]
+    token: str
+    http_method: str = "POST"
+
+    def __getitem__(self, name: str) -> Any:
+        return self.params[name]
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self.params.get(name, default)
+
+
+@dataclass
+class _ScriptedFailure:
+    error_code: int
+    description: str
+    retry_after: int | None
+    remaining: int | None  # None: every call from now on
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+
+def _message(call: FakeCall, message_id: int, **content: Any) -> dict[str, Any]:
+    chat_id = call.get("chat_id", 0)
+    try:
+        chat_id = int(chat_id)
+    except (TypeError, ValueError):
+        pass
+    return {
+        "message_id": message_id,
+        "date": int(time.time()),
+        "chat": {"id": chat_id, "type": "private"},
+        "from": {"id": BOT_ID, "is_bot": True, "first_name": "NanoGen", "username": BOT_USERNAME},
+        **content,
+    }
+
+
+def _file_id(value: Any, prefix: str) -> str:
+    if isinstance(value, FakeFile):
+        return f"{prefix}-{value.filename or 'upload'}-{value.size}"
+    return str(value)
+
+
+class FakeTelegram:
+    """A Bot API server on 127.0.0.1; see the module docstring."""
+
+    def __init__(self, *, token: str | None = None) -> None:
+        # With a token set, other tokens get 401 Unauthorized like Telegram.
+        self.token = token
+        self._lock = threading.Condition()
+        self._calls: list[FakeCall] = []
+        self._failures: dict[str, list[_ScriptedFailure]] = {}
+        self._responses: dict[str, Any] = {}
+        self._updates: list[dict[str, Any]] = []
+        self._update_ids = itertools.count(1)
+        self._message_ids = itertools.count(1)
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # --- lifecycle -------------------------------------------------------------------
+    def start(self) -> "FakeTelegram":
+        handler = type("Handler", (_Handler,), {"fake": self})
+        self._server = _Server(("127.0.0.1", 0), handler)
+        # A short poll interval: shutdown() waits up to one interval.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, name="fake-telegram", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self._server = self._thread = None
+
+    def __enter__(self) -> "FakeTelegram":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        assert self._server is not None, "start() the fake first"
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def bot_base_url(self) -> str:
+        """The `base_url` python-telegram-bot wants (it appends the token)."""
+        return f"{self.base_url}/bot"
+
+    # --- scripting -------------------------------------------------------------------
+    def fail(
+        self,
+        method: str,
+        *,
+        error_code: int = 400,
+        description: str = "Bad Request",
+        retry_after: int | None = None,
+        times: int | None = 1,
+        parameters: dict[str, Any] | None = None,
+    ) -> None:
+        """The next `times` calls of `method` (every call with times=None) fail like this."""
+        with self._lock:
+            self._failures.setdefault(method, []).append(
+                _ScriptedFailure(error_code, description, retry_after, times, dict(parameters or {}))
+            )
+
+    def respond(self, method: str, result: Any) -> None:
+        """Answer `method` with `result` (or `result(call)` when callable) instead of the default."""
+        with self._lock:
+            self._responses[method] = result
+
+    def push_update(self, update: dict[str, Any]) -> int:
+        """Queue an update for getUpdates; returns its update_id."""
+        with self._lock:
+            update = dict(update)
+            update.setdefault("update_id", next(self._update_ids))
+            self._updates.append(update)
+            self._lock.notify_all()
+            return update["update_id"]
+
+    def reset(self) -> None:
+        with self._lock:
+            self._calls.clear()
+            self._failures.clear()
+            self._responses.clear()
+            self._updates.clear()
+
+    # --- inspection ------------------------------------------------------------------
+    @property
+    def calls(self) -> list[FakeCall]:
+        with self._lock:
+            return list(self._calls)
+
+    def calls_to(self, method: str) -> list[FakeCall]:
+        with self._lock:
+            return [call for call in self._calls if call.method == method]
+
+    def last(self, method: str) -> FakeCall:
+        calls = self.calls_to(method)
+        assert calls, f"{method} was never called; calls: {[c.method for c in self.calls]}"
+        return calls[-1]
+
+    def wait_for(self, method: str, *, count: int = 1, timeout: float = 10.0) -> list[FakeCall]:
+        """Block until `method` was called `count` times (bounded); return those calls."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while True:
+                calls = [call for call in self._calls if call.method == method]
+                if len(calls) >= count:
+                    return calls
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AssertionError(f"{method} called {len(calls)} times, expected {count} within {timeout}s")
+                self._lock.wait(remaining)
+
+    # --- serving (called from the handler threads) -------------------------------------
+    def _handle(self, call: FakeCall) -> tuple[int, dict[str, Any]]:
+        with self._lock:
+            self._calls.append(call)
+            self._lock.notify_all()
+            if self.token is not None and call.token != self.token:
+                return 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
+            failure = self._take_failure(call.method)
+            response = self._responses.get(call.method)
+        if failure is not None:
+            parameters = dict(failure.parameters)
+            if failure.retry_after is not None:
+                parameters["retry_after"] = failure.retry_after
+            body: dict[str, Any] = {"ok": False, "error_code": failure.error_code, "description": failure.description}
+            if parameters:
+                body["parameters"] = parameters
+            return failure.error_code, body
+        if call.method == "getUpdates" and response is None:
+            return 200, {"ok": True, "result": self._get_updates(call)}
+        if response is not None:
+            return 200, {"ok": True, "result": response(call) if callable(response) else response}
+        default = DEFAULT_RESULTS.get(call.method)
+        if default is None:
+            return 404, {"ok": False, "error_code": 404, "description": "Not Found"}
+        return 200, {"ok": True, "result": default(self, call)}
+
+    def _take_failure(self, method: str) -> _ScriptedFailure | None:
+        queue = self._failures.get(method)
+        if not queue:
+            return None
+        failure = queue[0]
+        if failure.remaining is not None:
+            failure.remaining -= 1
+            if failure.remaining <= 0:
+                queue.pop(0)
+        return failure
+
+    def _get_updates(self, call: FakeCall) -> list[dict[str, Any]]:
+        offset = int(call.get("offset") or 0)
+        # Long polling: wait a little for an update, never long (tests stay fast and
+        # a stopping bot is not held up).
+        wait = min(float(call.get("timeout") or 0), 0.5)
+        deadline = time.monotonic() + wait
+        with self._lock:
+            # Telegram forgets updates below the offset: they were confirmed.
+            self._updates = [u for u in self._updates if u["update_id"] >= offset]
+            while not self._updates and (remaining := deadline - time.monotonic()) > 0:
+                self._lock.wait(remaining)
+            limit = int(call.get("limit") or 100)
+            return list(self._updates[:limit])
+
+    def next_message_id(self) -> int:
+        return next(self._message_ids)
+
+
+def _send_message(fake: FakeTelegram, call: FakeCall) -> dict[str, Any]:
+    return _message(call, fake.next_message_id(), text=call.get("text", ""))
+
+
+def _send_photo(fake: FakeTelegram, call: FakeCall) -> dict[str, Any]:
+    file_id = _file_id(call.get("photo"), "photo")
+    photo = [{"file_id": file_id, "file_unique_id": file_id, "width": 1024, "height": 1024}]
+    return _message(call, fake.next_message_id(), photo=photo, caption=call.get("caption", ""))
+
+
+def _send_video(fake: FakeTelegram, call: FakeCall) -> dict[str, Any]:
+    file_id = _file_id(call.get("video"), "video")
+    video = {"file_id": file_id, "file_unique_id": file_id, "width": 1280, "height": 720, "duration": 5}
+    return _message(call, fake.next_message_id(), video=video, caption=call.get("caption", ""))
+
+
+def _send_document(fake: FakeTelegram, call: FakeCall) -> dict[str, Any]:
+    file_id = _file_id(call.get("document"), "document")
+    return _message(call, fake.next_message_id(), document={"file_id": file_id, "file_unique_id": file_id})
+
+
+def _send_invoice(fake: FakeTelegram, call: FakeCall) -> dict[str, Any]:
+    prices = call.get("prices") or []
+    total = sum(int(p.get("amount", 0)) for p in prices if isinstance(p, dict))
+    invoice = {
+        "title": call.get("title", ""),
+        "description": call.get("description", ""),
+        "start_parameter": call.get("start_parameter", ""),
+        "currency": call.get("currency", ""),
+        "total_amount": total,
+    }
+    return _message(call, fake.next_message_id(), invoice=invoice)
+
+
+def _create_invoice_link(fake: FakeTelegram, call: FakeCall) -> str:
+    return f"https://t.me/$fakeinvoice{fake.next_message_id()}"
+
+
+def _get_me(fake: FakeTelegram, call: FakeCall) -> dict[str, Any]:
+    return {
+        "id": BOT_ID,
+        "is_bot": True,
+        "first_name": "NanoGen",
+        "username": BOT_USERNAME,
+        "can_join_groups": False,
+        "can_read_all_group_messages": False,
+        "supports_inline_queries": False,
+        "can_connect_to_business": False,
+        "has_main_web_app": True,
+    }
+
+
+def _true(fake: FakeTelegram, call: FakeCall) -> bool:
+    return True
+
+
+DEFAULT_RESULTS: dict[str, Callable[[FakeTelegram, FakeCall], Any]] = {
+    "getMe": _get_me,
+    "logOut": _true,
+    "close": _true,
+    "setWebhook": _true,
+    "deleteWebhook": _true,
+    "getWebhookInfo": lambda fake, call: {"url": "", "has_custom_certificate": False, "pending_update_count": 0},
+    "setMyCommands": _true,
+    "deleteMyCommands": _true,
+    "setMyDescription": _true,
+    "setMyShortDescription": _true,
+    "setChatMenuButton": _true,
+    "sendMessage": _send_message,
+    "sendPhoto": _send_photo,
+    "sendVideo": _send_video,
+    "sendDocument": _send_document,
+    "sendChatAction": _true,
+    "editMessageText": _send_message,
+    "deleteMessage": _true,
+    "answerCallbackQuery": _true,
+    "sendInvoice": _send_invoice,
+    "createInvoiceLink": _create_invoice_link,
+    "answerPreCheckoutQuery": _true,
+    "refundStarPayment": _true,
+    "getStarTransactions": lambda fake, call: {"transactions": []},
+}
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    # Many concurrent clients (threads in a test) must not overflow the listen
+    # backlog: a dropped SYN is retried only after a second.
+    request_queue_size = 128
+
+
+class _Handler(BaseHTTPRequestHandler):
+    fake: FakeTelegram
+    protocol_version = "HTTP/1.1"
+
+    def do_POST(self) -> None:
+        self._serve("POST")
+
+    def do_GET(self) -> None:
+        self._serve("GET")
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # quiet: the recorded calls are the log
+
+    def _serve(self, http_method: str) -> None:
+        url = urlsplit(self.path)
+        parts = url.path.strip("/").split("/")
+        if len(parts) != 2 or not parts[0].startswith("bot") or not parts[1]:
+            self._reply(404, {"ok": False, "error_code": 404, "description": "Not Found"})
+            return
+        try:
+            params = dict(parse_qsl(url.query, keep_blank_values=True))
+            params.update(self._body_params())
+        except ValueError as exc:
+            self._reply(400, {"ok": False, "error_code": 400, "description": f"Bad Request: {exc}"})
+            return
+        call = FakeCall(method=parts[1], params=params, token=parts[0][3:], http_method=http_method)
+        status, body = self.fake._handle(call)
+        self._reply(status, body)
+
+    def _body_params(self) -> dict[str, Any]:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        if not raw:
+            return {}
+        content_type = self.headers.get("Content-Type", "")
+        if content_type.startswith("application/json"):
+            data = json.loads(raw)
+            if not isinstance(data, dict):
+                raise ValueError("the JSON body must be an object")
+            return data
+        if content_type.startswith("multipart/form-data"):
+            return dict(_multipart(raw, content_type))
+        return {name: _decode_form_value(value) for name, value in parse_qsl(raw.decode(), keep_blank_values=True)}
+
+    def _reply(self, status: int, body: dict[str, Any]) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+def _decode_form_value(value: str) -> Any:
+    if value[:1] in "{[":
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _multipart(raw: bytes, content_type: str) -> Iterator[tuple[str, Any]]:
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+        f"Content-Type: {content_type}\r\n\r\n".encode() + raw
+    )
+    if not message.is_multipart():
+        raise ValueError("malformed multipart body")
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if not name:
+            continue
+        payload = part.get_payload(decode=True) or b""
+        filename = part.get_filename()
+        if filename is not None:
+            yield name, FakeFile(filename=filename, content_type=part.get_content_type(), content=payload)
+        else:
+            yield name, _decode_form_value(payload.decode(part.get_content_charset() or "utf-8"))
+
+
+@pytest.fixture
+def fake_telegram(settings: Any) -> Iterator[FakeTelegram]:
+    """A running fake Bot API; TELEGRAM_API_BASE_URL points at it for the test."""
+    fake = FakeTelegram(token=settings.TELEGRAM_BOT_TOKEN).start()
+    settings.TELEGRAM_API_BASE_URL = fake.base_url
+    try:
+        yield fake
+    finally:
+        fake.stop()
