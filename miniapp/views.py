@@ -25,6 +25,8 @@ class MiniAppView(TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         context["api_root"] = f"{get_script_prefix()}api/"
+        # The page counts the prompt against the same limit the API enforces.
+        context["prompt_max_length"] = settings.GENERATION_PROMPT_MAX_LENGTH
         # Only a development server tells visitors about devlogin.
         context["debug"] = settings.DEBUG
         return context

@@ -5,8 +5,6 @@ import json
 
 import pytest
 
-pytest.importorskip("generations.api", reason="needs the generations API and worker (merged from their branches)")
-
 from accounts.models import CreditKind, CreditLedgerEntry, User
 from generations.models import Generation
 from tests.conftest import credits_give

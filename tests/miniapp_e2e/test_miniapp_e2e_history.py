@@ -4,7 +4,6 @@ generation once), filters by status and kind, and rows that finished meanwhile u
 import pytest
 
 pytest.importorskip("generations.tasks", reason="needs the generations API and worker (merged from their branches)")
-pytest.importorskip("generations.api", reason="needs the generations API and worker (merged from their branches)")
 
 from generations.tasks import generation_run
 

@@ -3,8 +3,6 @@ credit packs with what is missing. Nothing is started or charged."""
 
 import pytest
 
-pytest.importorskip("generations.api", reason="needs the generations API and worker (merged from their branches)")
-
 from accounts.models import User
 from generations.models import Generation
 from tests.conftest import credits_give

@@ -3,8 +3,6 @@ user send again; other refusals show the server's own message."""
 
 import pytest
 
-pytest.importorskip("generations.api", reason="needs the generations API and worker (merged from their branches)")
-
 from accounts.models import User
 from generations.models import Generation
 from tests.conftest import credits_give
@@ -74,3 +72,24 @@ def test_other_refusals_show_the_servers_message(miniapp_factory, init_data, cat
     body = answer.json()
     assert body["code"] == "MODEL_UNAVAILABLE"
     assert page.locator(".message-error").inner_text() == body["message"]
+
+
+def test_prompt_limit_is_the_servers_and_is_checked_before_sending(miniapp_factory, init_data, catalog, settings):
+    settings.GENERATION_PROMPT_MAX_LENGTH = 20
+    User.objects.create(telegram_id=7304, first_name="Long", language_code="en")
+    app = miniapp_factory()
+    page = app.page
+    starts = []
+    page.on("request", lambda r: starts.append(r) if r.method == "POST" and "/api/generations" in r.url else None)
+    app.open(init_data(7304))
+    page.locator(".model-card[data-model='nano-banana']").click()
+    prompt = page.get_by_label("Prompt")
+    prompt.fill("x" * 25)
+    assert page.locator(".counter").inner_text() == "25 of 20 characters"
+    assert prompt.get_attribute("aria-invalid") == "true"
+    assert page.locator(".field-error").inner_text() == "The prompt is too long: at most 20 characters."
+    page.locator(".main-button").click()
+    prompt.fill("   ")
+    page.locator(".main-button").click()
+    assert page.locator(".field-error").inner_text() == "Write a prompt first."
+    assert starts == []

@@ -3,8 +3,6 @@ deeper screens go back with its BackButton; the page's own stand-ins stay hidden
 
 import pytest
 
-pytest.importorskip("generations.api", reason="needs the generations API (merged from its branch)")
-
 from tests.miniapp_e2e.test_miniapp_e2e_telegram import LIGHT
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

@@ -11,8 +11,8 @@ import { clear, h, uid } from "../dom.js";
 import { formatWait, t } from "../i18n.js";
 import { credits, errorText, kindBadge, screenEl } from "./common.js";
 
-// The API's limit when the catalog does not state one per model.
-export const PROMPT_MAX_LENGTH_DEFAULT = 2000;
+// The API's limit (GENERATION_PROMPT_MAX_LENGTH), which the page states; this only if it does not.
+const PROMPT_MAX_LENGTH_DEFAULT = 2000;
 
 function newKey() {
   if (crypto.randomUUID) return crypto.randomUUID();
@@ -50,7 +50,7 @@ function choiceLabel(value) {
 }
 
 export function createScreen(ctx, { model }) {
-  const maxLength = Number(model.prompt_max_length || model.max_prompt_length) || PROMPT_MAX_LENGTH_DEFAULT;
+  const maxLength = Number(document.body.dataset.promptMaxLength) || PROMPT_MAX_LENGTH_DEFAULT;
   const draftKey = `nanogen:draft:${model.slug}`;
   const draft = readDraft();
 
