@@ -10,7 +10,7 @@ from tests.conftest import credits_give
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def test_too_few_credits_opens_the_packs(miniapp_factory, init_data, catalog, audit_passes):
+def test_too_few_credits_opens_the_packs(miniapp_factory, init_data, catalog, packs, audit_passes):
     user = User.objects.create(telegram_id=7201, first_name="Poor", language_code="en")
     credits_give(user, 4)
     app = miniapp_factory()
@@ -29,6 +29,8 @@ def test_too_few_credits_opens_the_packs(miniapp_factory, init_data, catalog, au
     notice = balance.locator(".notice-warning")
     assert notice.inner_text() == "You need 10 credits for this generation and have 4 credits. Buy a pack to continue."
     assert balance.locator(".balance-amount").inner_text() == "4 credits"
+    assert balance.locator(".pack-title").all_inner_texts() == ["Starter", "Plus"]
+    assert balance.locator(".pack-buy").first.is_enabled()
 
     # Back to the form, prompt intact, to send it once credits are bought.
     page.locator(".topbar-back").click()
