@@ -4,8 +4,6 @@ in the history. The worker and the demo provider make a real PNG."""
 
 import pytest
 
-pytest.importorskip("generations.tasks", reason="needs the generations API and worker (merged from their branches)")
-
 from accounts.models import User
 from generations.models import Generation
 from tests.conftest import credits_give

@@ -3,13 +3,10 @@ generation once), filters by status and kind, and rows that finished meanwhile u
 
 import pytest
 
-pytest.importorskip("generations.tasks", reason="needs the generations API and worker (merged from their branches)")
-
-from generations.tasks import generation_run
-
 from accounts.models import User
 from generations.models import Generation
 from generations.services import generation_cancel_if_active, generation_fail, generation_start
+from generations.tasks import generation_run
 from tests.conftest import credits_give
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

@@ -4,8 +4,6 @@ is itself checked: each screen shows its content and nothing overflows the width
 
 import pytest
 
-pytest.importorskip("generations.tasks", reason="needs the generation worker (merged from its branch)")
-
 from accounts.models import User
 from payments.models import CreditPack
 from payments.services import referral_link
