@@ -75,6 +75,22 @@ def e2e_urls(settings: Any) -> None:
     settings.ROOT_URLCONF = "tests.miniapp_e2e.urls"
 
 
+UNLABELLED_JS = """() => {
+  const text = (el) => (el ? el.textContent : "").trim();
+  const nameOf = (el) => (el.getAttribute("aria-label") || "").trim()
+    || (el.id && text(document.querySelector(`label[for="${CSS.escape(el.id)}"]`)))
+    || text(el.closest("label"))
+    || (["BUTTON", "A"].includes(el.tagName) ? text(el) : "");
+  const problems = [];
+  for (const el of document.querySelectorAll("button, a[href], input:not([type=hidden]), select, textarea")) {
+    if (el.getAttribute("aria-hidden") === "true" || !el.getClientRects().length) continue;
+    if (!nameOf(el)) problems.push(el.outerHTML.slice(0, 160));
+  }
+  for (const img of document.querySelectorAll("img:not([alt])")) problems.push(img.outerHTML.slice(0, 160));
+  return problems;
+}"""
+
+
 @dataclass
 class MiniApp:
     """One browser page of the Mini App and what it reported."""
@@ -94,6 +110,10 @@ class MiniApp:
             fragment.append(f"tgWebAppThemeParams={quote(json.dumps(theme_params), safe='')}")
         url = self.base_url + "/" + (f"#{'&'.join(fragment)}" if fragment else "")
         self.page.goto(url)
+
+    def unlabelled(self) -> list[str]:
+        """Visible controls a screen reader could not name, and images without alt."""
+        return self.page.evaluate(UNLABELLED_JS)
 
     def screenshot(self, name: str) -> Path:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -187,17 +207,17 @@ def catalog(db: None) -> dict[str, Any]:
 
 
 @pytest.fixture
-def worker(settings: Any) -> Iterator[Callable[[], None]]:
+def worker(settings: Any) -> Iterator[Any]:
     """The generation worker, in-process: a thread that hands every pending generation to
     the worker's own task function (what qcluster would run for the queued task), with
-    the offline demo provider taking a moment, as a real provider would. The returned
-    function pauses it: generations then stay pending until resume()."""
+    the offline demo provider taking a moment, as a real provider would. It yields a
+    control: pause() keeps new generations pending until resume()."""
     import threading
 
     from django.db import connection
-    from generations.tasks import generation_run
 
     from generations.models import Generation
+    from generations.tasks import generation_run
 
     settings.AIMLAPI_KEY = ""
     settings.DEMO_PROVIDER_DELAY_SECONDS = 1.5

@@ -1,6 +1,7 @@
 """Screenshots of every main screen, light and dark (and Russian), on a 360 px phone,
 saved to artifacts/screenshots/ for a person to look at. The walk through the screens
-is itself checked: each screen shows its content and nothing overflows the width."""
+is itself checked: each screen shows its content, nothing overflows the width, and every
+control has a name a screen reader can read."""
 
 import pytest
 
@@ -36,6 +37,7 @@ def test_screenshots_of_every_screen(miniapp_factory, init_data, catalog, packs,
     shots = []
 
     page.locator(".model-card").nth(1).wait_for()
+    assert not app.unlabelled()
     shots.append(app.screenshot(f"catalog-{suffix}"))
     assert no_horizontal_overflow(page)
 
@@ -43,14 +45,17 @@ def test_screenshots_of_every_screen(miniapp_factory, init_data, catalog, packs,
     page.locator("textarea.prompt").fill(
         "A red fox in a snowy birch forest at dawn, soft light, detailed watercolour" if language == "en"
         else "Рыжая лиса в снежном берёзовом лесу на рассвете, мягкий свет, акварель")
+    assert not app.unlabelled()
     shots.append(app.screenshot(f"create-{suffix}"))
     assert no_horizontal_overflow(page)
 
     page.locator(".main-button").click()
     page.locator(".screen-generation .gen-status").wait_for()
+    assert not app.unlabelled()
     shots.append(app.screenshot(f"progress-{suffix}"))
     page.locator(".screen-generation img.result-media").wait_for(timeout=30_000)
     page.wait_for_function("() => document.querySelector('img.result-media').naturalWidth > 0")
+    assert not app.unlabelled()
     shots.append(app.screenshot(f"result-{suffix}"))
     assert no_horizontal_overflow(page)
 
@@ -58,20 +63,24 @@ def test_screenshots_of_every_screen(miniapp_factory, init_data, catalog, packs,
     page.locator(".tab[data-screen='history']").click()
     page.locator(".history-list li img.thumb").wait_for()
     page.wait_for_function("() => document.querySelector('.history-list img.thumb').naturalWidth > 0")
+    assert not app.unlabelled()
     shots.append(app.screenshot(f"history-{suffix}"))
 
     page.locator(".tab[data-screen='balance']").click()
     page.locator(".payment-list li").first.wait_for()
+    assert not app.unlabelled()
     shots.append(app.screenshot(f"balance-{suffix}"))
     assert no_horizontal_overflow(page)
 
     page.locator(".tab[data-screen='referrals']").click()
     page.locator(".invite-input").wait_for()
+    assert not app.unlabelled()
     shots.append(app.screenshot(f"referrals-{suffix}"))
     assert no_horizontal_overflow(page)
 
     page.locator(".open-withdrawals").click()
     page.locator(".screen-withdrawals form").wait_for()
+    assert not app.unlabelled()
     shots.append(app.screenshot(f"withdrawals-{suffix}"))
     assert no_horizontal_overflow(page)
 
