@@ -4,6 +4,8 @@ import time
 
 import pytest
 
+from accounts.models import User
+
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
@@ -37,3 +39,12 @@ def test_forged_init_data_is_refused(miniapp_factory, init_data):
     app = miniapp_factory()
     app.open(init_data(5002, bot_token="999:NOT-OUR-BOT"))
     assert app.page.locator(".gate-title").inner_text() == "Open NanoGen in Telegram"
+
+
+def test_a_banned_user_sees_the_servers_reason(miniapp_factory, init_data):
+    User.objects.create(telegram_id=5003, first_name="Banned", language_code="ru", is_banned=True)
+    app = miniapp_factory()
+    app.open(init_data(5003, first_name="Banned", language_code="ru"))
+    assert app.page.locator(".gate-title").inner_text() == "Доступ закрыт"
+    message = app.page.locator(".gate-text").inner_text()
+    assert message and message != "Доступ закрыт"
