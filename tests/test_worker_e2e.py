@@ -17,11 +17,11 @@ from django.db import connection
 from django.test import RequestFactory
 from django.views.static import serve
 from django_q.models import Success
-from django_q.tasks import async_task
 
 from accounts.models import CreditKind, CreditLedgerEntry
 from generations.models import AIModel, Generation
-from tests.factories import aimodel_create, generation_create
+from tests.conftest import credits_give
+from tests.factories import aimodel_create
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -96,13 +96,19 @@ def status_of(generation: Generation) -> str:
     return Generation.objects.values_list("status", flat=True).get(pk=generation.pk)
 
 
-def test_a_worker_process_runs_a_generation_and_survives_sigkill(owner, worker, audit_passes):
+def start_through_the_api(client, model: AIModel, prompt: str) -> Generation:
+    response = client.post("/api/generations", {"model": model.slug, "prompt": prompt}, format="json")
+    assert response.status_code == 201, response.content
+    return Generation.objects.get(pk=response.json()["id"])
+
+
+def test_a_worker_process_runs_a_generation_and_survives_sigkill(owner, owner_client, worker, audit_passes):
     model = aimodel_create(kind=AIModel.Kind.IMAGE, provider=AIModel.Provider.DEMO, price=2, name="Demo")
+    credits_give(owner, 10)
     worker.start()
 
-    # 1. A generation is enqueued the way the start service does it, and completes.
-    first = generation_create(user=owner, model=model, prompt="a lighthouse in a storm")
-    async_task("generations.tasks.generation_run", first.pk)
+    # 1. A generation started through the API (enqueued on commit) completes.
+    first = start_through_the_api(owner_client, model, "a lighthouse in a storm")
     wait_for(lambda: status_of(first) == "completed", seconds=30, what="the first generation to complete")
 
     first.refresh_from_db()
@@ -117,8 +123,7 @@ def test_a_worker_process_runs_a_generation_and_survives_sigkill(owner, worker, 
              .exists(), seconds=15, what="the notification task")
 
     # 2. The worker is SIGKILLed while it renders the next one.
-    second = generation_create(user=owner, model=model, prompt="a slow sunrise")
-    async_task("generations.tasks.generation_run", second.pk)
+    second = start_through_the_api(owner_client, model, "a slow sunrise")
     wait_for(lambda: status_of(second) == "processing", seconds=30, what="the second generation to be claimed")
     worker.kill()
     assert status_of(second) == "processing"
@@ -132,4 +137,6 @@ def test_a_worker_process_runs_a_generation_and_survives_sigkill(owner, worker, 
     second.refresh_from_db()
     assert (second.status, second.attempts) == ("completed", 2)
     assert CreditLedgerEntry.objects.filter(kind=CreditKind.GENERATION_REFUND).count() == 0
+    owner.refresh_from_db()
+    assert owner.credits == 10 - 2 * model.price  # two charges, no refund, nothing lost
     call_command("audit_ledger")
