@@ -37,7 +37,7 @@ def test_paid_invoice_refreshes_the_balance(miniapp_factory, init_data, packs, f
     page.wait_for_function("() => document.querySelector('.balance-amount').textContent === '220 credits'")
     assert page.locator(".balance-chip").inner_text().strip() == "220"
     page.locator(".payment-list li[data-status='paid']").wait_for()
-    assert not page.locator(".pack-buy").evaluate_all("bs => bs.some(b => b.disabled)")
+    page.wait_for_function("() => [...document.querySelectorAll('.pack-buy')].every(b => !b.disabled)")
 
 
 def test_cancelled_invoice_changes_nothing(miniapp_factory, init_data, packs, fake_telegram):

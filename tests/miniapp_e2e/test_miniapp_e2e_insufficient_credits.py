@@ -29,6 +29,7 @@ def test_too_few_credits_opens_the_packs(miniapp_factory, init_data, catalog, pa
     notice = balance.locator(".notice-warning")
     assert notice.inner_text() == "You need 10 credits for this generation and have 4 credits. Buy a pack to continue."
     assert balance.locator(".balance-amount").inner_text() == "4 credits"
+    balance.locator(".pack").first.wait_for()  # the packs load after the screen opens
     assert balance.locator(".pack-title").all_inner_texts() == ["Starter", "Plus"]
     assert balance.locator(".pack-buy").first.is_enabled()
 

@@ -57,7 +57,8 @@ def test_withdrawal_request_and_list(miniapp_factory, init_data, referrer_with_e
     assert "150 Stars" in row.inner_text() and "USDT on TON" in row.inner_text() and "Pending" in row.inner_text()
     withdrawal = Withdrawal.objects.get(user=referrer_with_earnings)
     assert (withdrawal.amount, withdrawal.method, withdrawal.destination) == (150, "usdt_ton", "UQ-e2e-wallet")
-    assert "Available: 50 Stars" in page.locator(".screen-withdrawals .hint").first.inner_text()
+    # The form is drawn again with the earnings left.
+    page.locator(".screen-withdrawals .hint", has_text="Available: 50 Stars").wait_for()
 
     # A second request while one is pending: the server's refusal is shown as it says.
     page.get_by_label("Amount").fill("20")
