@@ -209,7 +209,8 @@ def catalog(db: None) -> dict[str, Any]:
 @pytest.fixture
 def worker(settings: Any) -> Iterator[Any]:
     """The generation worker, in-process: a thread that hands every pending generation to
-    the worker's own task function (what qcluster would run for the queued task), with
+    the worker's own task function (what qcluster would run for the queued task), and
+    every processing one to the follow-up step (what its schedule would run), with
     the offline demo provider taking a moment, as a real provider would. It yields a
     control: pause() keeps new generations pending until resume()."""
     import threading
@@ -217,10 +218,12 @@ def worker(settings: Any) -> Iterator[Any]:
     from django.db import connection
 
     from generations.models import Generation
-    from generations.tasks import generation_run
+    from generations.tasks import generation_attempt, generation_run
 
     settings.AIMLAPI_KEY = ""
     settings.DEMO_PROVIDER_DELAY_SECONDS = 1.5
+    # A video is a job polled by follow-up steps; qcluster's scheduler would run them.
+    settings.GENERATION_POLL_INTERVAL_SECONDS = 0.5
     stop = threading.Event()
     running = threading.Event()
     running.set()
@@ -234,6 +237,11 @@ def worker(settings: Any) -> Iterator[Any]:
                         "id", flat=True
                     ):
                         generation_run(generation_id)
+                    # The follow-up steps of jobs (a step that is not due yet does nothing).
+                    for generation_id in Generation.objects.filter(
+                        status=Generation.Status.PROCESSING
+                    ).values_list("id", flat=True):
+                        generation_attempt(generation_id)
                 stop.wait(0.2)
         except BaseException as exc:  # reported by the test, not lost in the thread
             failures.append(exc)

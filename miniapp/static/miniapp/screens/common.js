@@ -40,6 +40,15 @@ export function statusBadge(status) {
   return h("span", { class: ["badge", `status-${status}`] }, t(`status_${status}`));
 }
 
+/** How a result is shown: by its content type (a "video" model may deliver an animated
+ * GIF), by the generation's kind only when the type says nothing. */
+export function isVideoResult(generation) {
+  const type = generation.result?.content_type || "";
+  if (type.startsWith("image/")) return false;
+  if (type.startsWith("video/")) return true;
+  return generation.kind === "video";
+}
+
 export function credits(n) {
   return plural("credits", n);
 }

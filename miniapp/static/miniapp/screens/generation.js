@@ -3,7 +3,7 @@
 
 import { clear, h, icon, sleep } from "../dom.js";
 import { formatDate, t } from "../i18n.js";
-import { credits, errorBlock, errorText, loadingBlock, screenEl, statusBadge } from "./common.js";
+import { credits, errorBlock, errorText, isVideoResult, loadingBlock, screenEl, statusBadge } from "./common.js";
 
 const FINAL = new Set(["completed", "failed", "cancelled"]);
 const POLL_FIRST_MS = 1000;
@@ -15,7 +15,7 @@ function absolute(url) {
 
 function fileName(generation) {
   const path = new URL(generation.result.url, window.location.href).pathname;
-  const ext = path.includes(".") ? path.slice(path.lastIndexOf(".")) : generation.kind === "video" ? ".mp4" : ".png";
+  const ext = path.includes(".") ? path.slice(path.lastIndexOf(".")) : isVideoResult(generation) ? ".mp4" : ".png";
   return `nanogen-${generation.id}${ext}`;
 }
 
@@ -33,7 +33,7 @@ export function generationScreen(ctx, params) {
   function resultView(g) {
     const url = g.result.url;
     const alt = t("gen_result_alt", { prompt: g.prompt });
-    const isVideo = (g.result.content_type || "").startsWith("video/") || g.kind === "video";
+    const isVideo = isVideoResult(g);
     const media = isVideo
       ? h("video", { class: "result-media", src: url, controls: true, playsinline: true, preload: "metadata", "aria-label": alt })
       : h("img", { class: "result-media", src: url, alt, loading: "lazy", decoding: "async" });

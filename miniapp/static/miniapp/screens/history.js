@@ -3,7 +3,7 @@
 
 import { clear, h, icon, uid } from "../dom.js";
 import { formatShortDate, t } from "../i18n.js";
-import { credits, emptyBlock, errorBlock, loadingBlock, screenEl, statusBadge } from "./common.js";
+import { credits, emptyBlock, errorBlock, isVideoResult, loadingBlock, screenEl, statusBadge } from "./common.js";
 
 const STATUSES = ["pending", "processing", "completed", "failed", "cancelled"];
 const KINDS = ["image", "video"];
@@ -50,7 +50,7 @@ export function historyScreen(ctx) {
   }
 
   function thumb(g) {
-    if (g.status === "completed" && g.result?.url && !(g.result.content_type || "").startsWith("video/") && g.kind !== "video") {
+    if (g.status === "completed" && g.result?.url && !isVideoResult(g)) {
       return h("img", { class: "thumb", src: g.result.url, alt: "", loading: "lazy", decoding: "async", width: "64", height: "64" });
     }
     return h("span", { class: ["thumb", "thumb-icon"] }, icon(g.kind === "video" ? "video" : "image", { size: 24 }));
