@@ -284,6 +284,13 @@ def _send_video(fake: FakeTelegram, call: FakeCall) -> dict[str, Any]:
     return _message(call, fake.next_message_id(), video=video, caption=call.get("caption", ""))
 
 
+def _send_animation(fake: FakeTelegram, call: FakeCall) -> dict[str, Any]:
+    file_id = _file_id(call.get("animation"), "animation")
+    animation = {"file_id": file_id, "file_unique_id": file_id, "width": 512, "height": 512, "duration": 2}
+    return _message(call, fake.next_message_id(), animation=animation, document=animation,
+                    caption=call.get("caption", ""))
+
+
 def _send_document(fake: FakeTelegram, call: FakeCall) -> dict[str, Any]:
     file_id = _file_id(call.get("document"), "document")
     return _message(call, fake.next_message_id(), document={"file_id": file_id, "file_unique_id": file_id})
@@ -339,6 +346,7 @@ DEFAULT_RESULTS: dict[str, Callable[[FakeTelegram, FakeCall], Any]] = {
     "sendMessage": _send_message,
     "sendPhoto": _send_photo,
     "sendVideo": _send_video,
+    "sendAnimation": _send_animation,
     "sendDocument": _send_document,
     "sendChatAction": _true,
     "editMessageText": _send_message,
