@@ -282,7 +282,11 @@ async def on_error(update: object, context: Context) -> None:
         return  # not an update (a network error of getUpdates): logged, PTB retries itself
     is_payment = summary["kind"] == "successful_payment"
     details = ", ".join(f"{key}={value}" for key, value in summary.items())
-    text = f"{'💥 Payment not credited' if is_payment else '🔥 Bot handler failed'}: {type(error).__name__}\n{details}"
+    headline = (
+        "💥 A Stars payment update failed: check in the admin that it was credited" if is_payment
+        else "🔥 Bot handler failed"
+    )
+    text = f"{headline}: {type(error).__name__}\n{details}"
     try:
         await db(services.admin_alert)(
             text=text, rate_key=None if is_payment else f"handler:{summary['kind']}:{type(error).__name__}"
@@ -311,5 +315,6 @@ def handlers_register(application: Application) -> None:
     application.add_handler(PreCheckoutQueryHandler(pre_checkout))
     application.add_handler(MessageHandler(filters.SUCCESSFUL_PAYMENT, successful_payment))
     application.add_handler(ChatMemberHandler(membership_changed, ChatMemberHandler.MY_CHAT_MEMBER))
-    application.add_handler(MessageHandler(PRIVATE & ~filters.COMMAND & ~filters.StatusUpdate.ALL, other_message))
+    # Last: anything else in a private chat, unknown commands too, gets a pointer to the app.
+    application.add_handler(MessageHandler(PRIVATE & ~filters.StatusUpdate.ALL, other_message))
     application.add_error_handler(on_error)

@@ -69,10 +69,11 @@ class TelegramUpdates:
 
     def membership(self, profile: dict[str, Any], *, old: str, new: str) -> dict[str, Any]:
         bot = {"id": BOT_ID, "is_bot": True, "first_name": "NanoGen", "username": BOT_USERNAME}
-        new_member: dict[str, Any] = {"user": bot, "status": new}
-        if new == "kicked":
-            new_member["until_date"] = 0
+
+        def member(status: str) -> dict[str, Any]:
+            return {"user": bot, "status": status, **({"until_date": 0} if status == "kicked" else {})}
+
         return self._update(my_chat_member={
             "chat": _chat(profile), "from": profile, "date": int(time.time()),
-            "old_chat_member": {"user": bot, "status": old}, "new_chat_member": new_member,
+            "old_chat_member": member(old), "new_chat_member": member(new),
         })

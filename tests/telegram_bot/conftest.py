@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from asgiref.sync import async_to_sync
+from django.core.cache import cache
 from telegram import Update
 
 from telegram_bot.application import application_build
@@ -20,6 +21,8 @@ def bot_settings(settings: Any, fake_telegram: Any) -> Any:
     settings.MINI_APP_URL = MINI_APP_URL
     settings.ADMIN_ALERT_CHAT_ID = ""
     settings.TELEGRAM_SUPPORT_CONTACT = ""
+    # Alert rate limits live in the (per-process) cache: each test starts afresh.
+    cache.clear()
     return settings
 
 
@@ -103,3 +106,17 @@ def generation_finished(user: Any, *, status: str = "completed", prompt: str = "
     else:
         assert generation_cancel_if_active(generation_id=generation.pk)
     return Generation.objects.select_related("user").get(pk=generation.pk)
+
+
+@pytest.fixture
+def packs(db: None) -> list[Any]:
+    """The shop of these tests: two packs on sale (the default ones are withdrawn)."""
+    from payments.models import CreditPack
+
+    CreditPack.objects.update(is_active=False)
+    return [
+        CreditPack.objects.create(slug="small", title="Small: 60 credits", title_ru="Малый: 60 кредитов",
+                                  stars=50, credits=60, sort_order=1),
+        CreditPack.objects.create(slug="big", title="Big: 700 credits", title_ru="Большой: 700 кредитов",
+                                  stars=500, credits=700, sort_order=2),
+    ]
