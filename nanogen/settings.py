@@ -281,6 +281,6 @@ TELEGRAM_NOTIFY_MAX_ATTEMPTS = env.int("TELEGRAM_NOTIFY_MAX_ATTEMPTS", default=5
 TELEGRAM_NOTIFY_RETRY_BASE_SECONDS = env.float("TELEGRAM_NOTIFY_RETRY_BASE_SECONDS", default=30.0)
 TELEGRAM_NOTIFY_RETRY_MAX_SECONDS = env.float("TELEGRAM_NOTIFY_RETRY_MAX_SECONDS", default=900.0)
 # Files the worker uploads with a notification; Telegram takes at most 50 MB from a bot.
-TELEGRAM_UPLOAD_TIMEOUT = env.float("TELEGRAM_UPLOAD_TIMEOUT", default=60.0)
+TELEGRAM_UPLOAD_TIMEOUT = env.float("TELEGRAM_UPLOAD_TIMEOUT", default=45.0)
 # Alerts about failing bot handlers: at most one per kind of error in this many seconds.
 ADMIN_ALERT_INTERVAL_SECONDS = env.int("ADMIN_ALERT_INTERVAL_SECONDS", default=600)
