@@ -3,12 +3,18 @@
 Every change of credits is one `CreditLedgerEntry` written in the same transaction
 as the balance update, under the user's row lock, so the balance always equals
 the ledger sum and can never go below zero (the database CHECK is the backstop).
+Either lock first (`user_lock`, then `credits_apply`), or debit and lock in one
+conditional statement (`credits_debit_if_enough`, then `credits_ledger_record`).
 """
+
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.db.models import F
+from django.db.models.expressions import BaseExpression
+from django.db.transaction import TransactionManagementError
 
 from accounts.models import CreditKind, CreditLedgerEntry, User
 from accounts.telegram_init_data import TelegramUser
@@ -50,11 +56,123 @@ def credits_apply(
     # the CHECK constraint then guards against any caller that forgot the lock.
     User.objects.filter(pk=user.pk).update(credits=F("credits") + amount)
     user.credits = new_balance
-    return CreditLedgerEntry.objects.create(
-        user=user,
+    entry = credits_ledger_record(
+        user_id=user.pk,
         amount=amount,
         kind=kind,
         balance_after=new_balance,
+        reference=reference,
+        note=note,
+        created_by=created_by,
+    )
+    entry.user = user
+    return entry
+
+
+@dataclass(frozen=True)
+class Debit:
+    """What `credits_debit_if_enough` took, and the balance it left."""
+
+    amount: int
+    balance_after: int
+
+
+def credits_debit_if_enough(*, user_id: int, amount: int | BaseExpression) -> Debit | None:
+    """Take `amount` credits from the user when the balance covers it, in ONE statement
+    that also locks the user's row until the caller's transaction ends.
+
+    `amount` is an int or an expression evaluated once inside that statement (e.g. a
+    `Subquery` of a catalog price), so no value can change between the check and the
+    debit, and the amount actually taken comes back with the new balance. Returns None,
+    changing and locking nothing, when the balance is short, the user does not exist or
+    the amount is not a positive number (a subquery that found no row gives NULL).
+
+    Run it in the caller's transaction and record the change there with
+    `credits_ledger_record(amount=-debit.amount, balance_after=debit.balance_after, ...)`:
+    the balance must never be committed without its ledger row.
+
+    The UPDATE takes the same row lock as `user_lock` (FOR NO KEY UPDATE), and under
+    READ COMMITTED it re-checks `credits >= amount` on the newest row version after any
+    wait, so concurrent debits serialise and the balance never goes below 0.
+    """
+    alias = router.db_for_write(User)
+    connection = connections[alias]
+    if not connection.in_atomic_block:
+        raise TransactionManagementError("credits_debit_if_enough must run in the caller's transaction")
+    if isinstance(amount, int):
+        if amount <= 0:
+            raise ValueError("a debit takes a positive amount")
+        amount_sql, amount_params = "%s", [amount]
+    else:
+        query = User.objects.all().query
+        amount_sql, amount_params = query.get_compiler(using=alias).compile(
+            amount.resolve_expression(query, allow_joins=False)
+        )
+        amount_params = list(amount_params)
+    quote = connection.ops.quote_name
+    table = quote(User._meta.db_table)
+    pk = quote(User._meta.pk.column)
+    credits = quote(User._meta.get_field("credits").column)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Raw SQL for RETURNING, which the ORM's update() lacks: the caller needs the
+            # amount the statement itself evaluated (a price read in the same snapshot as
+            # the debit) and the balance it left. The CTE evaluates the amount exactly
+            # once. Only quoted names from the model's meta and SQL compiled by Django go
+            # into the string; every value is a parameter.
+            sql = (
+                f"WITH debit AS (SELECT ({amount_sql}) AS amount) "  # noqa: S608
+                f"UPDATE {table} SET {credits} = {table}.{credits} - debit.amount FROM debit "
+                f"WHERE {table}.{pk} = %s AND debit.amount > 0 AND {table}.{credits} >= debit.amount "
+                f"RETURNING debit.amount, {table}.{credits}"
+            )
+            cursor.execute(sql, [*amount_params, user_id])
+            row = cursor.fetchone()
+        else:
+            # SQLite (local runs): RETURNING may name only the target table. Its
+            # transactions take the database's write lock at BEGIN (IMMEDIATE), so
+            # nothing can change the amount between this read and the debit.
+            cursor.execute(f"SELECT ({amount_sql})", amount_params)
+            taken = cursor.fetchone()[0]
+            if taken is None or int(taken) <= 0:
+                return None
+            cursor.execute(
+                f"UPDATE {table} SET {credits} = {credits} - %s "  # noqa: S608
+                f"WHERE {pk} = %s AND {credits} >= %s RETURNING {credits}",
+                [int(taken), user_id, int(taken)],
+            )
+            balance = cursor.fetchone()
+            row = None if balance is None else (taken, balance[0])
+    if row is None:
+        return None
+    return Debit(amount=int(row[0]), balance_after=int(row[1]))
+
+
+def credits_ledger_record(
+    *,
+    user_id: int,
+    amount: int,
+    kind: CreditKind,
+    balance_after: int,
+    reference: str = "",
+    note: str = "",
+    created_by: User | None = None,
+) -> CreditLedgerEntry:
+    """The ledger row of a change of credits ALREADY APPLIED to the user's balance in
+    the current transaction (by `credits_debit_if_enough`, or by `credits_apply`).
+
+    It must run in that same transaction, with the user's row still locked by it, so
+    the balance and the ledger are committed together or not at all.
+    """
+    if not connections[router.db_for_write(CreditLedgerEntry)].in_atomic_block:
+        raise TransactionManagementError("credits_ledger_record must run in the change's transaction")
+    if amount == 0:
+        raise ValueError("a ledger entry must change the balance")
+    return CreditLedgerEntry.objects.create(
+        user_id=user_id,
+        amount=amount,
+        kind=kind,
+        balance_after=balance_after,
         reference=reference,
         note=note[:255],
         created_by=created_by,

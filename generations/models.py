@@ -90,7 +90,14 @@ class Generation(models.Model):
     error_message = models.CharField(_("error message"), max_length=500, blank=True)
 
     provider_job_id = models.CharField(_("provider job id"), max_length=128, blank=True)
+    # Calls made to the provider to create the result (the first one and the retries).
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    # When a worker should next look at this generation. While a worker runs a step
+    # it is that worker's lease (a step cannot outlive the task timeout), so a
+    # duplicate delivery leaves it alone and a killed worker's generation is taken
+    # over once it has passed; between steps it is when the retry or the next poll
+    # is due; for a pending generation, when the sweeper may re-enqueue it.
+    next_check_at = models.DateTimeField(_("next check at"), null=True, blank=True, editable=False)
     timeout_at = models.DateTimeField(_("times out at"))
 
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -114,6 +121,9 @@ class Generation(models.Model):
                 fields=["timeout_at"], condition=Q(status__in=["pending", "processing"]), name="generation_live_timeout"
             ),
             models.Index(fields=["created_at"], condition=Q(status="pending"), name="generation_pending_created"),
+            models.Index(
+                fields=["next_check_at"], condition=Q(status="processing"), name="generation_processing_check"
+            ),
             models.Index(fields=["status", "-id"], name="generation_status_recent"),
         ]
         constraints = [

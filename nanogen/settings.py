@@ -177,17 +177,30 @@ REFERRAL_PERCENT = env.int("REFERRAL_PERCENT", default=10)
 
 # --- Queue (Django-Q2) --------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
+Q_TIMEOUT = env.int("Q_TIMEOUT", default=120)
+Q_RETRY = env.int("Q_RETRY", default=180)
+if Q_RETRY <= Q_TIMEOUT:
+    # The ORM broker hands a task that was not acknowledged after `retry` seconds
+    # to another worker; a retry at or below the timeout would run a slow but live
+    # task twice at the same time.
+    raise ImproperlyConfigured(f"Q_RETRY ({Q_RETRY}) must be greater than Q_TIMEOUT ({Q_TIMEOUT}).")
 Q_CLUSTER = {
     "name": "nanogen",
     "workers": env.int("Q_WORKERS", default=2),
-    # A task may run for `timeout` seconds; the ORM broker hands a task that was
-    # not acknowledged after `retry` seconds to another worker, so retry > timeout
-    # keeps a slow but live task from being run twice.
-    "timeout": env.int("Q_TIMEOUT", default=120),
-    "retry": env.int("Q_RETRY", default=180),
-    "max_attempts": 3,
+    # A task may run for `timeout` seconds, then its worker process is killed.
+    "timeout": Q_TIMEOUT,
+    "retry": Q_RETRY,
+    # A task whose worker died is redelivered at most this many times (the ORM
+    # broker redelivers after `retry`; Redis loses it). Nothing depends on it:
+    # generations are claimed by conditional UPDATEs and the sweeper finds what
+    # was lost.
+    "max_attempts": env.int("Q_MAX_ATTEMPTS", default=3),
+    # A task that raised is done: our tasks record their own failures and retry by
+    # scheduling, so the broker must not run them again.
     "ack_failures": True,
-    "save_limit": 1000,
+    # Keep every result (no pruning under a table lock on each save); the sweeper
+    # deletes results older than Q_RESULTS_KEEP_DAYS.
+    "save_limit": 0,
     "catch_up": False,
     "label": "Task queue",
 }
@@ -264,6 +277,35 @@ WITHDRAWAL_MIN_AMOUNT = env.int("WITHDRAWAL_MIN_AMOUNT", default=100)
 REFERRAL_LINK_MAX_AGE_HOURS = env.int("REFERRAL_LINK_MAX_AGE_HOURS", default=24)
 # urllib3 (requests) logs each request line, Bot API URLs with the bot token in them, at DEBUG.
 LOGGING["loggers"]["urllib3.connectionpool"] = {"level": "INFO"}
+
+# --- Generation worker (generations.tasks, generations.providers) --------------------------
+# The AIML API client. A single step of the worker (provider call plus the result
+# download) must fit in Q_TIMEOUT; a system check says so when it does not.
+AIMLAPI_CONNECT_TIMEOUT_SECONDS = env.float("AIMLAPI_CONNECT_TIMEOUT_SECONDS", default=5.0)
+AIMLAPI_READ_TIMEOUT_SECONDS = env.float("AIMLAPI_READ_TIMEOUT_SECONDS", default=60.0)
+# Downloading a finished result from the provider's (expiring) URL into our storage.
+GENERATION_RESULT_READ_TIMEOUT_SECONDS = env.float("GENERATION_RESULT_READ_TIMEOUT_SECONDS", default=20.0)
+GENERATION_RESULT_MAX_BYTES = env.int("GENERATION_RESULT_MAX_BYTES", default=200 * 1024 * 1024)
+# Transient provider errors (network, timeouts, HTTP 429 and 5xx): at most this many
+# calls to create a result, spaced by exponential backoff with jitter.
+GENERATION_PROVIDER_MAX_ATTEMPTS = env.int("GENERATION_PROVIDER_MAX_ATTEMPTS", default=4)
+GENERATION_RETRY_BASE_SECONDS = env.float("GENERATION_RETRY_BASE_SECONDS", default=10.0)
+GENERATION_RETRY_MAX_SECONDS = env.float("GENERATION_RETRY_MAX_SECONDS", default=300.0)
+# Video jobs are polled this often (Django-Q2's scheduler looks for due schedules
+# about every 30 seconds, so shorter values round up to that).
+GENERATION_POLL_INTERVAL_SECONDS = env.float("GENERATION_POLL_INTERVAL_SECONDS", default=10.0)
+# The sweeper re-enqueues a generation still pending after this long, and again
+# after each further interval while it stays pending.
+GENERATION_PENDING_REQUEUE_SECONDS = env.int("GENERATION_PENDING_REQUEUE_SECONDS", default=120)
+# A processing generation whose next step is this late (a lost schedule, a killed
+# worker) is handed to a worker again by the sweeper.
+GENERATION_STALLED_AFTER_SECONDS = env.int("GENERATION_STALLED_AFTER_SECONDS", default=90)
+# Django-Q2 task results (successes and failures) older than this are deleted.
+Q_RESULTS_KEEP_DAYS = env.int("Q_RESULTS_KEEP_DAYS", default=7)
+# The offline demo provider: how long a demo generation takes. An image waits in
+# the task (like a synchronous provider call; must stay well under Q_TIMEOUT), a
+# video is a job that is ready after this long and is polled.
+DEMO_PROVIDER_DELAY_SECONDS = env.float("DEMO_PROVIDER_DELAY_SECONDS", default=0.0)
 
 # --- Telegram bot (telegram_bot: runbot, notifications, admin alerts) ---------------------
 # TELEGRAM_BOT_TOKEN, TELEGRAM_API_BASE_URL, TELEGRAM_WEBHOOK_*, MINI_APP_URL and

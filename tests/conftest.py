@@ -120,3 +120,21 @@ def audit_passes() -> Iterator[None]:
 
     problems = {check: found for check, found in audit_run().items() if found}
     assert not problems, problems
+
+
+@pytest.fixture
+def fake_aimlapi(settings):
+    """A local fake AIML API (see tests/fakes/aimlapi.py) that the code under test is
+    pointed at, with tiny timeouts and no waiting between retries."""
+    from tests.fakes.aimlapi import FakeAimlApi
+
+    fake = FakeAimlApi().start()
+    settings.AIMLAPI_BASE_URL = fake.base_url
+    settings.AIMLAPI_KEY = "test-aimlapi-secret-key"
+    settings.AIMLAPI_CONNECT_TIMEOUT_SECONDS = 2.0
+    settings.AIMLAPI_READ_TIMEOUT_SECONDS = 0.3
+    settings.GENERATION_RESULT_READ_TIMEOUT_SECONDS = 0.3
+    settings.GENERATION_RETRY_BASE_SECONDS = 0
+    settings.GENERATION_POLL_INTERVAL_SECONDS = 0
+    yield fake
+    fake.stop()

@@ -6,7 +6,9 @@ from generations.services.lifecycle import (
     generation_claim,
     generation_complete,
     generation_fail,
+    generation_lease_take,
     generation_reference,
+    generation_step_handoff,
 )
 from generations.services.staff_refund import generation_staff_refund, generation_staff_refund_entry
 from generations.services.start import generation_start, payload_fingerprint
@@ -17,9 +19,11 @@ __all__ = [
     "generation_claim",
     "generation_complete",
     "generation_fail",
+    "generation_lease_take",
     "generation_reference",
     "generation_staff_refund",
     "generation_staff_refund_entry",
     "generation_start",
+    "generation_step_handoff",
     "payload_fingerprint",
 ]

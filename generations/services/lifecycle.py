@@ -8,9 +8,11 @@ its status change; the ledger's unique (kind, reference) is the backstop.
 """
 
 import logging
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Case, F, Q, When
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -26,15 +28,68 @@ Status = Generation.Status
 # generations must not depend on telegram_bot.
 NOTIFY_TASK = "telegram_bot.tasks.generation_notify"
 
+# Django-Q's guard kills a worker that overran its task's timeout within ~3 seconds.
+LEASE_MARGIN_SECONDS = 5
+
 
 def generation_claim(*, generation_id: int) -> Generation | None:
-    """pending -> processing for the one worker that wins; None for everyone else."""
+    """pending -> processing for the one worker that wins; None for everyone else.
+
+    The winner holds the generation's lease (`next_check_at`) for one task timeout:
+    until then a duplicate delivery leaves it alone; after it, the worker is known
+    to be gone and another may take over (`generation_lease_take`).
+    """
+    now = timezone.now()
     claimed = Generation.objects.filter(pk=generation_id, status=Status.PENDING).update(
-        status=Status.PROCESSING, started_at=timezone.now(), attempts=F("attempts") + 1
+        status=Status.PROCESSING, started_at=now, attempts=F("attempts") + 1, next_check_at=now + worker_lease()
     )
     if not claimed:
         return None
-    return Generation.objects.select_related("model").get(pk=generation_id)
+    return Generation.objects.select_related("model", "user").get(pk=generation_id)
+
+
+def generation_lease_take(*, generation_id: int, seen_next_check_at: datetime | None) -> Generation | None:
+    """Take the next step of a processing generation whose `next_check_at` was seen as
+    `seen_next_check_at` (and is due); None when another worker took it first.
+
+    The value works as a fencing token: every step sets a new one, so of two
+    deliveries of the same step only one changes the row. A step that will call the
+    provider to create the result again counts as one more attempt.
+    """
+    current = (
+        Q(next_check_at__isnull=True) if seen_next_check_at is None else Q(next_check_at=seen_next_check_at)
+    )
+    taken = Generation.objects.filter(current, pk=generation_id, status=Status.PROCESSING).update(
+        next_check_at=timezone.now() + worker_lease(),
+        attempts=Case(
+            When(provider_job_id="", then=F("attempts") + 1),
+            default=F("attempts"),
+            output_field=Generation._meta.get_field("attempts"),
+        ),
+    )
+    if not taken:
+        return None
+    return Generation.objects.select_related("model", "user").get(pk=generation_id)
+
+
+def generation_step_handoff(
+    *, generation_id: int, lease: datetime, next_check_at: datetime, provider_job_id: str = ""
+) -> bool:
+    """The step holding `lease` hands the generation on to a step due at `next_check_at`
+    (and records the provider's job id); False when the generation ended or another
+    worker took it over meanwhile, in which case the caller schedules nothing."""
+    changes: dict[str, object] = {"next_check_at": next_check_at}
+    if provider_job_id:
+        changes["provider_job_id"] = provider_job_id
+    return bool(
+        Generation.objects.filter(pk=generation_id, status=Status.PROCESSING, next_check_at=lease).update(**changes)
+    )
+
+
+def worker_lease() -> timedelta:
+    """How long one step may hold a generation: Django-Q stops a task after its
+    timeout (and kills the worker process a few seconds later if it must)."""
+    return timedelta(seconds=settings.Q_CLUSTER["timeout"] + LEASE_MARGIN_SECONDS)
 
 
 def generation_complete(*, generation_id: int, result_file: str, content_type: str) -> bool:

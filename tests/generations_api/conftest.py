@@ -2,9 +2,11 @@
 default catalog of the data migration does not survive a transactional test's flush)
 and a helper that starts a generation through the HTTP API."""
 
+import time
 from typing import Any
 
 import pytest
+from django.db import connection
 from rest_framework.test import APIClient
 
 from accounts.models import User
@@ -84,3 +86,19 @@ def balance(user: User) -> int:
 
 def generations_of(user: User) -> list[Generation]:
     return list(Generation.objects.filter(user=user).order_by("id"))
+
+
+def wait_until_blocked(statement_prefix: str) -> None:
+    """Until some backend waits on a lock while running a statement that starts with
+    `statement_prefix` (bounded: fails after 30 s instead of hanging)."""
+    deadline = time.monotonic() + 30
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND starts_with(query, %s)",
+                [statement_prefix],
+            )
+            if cursor.fetchone()[0]:
+                return
+            time.sleep(0.01)
+    raise AssertionError(f"no statement {statement_prefix!r} ever waited on a lock")

@@ -2,7 +2,6 @@
 a failed or cancelled generation frees its key, and concurrent repeats create one."""
 
 import threading
-import time
 
 import pytest
 from django.db import connection, transaction
@@ -13,7 +12,14 @@ from accounts.services import credits_change
 from generations.models import Generation
 from generations.services import generation_claim, generation_complete, generation_fail, generation_reference
 from tests.conftest import run_in_threads
-from tests.generations_api.conftest import IMAGE_PRICE, assert_error, balance, owner_client_new, start
+from tests.generations_api.conftest import (
+    IMAGE_PRICE,
+    assert_error,
+    balance,
+    owner_client_new,
+    start,
+    wait_until_blocked,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -169,7 +175,7 @@ def test_the_unique_constraint_turns_a_lost_race_into_409_not_500(rich_owner, im
 
     requester = threading.Thread(target=request)
     requester.start()
-    _wait_for_a_blocked_insert()
+    wait_until_blocked('INSERT INTO "generations_generation"')
     may_commit.set()
     requester.join(timeout=30)
     thread.join(timeout=30)
@@ -183,17 +189,3 @@ def test_the_unique_constraint_turns_a_lost_race_into_409_not_500(rich_owner, im
     credits_change(user_id=rich_owner.pk, amount=-IMAGE_PRICE, kind=CreditKind.GENERATION_CHARGE,
                    reference=generation_reference(winner["id"]))
 
-
-def _wait_for_a_blocked_insert() -> None:
-    """Until some backend waits on a lock while inserting a generation (bounded)."""
-    deadline = time.monotonic() + 30
-    with connection.cursor() as cursor:
-        while time.monotonic() < deadline:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                "AND query LIKE 'INSERT INTO \"generations_generation\"%%'"
-            )
-            if cursor.fetchone()[0]:
-                return
-            time.sleep(0.01)
-    raise AssertionError("the start never reached its insert")

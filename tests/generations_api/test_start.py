@@ -145,3 +145,15 @@ def test_active_limit_comes_before_credits(owner, owner_client, image_model, aud
     assert start(owner_client).status_code == 201
     assert balance(owner) == 0
     assert_error(start(owner_client), 429, "MAX_ACTIVE_GENERATIONS")
+
+
+def test_idempotent_repeat_comes_before_credits(owner, owner_client, image_model, audit_passes):
+    # The repeat cannot be debited (the balance is 0): the lock-first path must still
+    # find the original before it looks at credits.
+    credits_give(owner, IMAGE_PRICE)
+    first = start(owner_client, idempotency_key="k1")
+    assert first.status_code == 201
+    body = assert_error(start(owner_client, idempotency_key="k1"), 409, "DUPLICATE_REQUEST")
+    assert body["generation"]["id"] == first.json()["id"]
+    assert_error(start(owner_client, idempotency_key="k1", prompt="another"), 422, "IDEMPOTENCY_KEY_REUSED")
+    assert balance(owner) == 0

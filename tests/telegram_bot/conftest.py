@@ -91,9 +91,11 @@ def generation_finished(user: Any, *, status: str = "completed", prompt: str = "
         generation_start,
     )
     from tests.conftest import credits_give
+    from tests.factories import aimodel_create
 
-    credits_give(user, 10)
-    generation = generation_start(user=user, model_slug="nano-banana", prompt=prompt)
+    model = aimodel_create(price=10)
+    credits_give(user, model.price)
+    generation = generation_start(user=user, model_slug=model.slug, prompt=prompt)
     generation_claim(generation_id=generation.pk)
     if status == "completed":
         extension = content_type.split("/")[-1]

@@ -140,9 +140,11 @@ def test_without_an_https_mini_app_there_is_no_button(owner, bot_settings, fake_
 def test_an_unknown_or_unfinished_generation_is_left_alone(owner, bot_settings, fake_telegram):
     from generations.services import generation_start
     from tests.conftest import credits_give
+    from tests.factories import aimodel_create
 
+    model = aimodel_create(price=10)
     credits_give(owner, 10)
-    pending = generation_start(user=owner, model_slug="nano-banana", prompt="still running")
+    pending = generation_start(user=owner, model_slug=model.slug, prompt="still running")
 
     assert generation_notify(pending.pk) == "not_mine"
     assert generation_notify(987654) == "not_mine"
