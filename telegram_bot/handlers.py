@@ -5,6 +5,7 @@ Every update first passes `drop_repeats` (group -1): the update id is recorded
 before any handler runs, and a repeat stops there.
 """
 
+import contextlib
 import logging
 from contextlib import AbstractContextManager
 from typing import Any
@@ -144,7 +145,10 @@ async def buy_pack(update: Update, context: Context) -> None:
     query = update.callback_query
     slug = query.data.removeprefix(keyboards.BUY_CALLBACK_PREFIX)
     user = await db(services.bot_user_seen)(telegram_user=telegram_user_from(query.from_user))
-    await query.answer()
+    with contextlib.suppress(TelegramError):
+        # Only stops the button's spinner: a button pressed long ago can no longer be
+        # answered, and the invoice is still wanted.
+        await query.answer()
     chat_id = query.message.chat.id if query.message else user.telegram_id
     with in_language(user.language_code):
         if user.is_banned:
