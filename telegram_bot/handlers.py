@@ -32,6 +32,7 @@ from telegram.ext import (
 from accounts.telegram_init_data import TelegramUser
 from nanogen.errors import DomainError
 from nanogen.i18n import user_language
+from nanogen.logging import log_context_update
 from payments.errors import PaymentNotMatched
 from payments.services import (
     invoice_request_for,
@@ -69,6 +70,9 @@ def in_language(language_code: str | None) -> AbstractContextManager[None]:
 
 
 async def drop_repeats(update: Update, context: Context) -> None:
+    # Each update is handled in a task of its own: every log line of it carries its ids.
+    log_context_update(update_id=update.update_id,
+                       telegram_user_id=update.effective_user.id if update.effective_user else None)
     if not await db(services.update_mark_processed)(update_id=update.update_id):
         raise ApplicationHandlerStop
 

@@ -1,13 +1,15 @@
 """Django-Q2 tasks of the bot, run by the worker (`manage.py qcluster`). Each only
 calls a service; lower apps enqueue them by dotted name."""
 
+from nanogen.logging import log_context
 from telegram_bot import services
 
 
 def generation_notify(generation_id: int) -> str:
     """Tell the user that their generation finished (enqueued by generations on
     every final state). Returns the outcome, which Django-Q2 keeps as the result."""
-    return services.generation_notification_send(generation_id=generation_id).value
+    with log_context(generation_id=generation_id):
+        return services.generation_notification_send(generation_id=generation_id).value
 
 
 def admin_alert_send(text: str, attempt: int = 1) -> bool:

@@ -79,8 +79,8 @@ def generation_notification_send(*, generation_id: int) -> NotifyOutcome:
         logger.info("generation %s: no notification (%s)", generation_id, skip_reason)
         return NotifyOutcome.SKIPPED
 
-    message = _message_for(generation)
     try:
+        message = _message_for(generation)
         # Outside any transaction: an upload may take as long as TELEGRAM_UPLOAD_TIMEOUT.
         sent = bot_send(message)
     except Forbidden as exc:
@@ -100,6 +100,10 @@ def generation_notification_send(*, generation_id: int) -> NotifyOutcome:
         _finish(generation_id, status=Status.FAILED, detail=f"{type(exc).__name__}: {exc.message}")
         logger.error("generation %s: notification refused by Telegram: %s", generation_id, exc.message)
         return NotifyOutcome.FAILED
+    except Exception as exc:
+        # Not Telegram's answer (python-telegram-bot wraps transport errors): our own bug.
+        _finish(generation_id, status=Status.FAILED, detail=f"{type(exc).__name__}")
+        raise
 
     _finish(generation_id, status=Status.SENT, method=sent.method, telegram_message_id=sent.message_id)
     logger.info("generation %s: user %s notified (%s)", generation_id, user.pk, sent.method)

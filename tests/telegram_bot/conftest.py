@@ -9,6 +9,7 @@ from asgiref.sync import async_to_sync
 from django.core.cache import cache
 from telegram import Update
 
+from nanogen.logging import log_context
 from telegram_bot.application import application_build
 from tests.fakes.telegram_updates import TelegramUpdates, telegram_profile
 
@@ -49,7 +50,8 @@ def feed(bot_settings: Any) -> Callable[..., None]:
                 for raw in raw_updates:
                     await application.process_update(Update.de_json(raw, application.bot))
 
-        async_to_sync(process)()
+        with log_context():  # the ids the handlers add to the log context end with the call
+            async_to_sync(process)()
 
     return run
 
