@@ -24,6 +24,7 @@ import email.parser
 import email.policy
 import itertools
 import json
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -365,6 +366,12 @@ class _Server(ThreadingHTTPServer):
     # Many concurrent clients (threads in a test) must not overflow the listen
     # backlog: a dropped SYN is retried only after a second.
     request_queue_size = 128
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hung up (a stopping bot in the middle of a long poll) is not an error.
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            return
+        super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
