@@ -55,7 +55,7 @@ def test_download_errors_are_classified(image_generation, fake_aimlapi, status, 
 
 
 def test_a_download_slower_than_the_read_timeout_is_transient(image_generation, fake_aimlapi):
-    fake_aimlapi.script("GET", "/r/slow.png", Reply(body=png_bytes(), headers={"Content-Type": "image/png"}, delay=1))
+    fake_aimlapi.script("GET", "/r/slow.png", Reply(body=png_bytes(), headers={"Content-Type": "image/png"}, delay=2))
     with pytest.raises(TransientProviderError):
         result_store(generation=image_generation, result=ProviderResult(url=fake_aimlapi.base_url + "/r/slow.png"))
 
