@@ -113,20 +113,36 @@ def credits_debit_if_enough(*, user_id: int, amount: int | BaseExpression) -> De
     table = quote(User._meta.db_table)
     pk = quote(User._meta.pk.column)
     credits = quote(User._meta.get_field("credits").column)
-    # Raw SQL for RETURNING, which the ORM's update() lacks: the caller needs the amount
-    # the statement itself evaluated (a price read in the same snapshot as the debit)
-    # and the balance it left. The CTE evaluates the amount exactly once. Only quoted
-    # names from the model's meta and SQL compiled by Django go into the string; every
-    # value is a parameter.
-    sql = (
-        f"WITH debit AS (SELECT ({amount_sql}) AS amount) "  # noqa: S608
-        f"UPDATE {table} SET {credits} = {table}.{credits} - debit.amount FROM debit "
-        f"WHERE {table}.{pk} = %s AND debit.amount > 0 AND {table}.{credits} >= debit.amount "
-        f"RETURNING debit.amount, {table}.{credits}"
-    )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*amount_params, user_id])
-        row = cursor.fetchone()
+        if connection.vendor == "postgresql":
+            # Raw SQL for RETURNING, which the ORM's update() lacks: the caller needs the
+            # amount the statement itself evaluated (a price read in the same snapshot as
+            # the debit) and the balance it left. The CTE evaluates the amount exactly
+            # once. Only quoted names from the model's meta and SQL compiled by Django go
+            # into the string; every value is a parameter.
+            sql = (
+                f"WITH debit AS (SELECT ({amount_sql}) AS amount) "  # noqa: S608
+                f"UPDATE {table} SET {credits} = {table}.{credits} - debit.amount FROM debit "
+                f"WHERE {table}.{pk} = %s AND debit.amount > 0 AND {table}.{credits} >= debit.amount "
+                f"RETURNING debit.amount, {table}.{credits}"
+            )
+            cursor.execute(sql, [*amount_params, user_id])
+            row = cursor.fetchone()
+        else:
+            # SQLite (local runs): RETURNING may name only the target table. Its
+            # transactions take the database's write lock at BEGIN (IMMEDIATE), so
+            # nothing can change the amount between this read and the debit.
+            cursor.execute(f"SELECT ({amount_sql})", amount_params)
+            taken = cursor.fetchone()[0]
+            if taken is None or int(taken) <= 0:
+                return None
+            cursor.execute(
+                f"UPDATE {table} SET {credits} = {credits} - %s "  # noqa: S608
+                f"WHERE {pk} = %s AND {credits} >= %s RETURNING {credits}",
+                [int(taken), user_id, int(taken)],
+            )
+            balance = cursor.fetchone()
+            row = None if balance is None else (taken, balance[0])
     if row is None:
         return None
     return Debit(amount=int(row[0]), balance_after=int(row[1]))
@@ -230,3 +246,9 @@ def user_from_telegram(*, telegram_user: TelegramUser) -> User:
 def user_set_banned(*, user: User, banned: bool) -> None:
     User.objects.filter(pk=user.pk).update(is_banned=banned)
     user.is_banned = banned
+
+
+def user_set_reachable(*, user_id: int, reachable: bool) -> bool:
+    """Record whether the bot can write to the user (False once they blocked it,
+    True again when they talk to it). True when this changed the row."""
+    return bool(User.objects.filter(pk=user_id).exclude(is_reachable=reachable).update(is_reachable=reachable))
