@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "generations",
     "payments",
     "telegram_bot",
+    "miniapp",
 ]
 
 MIDDLEWARE = [
@@ -125,7 +126,7 @@ STORAGES = {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
             if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            else "nanogen.storage.StaticFilesStorage"
         )
     },
 }
@@ -326,3 +327,11 @@ TELEGRAM_NOTIFY_RETRY_MAX_SECONDS = env.float("TELEGRAM_NOTIFY_RETRY_MAX_SECONDS
 TELEGRAM_UPLOAD_TIMEOUT = env.float("TELEGRAM_UPLOAD_TIMEOUT", default=45.0)
 # Alerts about failing bot handlers: at most one per kind of error in this many seconds.
 ADMIN_ALERT_INTERVAL_SECONDS = env.int("ADMIN_ALERT_INTERVAL_SECONDS", default=600)
+
+# --- Mini App -------------------------------------------------------------------------
+# Origins allowed to show the Mini App page in a frame (CSP frame-ancestors): Telegram's
+# web clients. Mobile and desktop clients open it in a webview, not a frame.
+MINIAPP_FRAME_ANCESTORS = env.list(
+    "MINIAPP_FRAME_ANCESTORS",
+    default=["https://web.telegram.org", "https://webk.telegram.org", "https://webz.telegram.org"],
+)

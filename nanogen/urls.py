@@ -20,6 +20,7 @@ api_patterns = [
 urlpatterns = [
     path("api/", include((api_patterns, "api"))),
     path("admin/", admin.site.urls),
+    path("", include("miniapp.urls")),
 ]
 
 if settings.DEBUG:
