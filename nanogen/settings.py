@@ -120,6 +120,9 @@ STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "nanogen" / "static"] if (BASE_DIR / "nanogen" / "static").exists() else []
 MEDIA_URL = env.str("MEDIA_URL", default="/media/")
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
+# The web process serves MEDIA_URL from MEDIA_ROOT itself unless something in front
+# does (nginx) or the storage is remote (its URLs point elsewhere): see nanogen/media.py.
+SERVE_MEDIA = env.bool("SERVE_MEDIA", default=MEDIA_URL.startswith("/"))
 STORAGES = {
     "default": {"BACKEND": env.str("DEFAULT_FILE_STORAGE", default="django.core.files.storage.FileSystemStorage")},
     "staticfiles": {

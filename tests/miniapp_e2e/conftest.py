@@ -70,11 +70,6 @@ def _django_allow_sync_orm_next_to_playwright(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
-@pytest.fixture
-def e2e_urls(settings: Any) -> None:
-    settings.ROOT_URLCONF = "tests.miniapp_e2e.urls"
-
-
 UNLABELLED_JS = """() => {
   const text = (el) => (el ? el.textContent : "").trim();
   const nameOf = (el) => (el.getAttribute("aria-label") || "").trim()
@@ -123,7 +118,7 @@ class MiniApp:
 
 
 @pytest.fixture
-def miniapp_factory(live_server: Any, e2e_urls: None, playwright_browser: Any) -> Iterator[Callable[..., MiniApp]]:
+def miniapp_factory(live_server: Any, playwright_browser: Any) -> Iterator[Callable[..., MiniApp]]:
     contexts = []
     apps: list[MiniApp] = []
 
