@@ -29,6 +29,7 @@ run: $(VENV)/.installed-run
 ## test: the whole pytest suite against PostgreSQL (DATABASE_URL, default $(TEST_DATABASE_URL)).
 test: $(VENV)/.installed-dev
 	DATABASE_URL="$${DATABASE_URL:-$(TEST_DATABASE_URL)}" ./scripts/check-postgres
+	./scripts/ensure-chromium
 	DATABASE_URL="$${DATABASE_URL:-$(TEST_DATABASE_URL)}" $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev

@@ -246,3 +246,9 @@ def user_from_telegram(*, telegram_user: TelegramUser) -> User:
 def user_set_banned(*, user: User, banned: bool) -> None:
     User.objects.filter(pk=user.pk).update(is_banned=banned)
     user.is_banned = banned
+
+
+def user_set_reachable(*, user_id: int, reachable: bool) -> bool:
+    """Record whether the bot can write to the user (False once they blocked it,
+    True again when they talk to it). True when this changed the row."""
+    return bool(User.objects.filter(pk=user_id).exclude(is_reachable=reachable).update(is_reachable=reachable))

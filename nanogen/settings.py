@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "generations",
     "payments",
     "telegram_bot",
+    "miniapp",
     "ops",
 ]
 
@@ -122,13 +123,16 @@ STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "nanogen" / "static"] if (BASE_DIR / "nanogen" / "static").exists() else []
 MEDIA_URL = env.str("MEDIA_URL", default="/media/")
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
+# The web process serves MEDIA_URL from MEDIA_ROOT itself unless something in front
+# does (nginx) or the storage is remote (its URLs point elsewhere): see nanogen/media.py.
+SERVE_MEDIA = env.bool("SERVE_MEDIA", default=MEDIA_URL.startswith("/"))
 STORAGES = {
     "default": {"BACKEND": env.str("DEFAULT_FILE_STORAGE", default="django.core.files.storage.FileSystemStorage")},
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
             if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            else "nanogen.storage.StaticFilesStorage"
         )
     },
 }
@@ -310,6 +314,34 @@ Q_RESULTS_KEEP_DAYS = env.int("Q_RESULTS_KEEP_DAYS", default=7)
 # the task (like a synchronous provider call; must stay well under Q_TIMEOUT), a
 # video is a job that is ready after this long and is polled.
 DEMO_PROVIDER_DELAY_SECONDS = env.float("DEMO_PROVIDER_DELAY_SECONDS", default=0.0)
+
+# --- Telegram bot (telegram_bot: runbot, notifications, admin alerts) ---------------------
+# TELEGRAM_BOT_TOKEN, TELEGRAM_API_BASE_URL, TELEGRAM_WEBHOOK_*, MINI_APP_URL and
+# ADMIN_ALERT_CHAT_ID are above with the other Telegram settings.
+# Updates the bot handles at the same time (each waits on Telegram, not on the CPU).
+TELEGRAM_BOT_CONCURRENT_UPDATES = env.int("TELEGRAM_BOT_CONCURRENT_UPDATES", default=8)
+# Where /paysupport sends users with payment questions, e.g. @nanogen_support (empty: not shown).
+TELEGRAM_SUPPORT_CONTACT = env.str("TELEGRAM_SUPPORT_CONTACT", default="")
+# Handled update ids are kept this long to drop repeats (Telegram retries for at most a day).
+TELEGRAM_PROCESSED_UPDATES_KEEP_DAYS = env.int("TELEGRAM_PROCESSED_UPDATES_KEEP_DAYS", default=3)
+# A notification of a finished generation is tried at most this many times (429 and
+# transient errors), waiting TELEGRAM_NOTIFY_RETRY_BASE_SECONDS, then twice, four
+# times as long..., at most TELEGRAM_NOTIFY_RETRY_MAX_SECONDS, between tries.
+TELEGRAM_NOTIFY_MAX_ATTEMPTS = env.int("TELEGRAM_NOTIFY_MAX_ATTEMPTS", default=5)
+TELEGRAM_NOTIFY_RETRY_BASE_SECONDS = env.float("TELEGRAM_NOTIFY_RETRY_BASE_SECONDS", default=30.0)
+TELEGRAM_NOTIFY_RETRY_MAX_SECONDS = env.float("TELEGRAM_NOTIFY_RETRY_MAX_SECONDS", default=900.0)
+# Files the worker uploads with a notification; Telegram takes at most 50 MB from a bot.
+TELEGRAM_UPLOAD_TIMEOUT = env.float("TELEGRAM_UPLOAD_TIMEOUT", default=45.0)
+# Alerts about failing bot handlers: at most one per kind of error in this many seconds.
+ADMIN_ALERT_INTERVAL_SECONDS = env.int("ADMIN_ALERT_INTERVAL_SECONDS", default=600)
+
+# --- Mini App -------------------------------------------------------------------------
+# Origins allowed to show the Mini App page in a frame (CSP frame-ancestors): Telegram's
+# web clients. Mobile and desktop clients open it in a webview, not a frame.
+MINIAPP_FRAME_ANCESTORS = env.list(
+    "MINIAPP_FRAME_ANCESTORS",
+    default=["https://web.telegram.org", "https://webk.telegram.org", "https://webz.telegram.org"],
+)
 
 # --- Operations: metrics and the staff dashboard (ops) --------------------------------
 # /metrics (Prometheus text format) answers only `Authorization: Bearer <METRICS_TOKEN>`;

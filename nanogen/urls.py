@@ -1,12 +1,12 @@
 from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
 
 from accounts.api import MeApi
 from generations.urls import api_urlpatterns as generations_api
 from nanogen.api.views import HealthApi
+from nanogen.media import media_serve
 from ops.views import metrics_view
 from payments.urls import api_urlpatterns as payments_api
 
@@ -22,10 +22,11 @@ urlpatterns = [
     path("api/", include((api_patterns, "api"))),
     path("admin/", admin.site.urls),
     path("metrics", metrics_view, name="metrics"),
+    path("", include("miniapp.urls")),
 ]
 
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+if settings.SERVE_MEDIA:
+    urlpatterns.insert(0, re_path(rf"^{settings.MEDIA_URL.strip('/')}/(?P<path>.+)$", media_serve, name="media"))
 
 handler404 = "nanogen.api.handlers.not_found"
 handler500 = "nanogen.api.handlers.server_error"

@@ -1,11 +1,29 @@
-"""Django-Q2 tasks of the bot."""
+"""Django-Q2 tasks of the bot, run by the worker (`manage.py qcluster`). Each only
+calls a service; lower apps enqueue them by dotted name."""
 
-import logging
+from nanogen.logging import log_context
+from telegram_bot import services
 
-logger = logging.getLogger(__name__)
+
+def generation_notify(generation_id: int) -> str:
+    """Tell the user that their generation finished (enqueued by generations on
+    every final state). Returns the outcome, which Django-Q2 keeps as the result."""
+    with log_context(generation_id=generation_id):
+        return services.generation_notification_send(generation_id=generation_id).value
 
 
-def generation_notify(generation_id: int) -> None:
-    """Tell the user that a generation finished (enqueued by generations on every final
-    state, by dotted name). Until the bot sends messages, it only logs."""
-    logger.info("generation %s finished: the user would be notified here", generation_id)
+def admin_alert_send(text: str, attempt: int = 1) -> bool:
+    """Send an alert to ADMIN_ALERT_CHAT_ID (enqueued by `services.admin_alert`)."""
+    return services.admin_alert_deliver(text=text, attempt=attempt)
+
+
+def payment_issue_alert(issue_id: int) -> bool:
+    return services.admin_alert_deliver(text=services.payment_issue_alert_text(issue_id=issue_id))
+
+
+def withdrawal_requested_alert(withdrawal_id: int) -> bool:
+    return services.admin_alert_deliver(text=services.withdrawal_requested_alert_text(withdrawal_id=withdrawal_id))
+
+
+def withdrawal_decided_notify(withdrawal_id: int, attempt: int = 1) -> bool:
+    return services.user_message_withdrawal_decided(withdrawal_id=withdrawal_id, attempt=attempt)

@@ -132,8 +132,9 @@ def fake_aimlapi(settings):
     settings.AIMLAPI_BASE_URL = fake.base_url
     settings.AIMLAPI_KEY = "test-aimlapi-secret-key"
     settings.AIMLAPI_CONNECT_TIMEOUT_SECONDS = 2.0
-    settings.AIMLAPI_READ_TIMEOUT_SECONDS = 0.3
-    settings.GENERATION_RESULT_READ_TIMEOUT_SECONDS = 0.3
+    # Generous for a loaded CI machine; "slow" fake replies wait twice as long.
+    settings.AIMLAPI_READ_TIMEOUT_SECONDS = 1.0
+    settings.GENERATION_RESULT_READ_TIMEOUT_SECONDS = 1.0
     settings.GENERATION_RETRY_BASE_SECONDS = 0
     settings.GENERATION_POLL_INTERVAL_SECONDS = 0
     yield fake

@@ -104,7 +104,7 @@ def test_retry_after_of_a_429_is_kept(client, fake_aimlapi):
 
 
 def test_a_response_slower_than_the_read_timeout_is_transient(client, fake_aimlapi):
-    fake_aimlapi.script("POST", IMAGES, Reply(json={"data": [{"url": "http://x/y.png"}]}, delay=1.5))
+    fake_aimlapi.script("POST", IMAGES, Reply(json={"data": [{"url": "http://x/y.png"}]}, delay=2.0))
     with pytest.raises(TransientProviderError) as info:
         client.submit(request=IMAGE)
     assert "Timeout" in info.value.detail

@@ -115,7 +115,7 @@ def test_transient_error_then_success_completes_with_one_charge(owner, image_mod
         Reply(429, json=error_body(429, "slow down")),
         Reply(500, json=error_body(500, "boom")),
         Reply(504, json=error_body(504, "gateway timeout")),
-        Reply(json={"data": [{"url": "http://x/y.png"}]}, delay=1.0),
+        Reply(json={"data": [{"url": "http://x/y.png"}]}, delay=2.0),
         Reply(body=b"<html>bad gateway</html>"),
     ],
     ids=["429", "500", "504", "read-timeout", "malformed-json"],

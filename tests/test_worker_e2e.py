@@ -51,6 +51,8 @@ class Worker:
             "DJANGO_SETTINGS_MODULE": "tests.settings",
             "DATABASE_URL": database_url(),
             "TEST_MEDIA_ROOT": str(settings.MEDIA_ROOT),
+            # The bot's notifications go to the fake Bot API of the test (fake_telegram).
+            "TELEGRAM_API_BASE_URL": settings.TELEGRAM_API_BASE_URL,
             "AIMLAPI_KEY": "",
             "DEMO_PROVIDER_DELAY_SECONDS": str(DEMO_DELAY),
             "Q_WORKERS": "1",
@@ -75,7 +77,7 @@ class Worker:
         self.process = None
 
 @pytest.fixture
-def worker(tmp_path) -> Iterator[Worker]:
+def worker(tmp_path, fake_telegram) -> Iterator[Worker]:
     worker = Worker(tmp_path / "qcluster.log")
     try:
         yield worker
@@ -102,7 +104,8 @@ def start_through_the_api(client, model: AIModel, prompt: str) -> Generation:
     return Generation.objects.get(pk=response.json()["id"])
 
 
-def test_a_worker_process_runs_a_generation_and_survives_sigkill(owner, owner_client, worker, audit_passes):
+def test_a_worker_process_runs_a_generation_and_survives_sigkill(owner, owner_client, worker, fake_telegram,
+                                                                  audit_passes):
     model = aimodel_create(kind=AIModel.Kind.IMAGE, provider=AIModel.Provider.DEMO, price=2, name="Demo")
     credits_give(owner, 10)
     worker.start()
@@ -118,9 +121,13 @@ def test_a_worker_process_runs_a_generation_and_survives_sigkill(owner, owner_cl
     body = b"".join(response.streaming_content)
     assert (response.status_code, response["Content-Type"]) == (200, "image/png")
     assert body.startswith(b"\x89PNG\r\n\x1a\n")
-    # The finished generation was handed to the bot's notification task, which ran.
+    # The finished generation was handed to the bot's notification task, which sent
+    # the picture to the user's chat with the prompt as caption, once.
     wait_for(lambda: Success.objects.filter(func="telegram_bot.tasks.generation_notify", name=f"notify-{first.pk}")
              .exists(), seconds=15, what="the notification task")
+    (photo,) = fake_telegram.calls_to("sendPhoto")
+    assert int(photo["chat_id"]) == owner.telegram_id
+    assert (photo["caption"], photo["photo"].content) == ("a lighthouse in a storm", body)
 
     # 2. The worker is SIGKILLed while it renders the next one.
     second = start_through_the_api(owner_client, model, "a slow sunrise")
@@ -136,6 +143,9 @@ def test_a_worker_process_runs_a_generation_and_survives_sigkill(owner, owner_cl
 
     second.refresh_from_db()
     assert (second.status, second.attempts) == ("completed", 2)
+    fake_telegram.wait_for("sendPhoto", count=2, timeout=15)
+    assert [call["caption"] for call in fake_telegram.calls_to("sendPhoto")] == [
+        "a lighthouse in a storm", "a slow sunrise"]
     assert CreditLedgerEntry.objects.filter(kind=CreditKind.GENERATION_REFUND).count() == 0
     owner.refresh_from_db()
     assert owner.credits == 10 - 2 * model.price  # two charges, no refund, nothing lost

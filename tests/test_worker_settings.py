@@ -1,9 +1,7 @@
-"""The worker's settings are checked at start-up, and the notification hook exists."""
+"""The worker's settings are checked at start-up."""
 
-import logging
 
 from generations.checks import worker_settings_check
-from telegram_bot.tasks import generation_notify
 
 
 def ids(settings) -> list[str]:
@@ -26,8 +24,3 @@ def test_timeouts_that_do_not_fit_in_a_task_are_reported(settings):
     settings.DEMO_PROVIDER_DELAY_SECONDS = settings.Q_CLUSTER["timeout"]
     assert ids(settings) == ["generations.W001", "generations.W002"]
 
-
-def test_the_notification_task_logs_until_the_bot_sends_messages(caplog):
-    with caplog.at_level(logging.INFO, logger="telegram_bot.tasks"):
-        generation_notify(42)
-    assert "generation 42 finished" in caplog.text

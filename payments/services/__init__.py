@@ -8,7 +8,12 @@ from payments.services.checkout import (
     referral_commission,
 )
 from payments.services.earnings import earnings_apply, referral_account_lock
-from payments.services.invoices import payment_invoice_create
+from payments.services.invoices import (
+    invoice_request_for,
+    payment_invoice_create,
+    payment_invoice_failed,
+    payment_pending_create,
+)
 from payments.services.payload import invoice_payload_for, invoice_payload_payment_id, invoice_payload_verify
 from payments.services.referrals import referral_attach, referral_link
 from payments.services.refunds import (
@@ -30,10 +35,13 @@ __all__ = [
     "invoice_payload_for",
     "invoice_payload_payment_id",
     "invoice_payload_verify",
+    "invoice_request_for",
     "payment_confirm",
     "payment_invoice_create",
+    "payment_invoice_failed",
     "payment_issue_refund",
     "payment_issue_resolve",
+    "payment_pending_create",
     "payment_pre_checkout",
     "payment_reference",
     "payment_refund",

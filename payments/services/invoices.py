@@ -1,7 +1,15 @@
-"""Invoices: a pending Payment and the Telegram Stars invoice link that pays it."""
+"""Invoices: a pending Payment and the Telegram Stars invoice that pays it.
+
+The Mini App gets an invoice link (`payment_invoice_create`, Bot API
+`createInvoiceLink`); the bot sends the invoice into the chat itself
+(`sendInvoice`). Both start from `payment_pending_create` and describe the
+invoice with `invoice_request_for`, so the payload check at pre-checkout and the
+confirmation are the same whichever way the user pays.
+"""
 
 import logging
 from datetime import timedelta
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone, translation
@@ -21,12 +29,12 @@ logger = logging.getLogger(__name__)
 INVOICES_PER_HOUR = 30
 
 
-def payment_invoice_create(*, user: User, pack_slug: str) -> Payment:
-    """A pending payment for the pack and its invoice link (`payment.invoice_link`).
+def payment_pending_create(*, user: User, pack_slug: str) -> Payment:
+    """A pending payment for the pack, with its signed invoice payload, committed.
 
-    Raises PackUnavailable for an unknown or withdrawn pack, and
-    PaymentProviderUnavailable when Telegram gives no link; the payment is then
-    kept as failed with the reason, so nothing is lost and staff can see why.
+    Raises PackUnavailable for an unknown or withdrawn pack and InvoiceRateLimited
+    past INVOICES_PER_HOUR. The caller then makes the Telegram invoice (outside
+    any transaction) and reports a failure with `payment_invoice_failed`.
     """
     pack = CreditPack.objects.filter(slug=pack_slug, is_active=True).first()
     if pack is None:
@@ -40,42 +48,66 @@ def payment_invoice_create(*, user: User, pack_slug: str) -> Payment:
         payment = Payment.objects.create(user=user, pack=pack, stars=pack.stars, credits=pack.credits)
         payment.invoice_payload = invoice_payload_for(payment)
         payment.save(update_fields=["invoice_payload", "updated_at"])
+    return payment
+
+
+def invoice_request_for(payment: Payment) -> dict[str, Any]:
+    """The Bot API fields of the Stars invoice of a pending payment, in the buyer's
+    language: `title`, `description`, `payload`, `currency`, `prices`."""
+    language = user_language(payment.user.language_code)
+    with translation.override(language):
+        title = payment.pack.title_for(language)
+        description = ngettext(
+            "%(credits)d credit for AI image and video generations in NanoGen.",
+            "%(credits)d credits for AI image and video generations in NanoGen.",
+            payment.credits,
+        ) % {"credits": payment.credits}
+    return {
+        "title": title[:32],
+        "description": description[:255],
+        "payload": payment.invoice_payload,
+        # Telegram Stars: no payment provider, the currency XTR, one price item.
+        "currency": STARS_CURRENCY,
+        "prices": [{"label": title[:32], "amount": payment.stars}],
+    }
+
+
+def payment_invoice_failed(*, payment_id: int, reason: str) -> bool:
+    """pending -> failed with the reason, when Telegram made no invoice for it;
+    False when the payment is no longer pending (it was paid meanwhile)."""
+    failed = Payment.objects.filter(pk=payment_id, status=Payment.Status.PENDING).update(
+        status=Payment.Status.FAILED, failure_reason=reason[:255], updated_at=timezone.now()
+    )
+    if failed:
+        logger.warning("payment %s: no invoice: %s", payment_id, reason, extra={"payment_id": payment_id})
+    return bool(failed)
+
+
+def payment_invoice_create(*, user: User, pack_slug: str) -> Payment:
+    """A pending payment for the pack and its invoice link (`payment.invoice_link`).
+
+    Raises PackUnavailable for an unknown or withdrawn pack, and
+    PaymentProviderUnavailable when Telegram gives no link; the payment is then
+    kept as failed with the reason, so nothing is lost and staff can see why.
+    """
+    payment = payment_pending_create(user=user, pack_slug=pack_slug)
 
     # The Bot API call happens after the commit, outside any transaction: it may
     # take seconds, and an open transaction would hold a database connection
     # (and the payment row) for all that time. The payment must also be visible
     # to the bot's pre_checkout handler before anybody can use the link.
-    language = user_language(user.language_code)
-    with translation.override(language):
-        title = pack.title_for(language)
-        description = ngettext(
-            "%(credits)d credit for AI image and video generations in NanoGen.",
-            "%(credits)d credits for AI image and video generations in NanoGen.",
-            pack.credits,
-        ) % {"credits": pack.credits}
-    request = {
-        "title": title[:32],
-        "description": description[:255],
-        "payload": payment.invoice_payload,
-        # Telegram Stars: no payment provider, the currency XTR, one price item.
-        "provider_token": "",
-        "currency": STARS_CURRENCY,
-        "prices": [{"label": title[:32], "amount": pack.stars}],
-    }
+    request = {**invoice_request_for(payment), "provider_token": ""}
     try:
         link = bot_api_call("createInvoiceLink", request)
         if not isinstance(link, str) or not link.startswith("https://"):
             raise TelegramApiError(method="createInvoiceLink", error_code=None, description="no link in the answer")
     except TelegramApiError as exc:
-        Payment.objects.filter(pk=payment.pk, status=Payment.Status.PENDING).update(
-            status=Payment.Status.FAILED, failure_reason=str(exc)[:255], updated_at=timezone.now()
-        )
-        logger.warning("payment %s: no invoice link: %s", payment.pk, exc, extra={"payment_id": payment.pk})
+        payment_invoice_failed(payment_id=payment.pk, reason=str(exc))
         headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
         raise PaymentProviderUnavailable(headers=headers) from exc
 
     Payment.objects.filter(pk=payment.pk).update(invoice_link=link[:255], updated_at=timezone.now())
     payment.invoice_link = link
-    logger.info("payment %s: invoice for pack %s (%s Stars)", payment.pk, pack.slug, pack.stars,
+    logger.info("payment %s: invoice for pack %s (%s Stars)", payment.pk, payment.pack.slug, payment.stars,
                 extra={"payment_id": payment.pk})
     return payment

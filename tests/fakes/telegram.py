@@ -24,6 +24,7 @@ import email.parser
 import email.policy
 import itertools
 import json
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -284,6 +285,13 @@ def _send_video(fake: FakeTelegram, call: FakeCall) -> dict[str, Any]:
     return _message(call, fake.next_message_id(), video=video, caption=call.get("caption", ""))
 
 
+def _send_animation(fake: FakeTelegram, call: FakeCall) -> dict[str, Any]:
+    file_id = _file_id(call.get("animation"), "animation")
+    animation = {"file_id": file_id, "file_unique_id": file_id, "width": 512, "height": 512, "duration": 2}
+    return _message(call, fake.next_message_id(), animation=animation, document=animation,
+                    caption=call.get("caption", ""))
+
+
 def _send_document(fake: FakeTelegram, call: FakeCall) -> dict[str, Any]:
     file_id = _file_id(call.get("document"), "document")
     return _message(call, fake.next_message_id(), document={"file_id": file_id, "file_unique_id": file_id})
@@ -339,6 +347,7 @@ DEFAULT_RESULTS: dict[str, Callable[[FakeTelegram, FakeCall], Any]] = {
     "sendMessage": _send_message,
     "sendPhoto": _send_photo,
     "sendVideo": _send_video,
+    "sendAnimation": _send_animation,
     "sendDocument": _send_document,
     "sendChatAction": _true,
     "editMessageText": _send_message,
@@ -357,6 +366,12 @@ class _Server(ThreadingHTTPServer):
     # Many concurrent clients (threads in a test) must not overflow the listen
     # backlog: a dropped SYN is retried only after a second.
     request_queue_size = 128
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hung up (a stopping bot in the middle of a long poll) is not an error.
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            return
+        super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):

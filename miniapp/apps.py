@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class MiniappConfig(AppConfig):
+    name = "miniapp"
+    verbose_name = "Mini App"

@@ -1,0 +1,386 @@
+// The create screen: prompt, the model's parameters, price and balance, and the submit
+// that never costs twice.
+//
+// Money safety: one idempotency key per user intent (this model, prompt and parameters),
+// made with crypto.randomUUID() at the first submit and reused for every retry of that
+// intent: automatic retries after a lost answer and the user's own "try again". If the
+// server did start the generation, the repeat gets 409 DUPLICATE_REQUEST with it, and
+// nothing is charged twice. Changing the prompt or a parameter is a new intent, new key.
+
+import { clear, h, uid } from "../dom.js";
+import { formatWait, t } from "../i18n.js";
+import { credits, errorText, kindBadge, screenEl } from "./common.js";
+
+// The API's limit (GENERATION_PROMPT_MAX_LENGTH), which the page states; this only if it does not.
+const PROMPT_MAX_LENGTH_DEFAULT = 2000;
+
+function newKey() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  // randomUUID needs a secure context; a phone testing over plain http on a LAN has none.
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = (bytes[6] & 0x0f) | 0x40;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+function charCount(text) {
+  return [...text].length; // code points, as the server counts them
+}
+
+function paramLabel(name) {
+  const key = `param_${name}`;
+  const text = t(key);
+  return text === key ? name.replace(/_/g, " ").replace(/^./, (c) => c.toUpperCase()) : text;
+}
+
+/** "portrait_16_9" -> "Portrait 16:9", "square_hd" -> "Square HD"; "16:9" and 720p stay. */
+function choiceLabel(value) {
+  if (typeof value !== "string" || !/^[a-z]/.test(value)) return String(value);
+  const words = value.replace(/_(\d+)_(\d+)$/, " $1:$2").split("_");
+  return words
+    .map((word, i) => {
+      if (word === "hd") return "HD";
+      const key = `choice_${word}`;
+      const text = t(key);
+      if (text !== key) return i ? text.toLowerCase() : text;
+      return i ? word : word.charAt(0).toUpperCase() + word.slice(1);
+    })
+    .join(" ");
+}
+
+export function createScreen(ctx, { model }) {
+  const maxLength = Number(document.body.dataset.promptMaxLength) || PROMPT_MAX_LENGTH_DEFAULT;
+  const draftKey = `nanogen:draft:${model.slug}`;
+  const draft = readDraft();
+
+  // --- prompt ---
+  const promptId = uid("prompt");
+  const counterId = uid("counter");
+  const promptErrorId = uid("prompt-error");
+  const prompt = h("textarea", {
+    id: promptId,
+    class: "prompt",
+    rows: "5",
+    placeholder: t("prompt_placeholder"),
+    "aria-describedby": `${counterId} ${promptErrorId}`,
+    autocomplete: "off",
+    enterkeyhint: "done",
+    oninput: () => {
+      renderCounter();
+      saveDraft();
+      clearMessage();
+    },
+  });
+  prompt.value = draft.prompt || "";
+  const counter = h("span", { id: counterId, class: "counter" });
+  const promptError = h("p", { id: promptErrorId, class: "field-error", "aria-live": "polite" });
+
+  // --- parameters ---
+  const controls = {};
+  const paramFields = [];
+  for (const [name, spec] of Object.entries(model.params || {})) {
+    const id = uid(`param-${name}`);
+    const saved = draft.params?.[name];
+    if (spec.type === "choice" && Array.isArray(spec.choices)) {
+      const select = h("select", { id, class: "input", dataset: { param: name } },
+        spec.choices.map((choice) => h("option", { value: String(choice) }, choiceLabel(choice))));
+      const initial = saved ?? spec.default ?? spec.choices[0];
+      select.value = String(initial);
+      select.addEventListener("change", () => { saveDraft(); clearMessage(); });
+      controls[name] = () => {
+        const match = spec.choices.find((c) => String(c) === select.value);
+        return match === undefined ? select.value : match;
+      };
+      paramFields.push(h("div", { class: "field" }, h("label", { for: id }, paramLabel(name)), select));
+    } else if (spec.type === "integer") {
+      const hintId = uid("hint");
+      const input = h("input", {
+        id,
+        class: "input",
+        type: "number",
+        inputmode: "numeric",
+        step: "1",
+        min: spec.min ?? false,
+        max: spec.max ?? false,
+        "aria-describedby": spec.min !== undefined && spec.max !== undefined ? hintId : false,
+        dataset: { param: name },
+      });
+      input.value = String(saved ?? spec.default ?? spec.min ?? "");
+      input.addEventListener("input", () => { saveDraft(); clearMessage(); });
+      controls[name] = () => (input.value === "" ? null : Number(input.value));
+      paramFields.push(h("div", { class: "field" },
+        h("label", { for: id }, paramLabel(name)),
+        input,
+        spec.min !== undefined && spec.max !== undefined
+          ? h("span", { id: hintId, class: "hint" }, t("param_range", { min: spec.min, max: spec.max }))
+          : null));
+    } else if (spec.type === "boolean") {
+      const input = h("input", { id, type: "checkbox", class: "checkbox", dataset: { param: name } });
+      input.checked = Boolean(saved ?? spec.default ?? false);
+      input.addEventListener("change", () => { saveDraft(); clearMessage(); });
+      controls[name] = () => input.checked;
+      paramFields.push(h("div", { class: "field field-check" }, input, h("label", { for: id }, paramLabel(name))));
+    }
+  }
+
+  // --- price, balance, messages ---
+  const summary = h("dl", { class: "summary" });
+  const message = h("div", { class: "form-message", "aria-live": "assertive" });
+
+  const el = screenEl(
+    "create",
+    h("div", { class: "screen-body" },
+      h("div", { class: "card model-summary" },
+        h("div", { class: "model-head" }, h("h2", { class: "model-name" }, model.name), kindBadge(model.kind)),
+        model.description ? h("p", { class: "model-description" }, model.description) : null),
+      h("form", { class: "card form", novalidate: true, onsubmit: (event) => { event.preventDefault(); submit(); } },
+        h("div", { class: "field" },
+          h("div", { class: "label-row" }, h("label", { for: promptId }, t("prompt_label")), counter),
+          prompt,
+          promptError),
+        paramFields.length ? h("fieldset", { class: "params" }, h("legend", {}, t("params_title")), paramFields) : null,
+        // Enter in a field submits like the main button does; hidden, the MainButton is the visible one.
+        h("button", { type: "submit", class: "visually-hidden", tabindex: "-1", "aria-hidden": "true" }, t("generate_for", { price: "" }))),
+      h("div", { class: "card" }, summary, message)),
+  );
+
+  // --- state ---
+  let intent = null; // {key, fingerprint}
+  let inFlight = false;
+  let blockedUntil = 0;
+  let countdown = null;
+  let active = false;
+  let destroyed = false;
+
+  function readDraft() {
+    try {
+      return JSON.parse(sessionStorage.getItem(draftKey) || "{}");
+    } catch {
+      return {};
+    }
+  }
+
+  function saveDraft() {
+    try {
+      sessionStorage.setItem(draftKey, JSON.stringify({ prompt: prompt.value, params: currentParams() }));
+    } catch {
+      /* storage full or disabled: the draft is a convenience */
+    }
+  }
+
+  function clearDraft() {
+    try {
+      sessionStorage.removeItem(draftKey);
+    } catch {
+      /* ignore */
+    }
+  }
+
+  function currentParams() {
+    const params = {};
+    for (const [name, read] of Object.entries(controls)) {
+      const value = read();
+      if (value !== null && value !== "") params[name] = value;
+    }
+    return params;
+  }
+
+  function renderCounter() {
+    const count = charCount(prompt.value);
+    counter.textContent = t("prompt_counter", { count, max: maxLength });
+    const over = count > maxLength;
+    counter.classList.toggle("is-over", over);
+    prompt.setAttribute("aria-invalid", over ? "true" : "false");
+    promptError.textContent = over ? t("prompt_too_long", { max: maxLength }) : "";
+  }
+
+  function renderSummary() {
+    const balance = ctx.store.me?.credits ?? 0;
+    const rows = [
+      [t("price_label"), credits(model.price)],
+      [t("balance_label"), credits(balance)],
+    ];
+    clear(summary).append(...rows.map(([term, value]) => h("div", { class: "summary-row" }, h("dt", {}, term), h("dd", {}, value))));
+    if (balance < model.price) {
+      summary.append(
+        h("div", { class: "summary-warning" },
+          h("span", {}, t("not_enough", { missing: credits(model.price - balance) })),
+          h("button", { type: "button", class: "btn btn-small", onclick: () => ctx.nav.push("balance", {}) }, t("top_up"))),
+      );
+    }
+  }
+
+  function renderMain() {
+    if (!active || destroyed) return;
+    const waiting = blockedUntil > Date.now();
+    const text = inFlight
+      ? t("sending")
+      : waiting
+        ? t("retry_in", { time: formatWait((blockedUntil - Date.now()) / 1000) })
+        : t("generate_for", { price: credits(model.price) });
+    ctx.tg.mainButton.set({ visible: true, text, enabled: !inFlight && !waiting, progress: inFlight });
+  }
+
+  function showMessage(text, { action } = {}) {
+    clear(message).append(
+      h("p", { class: "message-error", role: "alert" }, text),
+      action ? h("button", { type: "button", class: "btn btn-small", onclick: action.run }, action.label) : null,
+    );
+  }
+
+  function clearMessage() {
+    clear(message);
+    for (const field of el.querySelectorAll("[aria-invalid='true']")) {
+      if (field !== prompt) field.setAttribute("aria-invalid", "false");
+    }
+  }
+
+  function blockFor(seconds) {
+    blockedUntil = Date.now() + seconds * 1000;
+    clearInterval(countdown);
+    countdown = setInterval(() => {
+      if (Date.now() >= blockedUntil) {
+        clearInterval(countdown);
+        countdown = null;
+        clearMessage();
+      }
+      renderMain();
+    }, 1000);
+    renderMain();
+  }
+
+  function showFieldErrors(details) {
+    for (const [field, messages] of Object.entries(details || {})) {
+      const text = Array.isArray(messages) ? messages.flat(Infinity).join(" ") : String(messages);
+      if (field === "prompt") {
+        promptError.textContent = text;
+        prompt.setAttribute("aria-invalid", "true");
+      } else if (field === "params" && messages && typeof messages === "object" && !Array.isArray(messages)) {
+        for (const [name, inner] of Object.entries(messages)) {
+          const control = el.querySelector(`[data-param="${CSS.escape(name)}"]`);
+          control?.setAttribute("aria-invalid", "true");
+          showMessage(`${paramLabel(name)}: ${[inner].flat(Infinity).join(" ")}`);
+        }
+      }
+    }
+  }
+
+  function handleError(error) {
+    ctx.tg.haptic("error");
+    switch (error.code) {
+      case "INSUFFICIENT_CREDITS": {
+        const details = error.details || {};
+        if (typeof details.balance === "number" && ctx.store.me) ctx.store.setMe({ ...ctx.store.me, credits: details.balance });
+        ctx.nav.push("balance", { need: { price: details.price ?? model.price, balance: details.balance ?? ctx.store.me?.credits ?? 0 } });
+        return;
+      }
+      case "DUPLICATE_REQUEST":
+        intent = null;
+        clearDraft();
+        if (error.body?.generation) {
+          ctx.toast(t("duplicate_shown"));
+          ctx.nav.replace("generation", { generation: error.body.generation });
+        } else {
+          showMessage(errorText(error));
+        }
+        return;
+      case "RATE_LIMIT_EXCEEDED": {
+        const wait = error.retryAfter ?? 60;
+        showMessage(t("rate_limited", { time: formatWait(wait) }));
+        blockFor(wait);
+        return;
+      }
+      case "MAX_ACTIVE_GENERATIONS": {
+        const action = { label: t("open_history"), run: () => ctx.nav.tab("history") };
+        if (error.retryAfter) {
+          showMessage(t("max_active_wait", { time: formatWait(error.retryAfter) }), { action });
+          blockFor(error.retryAfter);
+        } else {
+          showMessage(t("max_active"), { action });
+        }
+        return;
+      }
+      case "IDEMPOTENCY_KEY_REUSED":
+        intent = null;
+        showMessage(t("key_reused"));
+        return;
+      case "MODEL_UNAVAILABLE":
+        ctx.store.models = null;
+        showMessage(error.message || t("model_unavailable"), { action: { label: t("catalog_title"), run: () => ctx.nav.tab("catalog") } });
+        return;
+      case "VALIDATION_ERROR":
+        showMessage(error.message || t("fix_fields"));
+        showFieldErrors(error.details);
+        return;
+      case "AUTH_EXPIRED":
+      case "AUTH_INVALID":
+      case "AUTH_REQUIRED":
+      case "USER_BANNED":
+        return; // the app shows its gate
+      default:
+        // A network error keeps the intent (and its key): "try again" repeats it safely.
+        showMessage(errorText(error));
+    }
+  }
+
+  async function submit() {
+    if (inFlight || blockedUntil > Date.now()) return;
+    clearMessage();
+    const text = prompt.value.trim();
+    if (!text) {
+      promptError.textContent = t("prompt_required");
+      prompt.setAttribute("aria-invalid", "true");
+      prompt.focus();
+      return;
+    }
+    if (charCount(text) > maxLength) {
+      renderCounter();
+      prompt.focus();
+      return;
+    }
+    const payload = { model: model.slug, prompt: text, params: currentParams() };
+    const fingerprint = JSON.stringify(payload);
+    if (!intent || intent.fingerprint !== fingerprint) intent = { key: newKey(), fingerprint };
+
+    inFlight = true;
+    renderMain();
+    try {
+      const generation = await ctx.api.post("generations", { ...payload, idempotency_key: intent.key }, { retries: 3 });
+      intent = null;
+      clearDraft();
+      ctx.tg.haptic("success");
+      ctx.store.refreshMe().catch(() => {});
+      ctx.nav.replace("generation", { generation });
+    } catch (error) {
+      if (!destroyed) handleError(error);
+    } finally {
+      inFlight = false;
+      renderMain();
+    }
+  }
+
+  const unsubscribe = ctx.store.onMe(renderSummary);
+  renderCounter();
+  renderSummary();
+
+  return {
+    el,
+    title: t("create_title"),
+    onShow() {
+      active = true;
+      renderMain();
+      renderSummary();
+    },
+    onHide() {
+      active = false;
+    },
+    onMain: submit,
+    destroy() {
+      destroyed = true;
+      active = false;
+      clearInterval(countdown);
+      unsubscribe();
+    },
+  };
+}

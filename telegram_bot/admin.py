@@ -1,0 +1,41 @@
+"""Staff pages of the bot: read-only. The notification log tells support whether a
+user was sent their result (and why not); processed updates are there for
+debugging a repeat. Both are written only by the bot and the worker."""
+
+from django.contrib import admin
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from telegram_bot.models import GenerationNotification, ProcessedUpdate
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(GenerationNotification)
+class GenerationNotificationAdmin(ReadOnlyAdmin):
+    list_display = ["generation", "user", "status", "method", "attempts", "detail", "created_at", "sent_at"]
+    list_filter = ["status", "method", ("created_at", admin.DateFieldListFilter)]
+    search_fields = ["=generation__id", "=generation__user__telegram_id", "generation__user__username"]
+    list_select_related = ["generation__user"]
+    date_hierarchy = "created_at"
+
+    @admin.display(description=_("user"))
+    def user(self, notification: GenerationNotification) -> str:
+        return str(notification.generation.user)
+
+
+@admin.register(ProcessedUpdate)
+class ProcessedUpdateAdmin(ReadOnlyAdmin):
+    list_display = ["update_id", "created_at"]
+    search_fields = ["=update_id"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False  # the table is large and pruned; no COUNT(*) over it

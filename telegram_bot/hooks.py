@@ -1,0 +1,43 @@
+"""Listeners of payments' events (registered in `TelegramBotConfig.ready`).
+
+They run in whatever process made the payment event (the web process, the bot),
+after its transaction committed, and only enqueue a Django-Q2 task: the worker
+builds the message and talks to Telegram, so an outage there never slows down
+or breaks a payment. Kept free of python-telegram-bot imports for the same reason.
+"""
+
+import logging
+from typing import Any
+
+from django.conf import settings
+from django_q.tasks import async_task
+
+logger = logging.getLogger(__name__)
+
+PAYMENT_ISSUE_ALERT_TASK = "telegram_bot.tasks.payment_issue_alert"
+WITHDRAWAL_REQUESTED_ALERT_TASK = "telegram_bot.tasks.withdrawal_requested_alert"
+WITHDRAWAL_DECIDED_TASK = "telegram_bot.tasks.withdrawal_decided_notify"
+
+
+def task_enqueue(func: str, **kwargs: Any) -> bool:
+    """async_task that never raises: a lost alert must not fail the caller's work."""
+    try:
+        async_task(func, **kwargs)
+    except Exception:
+        logger.exception("could not enqueue %s", func)
+        return False
+    return True
+
+
+def on_payment_issue(*, issue_id: int) -> None:
+    if settings.ADMIN_ALERT_CHAT_ID:
+        task_enqueue(PAYMENT_ISSUE_ALERT_TASK, issue_id=issue_id)
+
+
+def on_withdrawal_requested(*, withdrawal_id: int) -> None:
+    if settings.ADMIN_ALERT_CHAT_ID:
+        task_enqueue(WITHDRAWAL_REQUESTED_ALERT_TASK, withdrawal_id=withdrawal_id)
+
+
+def on_withdrawal_decided(*, withdrawal_id: int) -> None:
+    task_enqueue(WITHDRAWAL_DECIDED_TASK, withdrawal_id=withdrawal_id)

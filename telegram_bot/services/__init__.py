@@ -1,0 +1,30 @@
+"""Writes of the bot, re-exported here: `from telegram_bot.services import bot_user_start`."""
+
+from telegram_bot.services.alerts import (
+    admin_alert,
+    admin_alert_deliver,
+    payment_issue_alert_text,
+    paysupport_request,
+    user_message_withdrawal_decided,
+    withdrawal_requested_alert_text,
+)
+from telegram_bot.services.notifications import NotifyOutcome, generation_notification_send
+from telegram_bot.services.updates import processed_updates_prune, update_mark_processed
+from telegram_bot.services.users import StartResult, bot_user_blocked, bot_user_seen, bot_user_start
+
+__all__ = [
+    "NotifyOutcome",
+    "StartResult",
+    "admin_alert",
+    "admin_alert_deliver",
+    "bot_user_blocked",
+    "bot_user_seen",
+    "bot_user_start",
+    "generation_notification_send",
+    "payment_issue_alert_text",
+    "paysupport_request",
+    "processed_updates_prune",
+    "update_mark_processed",
+    "user_message_withdrawal_decided",
+    "withdrawal_requested_alert_text",
+]

@@ -1,0 +1,159 @@
+"""Messages outside the generation flow: alerts to the admins' chat
+(ADMIN_ALERT_CHAT_ID) and the user's news about their withdrawal.
+
+payments tells the bot about its events through the listeners in
+`telegram_bot.hooks`, which only enqueue tasks; the tasks build the texts here
+from the database and send them, retrying transient errors a few times by
+schedule. An alert is always a task, so a Telegram outage delays it and never
+breaks the payment or the handler that raised it.
+"""
+
+import logging
+
+from django.conf import settings
+from django.core.cache import cache
+from django.utils import translation
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+
+from accounts.models import User
+from accounts.services import user_set_reachable
+from nanogen.i18n import user_language
+from nanogen.telegram_api import TelegramApiError, bot_api_call
+from payments.models import PaymentIssue, Withdrawal
+from telegram_bot import texts
+from telegram_bot.hooks import WITHDRAWAL_DECIDED_TASK, task_enqueue
+from telegram_bot.sending import MESSAGE_MAX_LENGTH, Outgoing, bot_send, retry_after_seconds, telegram_length_cut
+from telegram_bot.services.scheduling import backoff_seconds, task_schedule_once
+
+logger = logging.getLogger(__name__)
+
+ALERT_TASK = "telegram_bot.tasks.admin_alert_send"
+
+# An alert or a user message is tried this often before it is given up (logged).
+SEND_MAX_ATTEMPTS = 4
+RETRY_BASE_SECONDS = 30.0
+RETRY_MAX_SECONDS = 600.0
+
+
+# --- admin alerts -------------------------------------------------------------------------
+
+
+def admin_alert(*, text: str, rate_key: str | None = None) -> bool:
+    """Queue `text` for the admins' chat; False when no ADMIN_ALERT_CHAT_ID is set,
+    or when an alert with the same `rate_key` went out in the last
+    ADMIN_ALERT_INTERVAL_SECONDS (a failing handler must not flood the chat).
+
+    The rate limit lives in the cache: shared by all processes with Redis,
+    per process with the local-memory cache.
+    """
+    if not settings.ADMIN_ALERT_CHAT_ID:
+        return False
+    if rate_key is not None and not cache.add(
+        f"telegram_bot:admin-alert:{rate_key}"[:200], 1, timeout=settings.ADMIN_ALERT_INTERVAL_SECONDS
+    ):
+        logger.info("admin alert %s suppressed (rate limit)", rate_key)
+        return False
+    return task_enqueue(ALERT_TASK, text=text)
+
+
+def admin_alert_deliver(*, text: str, attempt: int = 1) -> bool:
+    """Send an alert to the admins' chat now; a transient failure schedules another try."""
+    if not settings.ADMIN_ALERT_CHAT_ID:
+        return False
+    try:
+        bot_api_call("sendMessage", {
+            "chat_id": settings.ADMIN_ALERT_CHAT_ID,
+            "text": telegram_length_cut(text, MESSAGE_MAX_LENGTH),
+            "link_preview_options": {"is_disabled": True},
+        })
+    except TelegramApiError as exc:
+        if not exc.is_transient or attempt >= SEND_MAX_ATTEMPTS:
+            logger.error("admin alert not sent (attempt %s): %s; the alert was: %s", attempt, exc, text)
+            return False
+        delay = exc.retry_after or backoff_seconds(attempt=attempt, base=RETRY_BASE_SECONDS, maximum=RETRY_MAX_SECONDS)
+        task_schedule_once(func=ALERT_TASK, kwargs={"text": text, "attempt": attempt + 1}, delay_seconds=delay,
+                           name=f"admin alert try {attempt + 1}")
+        return False
+    return True
+
+
+def _who(user: User | None, telegram_id: int | None = None) -> str:
+    if user is None:
+        return f"Telegram user {telegram_id}"
+    return f"{user} [user {user.pk}]"
+
+
+def payment_issue_alert_text(*, issue_id: int) -> str:
+    issue = PaymentIssue.objects.select_related("user").get(pk=issue_id)
+    return "\n".join([
+        f"⚠️ Unmatched Stars payment (issue {issue.pk}): nothing was credited.",
+        f"{issue.total_amount} {issue.currency} from {_who(issue.user, issue.telegram_user_id)}",
+        f"Reason: {issue.get_reason_display()}; payment: {issue.payment_id or '-'}",
+        f"Charge: {issue.telegram_payment_charge_id}",
+        "Refund or resolve it in the admin: Payments > Unmatched payments.",
+    ])
+
+
+def withdrawal_requested_alert_text(*, withdrawal_id: int) -> str:
+    withdrawal = Withdrawal.objects.select_related("user").get(pk=withdrawal_id)
+    return "\n".join([
+        f"💸 Withdrawal {withdrawal.pk} requested: {withdrawal.amount} Stars by {_who(withdrawal.user)}",
+        f"{withdrawal.get_method_display()}: {withdrawal.destination}",
+        "Approve or reject it in the admin: Payments > Withdrawals.",
+    ])
+
+
+# --- messages to users ----------------------------------------------------------------------
+
+
+def user_message_withdrawal_decided(*, withdrawal_id: int, attempt: int = 1) -> bool:
+    """Tell the user that their withdrawal was paid out or rejected; True when sent."""
+    withdrawal = Withdrawal.objects.select_related("user").get(pk=withdrawal_id)
+    user = withdrawal.user
+    if withdrawal.status == Withdrawal.Status.PENDING or user.telegram_id is None or not user.is_reachable:
+        return False
+    with translation.override(user_language(user.language_code)):
+        if withdrawal.status == Withdrawal.Status.PAID:
+            text = texts.withdrawal_paid(amount=withdrawal.amount)
+        else:
+            text = texts.withdrawal_rejected(amount=withdrawal.amount, reason=withdrawal.reject_reason)
+    try:
+        # Outside any transaction: a network call.
+        bot_send(Outgoing(chat_id=user.telegram_id, kind="text", text=text))
+    except Forbidden:
+        user_set_reachable(user_id=user.pk, reachable=False)
+        return False
+    except BadRequest as exc:  # a NetworkError subclass in python-telegram-bot, but permanent
+        logger.error("withdrawal %s: user not told: %s", withdrawal_id, exc.message)
+        return False
+    except (RetryAfter, NetworkError) as exc:
+        if attempt >= SEND_MAX_ATTEMPTS:
+            logger.error("withdrawal %s: user not told after %s attempts: %s", withdrawal_id, attempt, exc.message)
+            return False
+        delay = (
+            retry_after_seconds(exc) if isinstance(exc, RetryAfter)
+            else backoff_seconds(attempt=attempt, base=RETRY_BASE_SECONDS, maximum=RETRY_MAX_SECONDS)
+        )
+        task_schedule_once(
+            func=WITHDRAWAL_DECIDED_TASK, kwargs={"withdrawal_id": withdrawal_id, "attempt": attempt + 1},
+            delay_seconds=delay, name=f"withdrawal {withdrawal_id} message try {attempt + 1}",
+        )
+        return False
+    except TelegramError as exc:
+        logger.error("withdrawal %s: user not told: %s", withdrawal_id, exc.message)
+        return False
+    return True
+
+
+def paysupport_request(*, user: User) -> bool:
+    """/paysupport: tell the admins who needs help, with the user's latest payments
+    (at most once per user per ADMIN_ALERT_INTERVAL_SECONDS). True when the
+    admins' chat is set up, so the user can be told that the team knows."""
+    if not settings.ADMIN_ALERT_CHAT_ID:
+        return False
+    payments = list(user.payments.order_by("-id")[:5])
+    lines = [f"🆘 /paysupport from {_who(user)}"]
+    lines += [f"payment {p.pk}: {p.stars} Stars, {p.credits} credits, {p.status}, {p.created_at:%Y-%m-%d %H:%M}"
+              for p in payments] or ["no payments"]
+    admin_alert(text="\n".join(lines), rate_key=f"paysupport:{user.pk}")
+    return True

@@ -1,0 +1,43 @@
+"""The bot's settings are checked at start-up."""
+
+from telegram_bot.checks import bot_settings_check
+
+
+def ids(settings) -> list[str]:
+    return [message.id for message in bot_settings_check()]
+
+
+def test_the_test_settings_pass_once_support_is_reachable(settings):
+    settings.TELEGRAM_SUPPORT_CONTACT = "@nanogen_support"
+    settings.MINI_APP_URL = "https://app.nanogen.test/"
+    assert ids(settings) == []
+
+
+def test_webhook_mode_needs_https_and_a_secret(settings):
+    settings.TELEGRAM_SUPPORT_CONTACT = "@nanogen_support"
+    settings.MINI_APP_URL = "https://app.nanogen.test/"
+    settings.TELEGRAM_WEBHOOK_URL = "https://bot.nanogen.test/hook"
+    settings.TELEGRAM_WEBHOOK_SECRET = ""
+    assert ids(settings) == ["telegram_bot.E001"]
+    settings.TELEGRAM_WEBHOOK_SECRET = "ok_secret-1"
+    assert ids(settings) == []
+    settings.TELEGRAM_WEBHOOK_URL = "http://bot.nanogen.test/hook"
+    assert ids(settings) == ["telegram_bot.E001"]
+
+
+def test_nonsense_numbers_are_refused(settings):
+    settings.TELEGRAM_SUPPORT_CONTACT = "@nanogen_support"
+    settings.MINI_APP_URL = "https://app.nanogen.test/"
+    settings.TELEGRAM_NOTIFY_MAX_ATTEMPTS = 0
+    settings.TELEGRAM_PROCESSED_UPDATES_KEEP_DAYS = 1
+    assert ids(settings) == ["telegram_bot.E002", "telegram_bot.E002"]
+
+
+def test_warnings_for_a_running_bot(settings):
+    settings.TELEGRAM_SUPPORT_CONTACT = ""
+    settings.ADMIN_ALERT_CHAT_ID = ""
+    settings.MINI_APP_URL = "http://127.0.0.1:8000/"
+    settings.TELEGRAM_UPLOAD_TIMEOUT = settings.Q_CLUSTER["timeout"]
+    assert ids(settings) == ["telegram_bot.W001", "telegram_bot.W002", "telegram_bot.W003"]
+    settings.TELEGRAM_BOT_ENABLED = False  # no bot, nothing to warn about
+    assert ids(settings) == []
