@@ -19,6 +19,11 @@ PRODUCTION_ENV = {
     "CSRF_TRUSTED_ORIGINS": "https://nanogen.example.com",
     "TELEGRAM_BOT_TOKEN": "123456789:AAH5YkoiEuPk8-FZa32hStHTqXiLPtAEhx8",
     "TELEGRAM_BOT_USERNAME": "nanogen_bot",
+    "TELEGRAM_WEBHOOK_URL": "https://bot.nanogen.example.com/telegram",
+    "TELEGRAM_WEBHOOK_SECRET": "Zq8v2LkP0wXy7RtB4nM6cJ1hG5dF3sA9",
+    "MINI_APP_URL": "https://nanogen.example.com/",
+    "ADMIN_ALERT_CHAT_ID": "-1001234567890",
+    "TELEGRAM_SUPPORT_CONTACT": "@nanogen_support",
     "REDIS_URL": "redis://redis.internal:6379/0",
     "METRICS_TOKEN": "0V1bq3Zr5mJ8kT2wX7yN4cE6hA9sD1fG",
 }
