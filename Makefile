@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/nanogen
 
-.PHONY: run test lint check venv clean
+.PHONY: run test lint check bench venv clean
 
 $(VENV)/.installed-run: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,12 @@ lint: $(VENV)/.installed-dev
 check: $(VENV)/.installed-dev
 	DEBUG=true DATABASE_URL=sqlite://:memory: $(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/ruff check .
+
+## bench: benchmarks (start endpoint vs pgbench, history at 10k and 1M rows, worker throughput) on a
+## database of their own (BENCH_DATABASE_URL, default nanogen_bench); a report in bench/reports/. Not part of test.
+bench: $(VENV)/.installed-dev
+	DATABASE_URL="$${DATABASE_URL:-$(TEST_DATABASE_URL)}" ./scripts/check-postgres
+	DATABASE_URL="$${DATABASE_URL:-$(TEST_DATABASE_URL)}" $(PY) -m bench.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -11,11 +11,15 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
 from rest_framework import serializers
-from rest_framework.exceptions import NotFound as DrfNotFound
 from rest_framework.exceptions import ValidationError
-from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -25,6 +29,8 @@ from generations.models import AIModel, Generation
 from generations.selectors import generation_get_for_user, generation_list_for_user, model_list_active
 from generations.services import generation_cancel, generation_start
 from generations.services.start import IDEMPOTENCY_KEY_PATTERN
+from nanogen.api.pagination import NewestFirstCursorPagination
+from nanogen.api.schema import ErrorSerializer
 
 IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
 
@@ -110,20 +116,12 @@ def generation_render(generation: Generation, request: Request) -> dict[str, Any
     return GenerationOutputSerializer(generation, context={"request": request}).data
 
 
-def _error_schema(name: str, **extra: serializers.Field) -> serializers.Serializer:
-    return inline_serializer(
-        name,
-        {
-            "code": serializers.CharField(),
-            "message": serializers.CharField(),
-            "details": serializers.DictField(required=False),
-            **extra,
-        },
-    )
+class DuplicateRequestErrorSerializer(ErrorSerializer):
+    generation = GenerationOutputSerializer(help_text="The generation the key already started.")
 
 
-ErrorSchema = _error_schema("Error")
-DuplicateRequestSchema = _error_schema("DuplicateRequestError", generation=GenerationOutputSerializer())
+ErrorSchema = ErrorSerializer
+DuplicateRequestSchema = DuplicateRequestErrorSerializer
 
 
 # --- Catalog ----------------------------------------------------------------------
@@ -178,11 +176,17 @@ class GenerationStartInputSerializer(serializers.Serializer):
 
 class GenerationListFilterSerializer(serializers.Serializer):
     status = serializers.CharField(
-        required=False, help_text="One status or several separated by commas, e.g. pending,processing."
+        required=False,
+        allow_blank=True,
+        help_text="One status or several separated by commas, e.g. pending,processing; empty means any.",
     )
-    kind = serializers.ChoiceField(choices=AIModel.Kind.choices, required=False)
+    kind = serializers.ChoiceField(
+        choices=AIModel.Kind.choices, required=False, allow_blank=True, help_text="image or video; empty means any."
+    )
 
-    def validate_status(self, value: str) -> list[str]:
+    def validate_status(self, value: str) -> list[str] | None:
+        if not value.strip():
+            return None
         statuses = [part.strip() for part in value.split(",") if part.strip()]
         valid = set(Generation.Status.values)
         unknown = [status for status in statuses if status not in valid]
@@ -193,18 +197,8 @@ class GenerationListFilterSerializer(serializers.Serializer):
         return statuses
 
 
-class GenerationCursorPagination(CursorPagination):
-    ordering = "-id"
-    page_size = 20
-    page_size_query_param = "page_size"
+class GenerationCursorPagination(NewestFirstCursorPagination):
     max_page_size = 50
-
-    def decode_cursor(self, request: Request) -> Cursor | None:
-        try:
-            return super().decode_cursor(request)
-        except DrfNotFound:
-            # A mangled cursor is bad input, not a missing page.
-            raise ValidationError({self.cursor_query_param: [_("Invalid cursor.")]}) from None
 
 
 GenerationPageSchema = inline_serializer(
@@ -225,7 +219,11 @@ class GenerationsApi(APIView):
         parameters=[
             GenerationListFilterSerializer,
             OpenApiParameter("cursor", OpenApiTypes.STR, description="From `next` or `previous`."),
-            OpenApiParameter("page_size", OpenApiTypes.INT, description="1 to 50, default 20."),
+            OpenApiParameter(
+                "page_size",
+                {"type": "integer", "minimum": 1, "maximum": GenerationCursorPagination.max_page_size, "default": 20},
+                description=f"1 to {GenerationCursorPagination.max_page_size}, default 20.",
+            ),
         ],
         responses={200: GenerationPageSchema, 400: ErrorSchema},
     )
@@ -246,6 +244,14 @@ class GenerationsApi(APIView):
     @extend_schema(
         operation_id="generations_start",
         request=GenerationStartInputSerializer,
+        examples=[
+            OpenApiExample(
+                "A picture",
+                value={"model": "nano-banana", "prompt": "A red fox in the snow at golden hour",
+                       "params": {"aspect_ratio": "16:9"}, "idempotency_key": "fox-2024-01-01"},
+                request_only=True,
+            )
+        ],
         parameters=[
             OpenApiParameter(
                 IDEMPOTENCY_KEY_HEADER,

@@ -125,6 +125,19 @@ class Generation(models.Model):
                 fields=["next_check_at"], condition=Q(status="processing"), name="generation_processing_check"
             ),
             models.Index(fields=["status", "-id"], name="generation_status_recent"),
+            # Metrics and the staff dashboard read windows of time: started in a
+            # period (by day and status), ended in a period, and the oldest live ones.
+            # The included columns let a period's aggregates read the index alone
+            # (an index-only scan), not one heap page per generation.
+            models.Index(
+                fields=["created_at"],
+                include=["status", "model", "kind", "started_at", "finished_at"],
+                name="generation_created",
+            ),
+            models.Index(fields=["finished_at"], condition=Q(finished_at__isnull=False), name="generation_finished"),
+            models.Index(
+                fields=["created_at"], condition=Q(status__in=["pending", "processing"]), name="generation_live_created"
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -31,7 +31,8 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin with NanoGen's admin site (the staff dashboard); see ops.admin_apps.
+    "ops.admin_apps.NanoGenAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -47,10 +48,12 @@ INSTALLED_APPS = [
     "payments",
     "telegram_bot",
     "miniapp",
+    "ops",
 ]
 
 MIDDLEWARE = [
     "nanogen.middleware.RequestContextMiddleware",
+    "ops.middleware.HttpMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "nanogen.api.middleware.ApiBodySizeLimitMiddleware",
@@ -141,7 +144,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "nanogen.api.exceptions.api_exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "nanogen.api.schema.NanoGenAutoSchema",
     "UNAUTHENTICATED_USER": None,
 }
 SPECTACULAR_SETTINGS = {
@@ -227,7 +230,8 @@ CACHES = {
 # X-Forwarded-Proto; SECURE_SSL_REDIRECT and HSTS assume HTTPS end to end.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
-SECURE_REDIRECT_EXEMPT = [r"^api/health$"]
+# Load balancers and Prometheus often talk plain HTTP inside a private network.
+SECURE_REDIRECT_EXEMPT = [r"^api/health$", r"^metrics$"]
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
@@ -338,3 +342,18 @@ MINIAPP_FRAME_ANCESTORS = env.list(
     "MINIAPP_FRAME_ANCESTORS",
     default=["https://web.telegram.org", "https://webk.telegram.org", "https://webz.telegram.org"],
 )
+
+# --- Operations: metrics and the staff dashboard (ops) --------------------------------
+# /metrics (Prometheus text format) answers only `Authorization: Bearer <METRICS_TOKEN>`;
+# while METRICS_TOKEN is empty the endpoint does not exist (404). With gunicorn, set
+# PROMETHEUS_MULTIPROC_DIR (read by prometheus-client itself) to an empty directory so
+# that the HTTP latency histograms of all web workers are added up; see gunicorn.conf.py.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# The staff dashboard shows this many days unless staff choose a period, and at most
+# DASHBOARD_MAX_DAYS (the page's cost grows with the period, not with history).
+DASHBOARD_DEFAULT_DAYS = env.int("DASHBOARD_DEFAULT_DAYS", default=30)
+DASHBOARD_MAX_DAYS = env.int("DASHBOARD_MAX_DAYS", default=366)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The covering indexes of the time windows (INCLUDE columns) are PostgreSQL's; on
+    # SQLite (a local run) they are plain indexes, which is all a small database needs.
+    SILENCED_SYSTEM_CHECKS = ["models.W040"]

@@ -7,6 +7,7 @@ from accounts.api import MeApi
 from generations.urls import api_urlpatterns as generations_api
 from nanogen.api.views import HealthApi
 from nanogen.media import media_serve
+from ops.views import metrics_view
 from payments.urls import api_urlpatterns as payments_api
 
 api_patterns = [
@@ -20,6 +21,7 @@ api_patterns = [
 urlpatterns = [
     path("api/", include((api_patterns, "api"))),
     path("admin/", admin.site.urls),
+    path("metrics", metrics_view, name="metrics"),
     path("", include("miniapp.urls")),
 ]
 

@@ -1,22 +1,20 @@
 """API views of payments, referrals and withdrawals: parse, call a service or a
 selector, render. Every object is looked up within the requesting user's own."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers
-from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from nanogen.api.pagination import NewestFirstCursorPagination
+from nanogen.api.schema import error_response
 from nanogen.i18n import user_language
 from payments import selectors, services
 from payments.models import CreditPack, Payment, Withdrawal
 
 
-class NewestFirstPagination(CursorPagination):
-    ordering = "-id"
-    page_size = 20
-    page_size_query_param = "page_size"
+class NewestFirstPagination(NewestFirstCursorPagination):
     max_page_size = 100
 
 
@@ -59,8 +57,17 @@ class InvoiceOutputSerializer(serializers.Serializer):
 
 
 class InvoiceCreateApi(APIView):
-    @extend_schema(request=InvoiceInputSerializer, responses={201: InvoiceOutputSerializer},
-                   operation_id="payments_invoice_create")
+    @extend_schema(
+        request=InvoiceInputSerializer,
+        examples=[OpenApiExample("The starter pack", value={"pack": "starter"}, request_only=True)],
+        responses={
+            201: InvoiceOutputSerializer,
+            400: error_response("PACK_UNAVAILABLE (unknown or retired pack) or VALIDATION_ERROR."),
+            429: error_response("RATE_LIMIT_EXCEEDED: too many invoices; see Retry-After."),
+            503: error_response("PAYMENT_PROVIDER_UNAVAILABLE: Telegram could not make the invoice; try again."),
+        },
+        operation_id="payments_invoice_create",
+    )
     def post(self, request: Request) -> Response:
         data = InvoiceInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -146,8 +153,16 @@ class WithdrawalsApi(APIView):
         return _paginated(request, self, selectors.withdrawal_list_for_user(user=request.user),
                           WithdrawalOutputSerializer)
 
-    @extend_schema(request=WithdrawalInputSerializer, responses={201: WithdrawalOutputSerializer},
-                   operation_id="withdrawals_create")
+    @extend_schema(
+        request=WithdrawalInputSerializer,
+        responses={
+            201: WithdrawalOutputSerializer,
+            400: error_response("WITHDRAWAL_BELOW_MINIMUM or VALIDATION_ERROR."),
+            402: error_response("INSUFFICIENT_EARNINGS: the amount is more than the earnings available."),
+            409: error_response("WITHDRAWAL_ALREADY_PENDING: one withdrawal at a time."),
+        },
+        operation_id="withdrawals_create",
+    )
     def post(self, request: Request) -> Response:
         data = WithdrawalInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -115,6 +115,9 @@ class Payment(models.Model):
         indexes = [
             models.Index(fields=["user", "-id"], name="payment_user_recent"),
             models.Index(fields=["status", "-id"], name="payment_status_recent"),
+            # Metrics and the staff dashboard sum Stars over windows of time.
+            models.Index(fields=["paid_at"], condition=Q(paid_at__isnull=False), name="payment_paid"),
+            models.Index(fields=["refunded_at"], condition=Q(refunded_at__isnull=False), name="payment_refunded"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(stars__gt=0), name="payment_stars_positive"),

@@ -1,0 +1,758 @@
+"""`make bench`: NanoGen's benchmarks, written to bench/reports/ (Markdown and JSON).
+
+1. The start endpoint (POST /api/generations) under load against gunicorn on
+   PostgreSQL: many users, a unique idempotency key per request, 1, 8 and 32
+   concurrent clients: throughput and p50/p95/p99 latency.
+2. The same statements as raw SQL through pgbench at the same concurrency (the
+   limit the database allows on this machine), and the ratio of the two.
+3. History page (GET /api/generations) latency with 10 thousand and with one million
+   generations in the table; also the staff dashboard and a /metrics scrape at 1M.
+4. Worker throughput: generations completed per second by one qcluster with the demo
+   provider at zero delay, on the ORM broker and on the Redis broker.
+
+Everything runs on this machine against a database of its own (BENCH_DATABASE_URL,
+default `nanogen_bench` on the server of DATABASE_URL), dropped and created afresh.
+Parts whose tools are missing (pgbench, Redis) are skipped and the report says so.
+"""
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+REPORTS = ROOT / "bench" / "reports"
+SECRET_KEY = "bench-only-secret-key-not-for-production-0123456789abcdef"
+BOT_TOKEN = "123456:BENCH-TOKEN"
+USERS = 10_000
+FIRST_TELEGRAM_ID = 900_000_000
+HISTORY_TELEGRAM_ID = 800_000_001
+HISTORY_OWN_GENERATIONS = 100
+LEVELS = (1, 8, 32)
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+# --- Environment ----------------------------------------------------------------------
+
+
+def bench_database_url() -> str:
+    explicit = os.environ.get("BENCH_DATABASE_URL")
+    if explicit:
+        return explicit
+    base = urlsplit(os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/nanogen")
+    if base.scheme not in ("postgres", "postgresql", "pgsql"):
+        base = urlsplit("postgres://postgres@127.0.0.1:5432/nanogen")
+    return urlunsplit(base._replace(path="/nanogen_bench", query=""))
+
+
+def child_env(database_url: str, **extra: str) -> dict[str, str]:
+    """Production-like settings (DEBUG off, JSON logs) on the bench database."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "nanogen.settings",
+        "DEBUG": "false",
+        "SECRET_KEY": SECRET_KEY,
+        "DATABASE_URL": database_url,
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_SSL_REDIRECT": "false",
+        "TELEGRAM_BOT_TOKEN": BOT_TOKEN,
+        "TELEGRAM_BOT_USERNAME": "nanogen_bench_bot",
+        # Never the real Bot API (notifications of finished generations): nothing listens there.
+        "TELEGRAM_API_BASE_URL": "http://127.0.0.1:9",
+        "AIMLAPI_KEY": "",
+        "REDIS_URL": "",
+        "LOG_LEVEL": "WARNING",
+        "PYTHONUNBUFFERED": "1",
+        **extra,
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def machine_info(database_url: str) -> dict[str, Any]:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory_gib = None
+    try:
+        kib = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))
+        memory_gib = round(kib / 1024 / 1024, 1)
+    except (OSError, AttributeError):
+        pass
+    import django
+    import psycopg
+
+    with psycopg.connect(_psycopg_url(database_url)) as connection:
+        server_version = connection.execute("SHOW server_version").fetchone()[0]
+        settings = dict(connection.execute(
+            "SELECT name, setting || coalesce(unit, '') FROM pg_settings WHERE name = ANY(%s)",
+            [["shared_buffers", "max_connections", "synchronous_commit", "fsync"]],
+        ).fetchall())
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gib": memory_gib,
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "django": django.get_version(),
+        "postgresql": server_version,
+        "postgresql_settings": settings,
+        "pgbench": _pgbench_version(),
+    }
+
+
+def _pgbench_version() -> str | None:
+    path = shutil.which("pgbench")
+    if not path:
+        return None
+    return subprocess.run([path, "--version"], capture_output=True, text=True, check=False).stdout.strip()
+
+
+def _psycopg_url(url: str) -> str:
+    return url.replace("postgres://", "postgresql://", 1)
+
+
+# --- Database -------------------------------------------------------------------------
+
+
+def database_recreate(url: str) -> None:
+    import psycopg
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    maintenance = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(_psycopg_url(maintenance), autocommit=True) as connection:
+        connection.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            [name],
+        )
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        connection.execute(f'CREATE DATABASE "{name}"')
+
+
+def django_setup(url: str) -> None:
+    os.environ.update(child_env(url))
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+def migrate(url: str) -> None:
+    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=child_env(url),
+                   check=True)
+
+
+def seed(*, users: int, generations: int, first_telegram_id: int, days: int = 365, credits: int = 1000,
+         rebuild_indexes: bool = False) -> float:
+    from django.db import connection, transaction
+
+    from bench.seed import seed_history
+
+    started = time.monotonic()
+    with transaction.atomic(), connection.cursor() as cursor:
+        seed_history(cursor, users=users, generations=generations, days=days, first_telegram_id=first_telegram_id,
+                     credits=credits, rebuild_indexes=rebuild_indexes)
+    return time.monotonic() - started
+
+
+def history_user_create() -> None:
+    """A user with HISTORY_OWN_GENERATIONS generations of their own, the same in every run."""
+    from django.db import connection
+
+    from accounts.models import User
+    from generations.models import AIModel
+
+    user = User.objects.create(telegram_id=HISTORY_TELEGRAM_ID, first_name="History", language_code="en")
+    model = AIModel.objects.get(slug="nano-banana")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO generations_generation (user_id, model_id, kind, prompt, params, status, credits_charged,
+                refunded, payload_hash, result_file, result_content_type, error_code, error_message,
+                provider_job_id, attempts, timeout_at, created_at, started_at, finished_at)
+            SELECT %s, %s, 'image', 'history ' || i, '{}'::jsonb, 'completed', 10, false, md5(i::text),
+                'generations/history/' || i || '.png', 'image/png', '', '', '', 1,
+                now() + interval '15 minutes', now() - make_interval(mins => i), now() - make_interval(mins => i),
+                now() - make_interval(mins => i) + interval '5 seconds'
+            FROM generate_series(1, %s) AS i
+            """,
+            [user.pk, model.pk, HISTORY_OWN_GENERATIONS],
+        )
+
+
+def generation_count() -> int:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM generations_generation")
+        return cursor.fetchone()[0]
+
+
+def vacuum_analyze(url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(_psycopg_url(url), autocommit=True) as connection:
+        for table in ("generations_generation", "accounts_creditledgerentry", "accounts_user", "payments_payment"):
+            connection.execute(f"VACUUM ANALYZE {table}")
+
+
+# --- Processes --------------------------------------------------------------------------
+
+
+class Child:
+    def __init__(self, args: list[str], env: dict[str, str], log_path: Path) -> None:
+        self.args, self.env, self.log_path = args, env, log_path
+        self.process: subprocess.Popen | None = None
+
+    def __enter__(self) -> "Child":
+        with self.log_path.open("ab") as output:
+            self.process = subprocess.Popen(self.args, cwd=ROOT, env=self.env, stdout=output,
+                                            stderr=subprocess.STDOUT, start_new_session=True)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+
+
+def gunicorn(url: str, port: int, workers: int, log_path: Path) -> Child:
+    env = child_env(url, PROMETHEUS_MULTIPROC_DIR=str(log_path.parent / "prometheus"))
+    return Child([sys.executable, "-m", "gunicorn", "nanogen.wsgi", "--bind", f"127.0.0.1:{port}",
+                  "--workers", str(workers)], env, log_path)
+
+
+def wait_until(condition: Any, *, seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"gave up waiting for {what}")
+        time.sleep(0.1)
+
+
+def http_ok(port: int) -> bool:
+    from bench.load import send
+
+    try:
+        return send(port, ("GET", "/api/health", None, {}), timeout=2)[0] == 200
+    except OSError:
+        return False
+
+
+# --- 1. The start endpoint under load ----------------------------------------------------
+
+
+def init_data(telegram_id: int) -> str:
+    from accounts.telegram_init_data import init_data_sign
+
+    user = json.dumps({"id": telegram_id, "first_name": "User", "username": f"user{telegram_id - FIRST_TELEGRAM_ID}",
+                       "language_code": "ru" if (telegram_id - FIRST_TELEGRAM_ID) % 3 == 0 else "en"})
+    return init_data_sign({"auth_date": str(int(time.time())), "query_id": "AAHbench", "user": user},
+                          bot_token=BOT_TOKEN)
+
+
+def start_load(port: int, concurrency: int, seconds: float, warmup: float, first_user: int) -> dict:
+    """Each request: the next user (each user starts at most a few generations, within
+    the rate and active limits) and a fresh idempotency key."""
+    import itertools
+    import threading
+
+    from bench.load import run_load
+
+    counter = itertools.count()
+    lock = threading.Lock()
+    headers_by_user: dict[int, dict[str, str]] = {}
+
+    def next_request() -> tuple:
+        with lock:
+            n = next(counter)
+        telegram_id = FIRST_TELEGRAM_ID + 1 + (first_user + n) % USERS
+        headers = headers_by_user.get(telegram_id)
+        if headers is None:
+            headers = {"Authorization": f"tma {init_data(telegram_id)}", "Content-Type": "application/json"}
+            headers_by_user[telegram_id] = headers
+        body = json.dumps({"model": "nano-banana", "prompt": "a red fox in the snow",
+                           "idempotency_key": f"bench-{concurrency}-{n}"}).encode()
+        return ("POST", "/api/generations", body, headers)
+
+    result = run_load(port=port, concurrency=concurrency, seconds=seconds, warmup=warmup,
+                      next_request=next_request, ok_status=201)
+    summary = result.summary()
+    summary["requests_sent"] = next(counter)
+    return summary
+
+
+# --- 2. pgbench ----------------------------------------------------------------------------
+
+
+def pgbench(url: str, concurrency: int, seconds: float, workdir: Path) -> dict | None:
+    from django.db import connection
+
+    from bench.load import percentile
+    from generations.models import AIModel
+
+    path = shutil.which("pgbench")
+    if not path:
+        return None
+    model = AIModel.objects.get(slug="nano-banana")
+    connection.close()
+    script = (ROOT / "bench" / "start.pgbench").read_text()
+    script = script.replace("@MODEL_ID@", str(model.pk)).replace("@PRICE@", str(model.price)).replace(
+        "@SLUG@", model.slug)
+    script_path = workdir / "start.sql"
+    script_path.write_text(script)
+    logs = workdir / f"pgbench-{concurrency}"
+    logs.mkdir(exist_ok=True)
+    parts = urlsplit(url)
+    env = {**os.environ, "PGPASSWORD": parts.password or ""}
+    args = [path, "-n", "-M", "prepared", "-f", str(script_path), "-c", str(concurrency),
+            "-j", str(min(concurrency, os.cpu_count() or 1)), "-T", str(int(seconds)), "-D", f"users={USERS}",
+            "-l", "--log-prefix", str(logs / "tx"), "-h", parts.hostname or "127.0.0.1",
+            "-p", str(parts.port or 5432), "-U", parts.username or "postgres", parts.path.lstrip("/")]
+    completed = subprocess.run(args, capture_output=True, text=True, env=env, check=False)
+    if completed.returncode != 0:
+        raise RuntimeError(f"pgbench failed: {completed.stderr[-2000:]}")
+    tps = float(re.search(r"tps = ([\d.]+) \(without initial connection time\)", completed.stdout).group(1))
+    latencies = []
+    for log_file in logs.glob("tx*"):
+        for line in log_file.read_text().splitlines():
+            fields = line.split()
+            if len(fields) >= 3:
+                latencies.append(int(fields[2]) / 1000)
+    failed = re.search(r"number of failed transactions: (\d+)", completed.stdout)
+    return {
+        "concurrency": concurrency,
+        "seconds": seconds,
+        "transactions": len(latencies),
+        "failed": int(failed.group(1)) if failed else 0,
+        "throughput_per_s": round(tps, 1),
+        "p50_ms": round(percentile(latencies, 50), 2),
+        "p95_ms": round(percentile(latencies, 95), 2),
+        "p99_ms": round(percentile(latencies, 99), 2),
+    }
+
+
+# --- 3. History, dashboard, metrics ------------------------------------------------------------
+
+
+def history_latency(port: int, requests: int) -> dict:
+    from bench.load import percentile, send
+
+    headers = {"Authorization": f"tma {init_data(HISTORY_TELEGRAM_ID)}"}
+    pages = ["/api/generations", "/api/generations?page_size=50", "/api/generations?status=completed"]
+    for i in range(30):  # warm every gunicorn worker and the buffers first
+        status, _ = send(port, ("GET", pages[i % len(pages)], None, headers))
+        assert status == 200, (pages[i % len(pages)], status)
+    latencies = []
+    for i in range(requests):
+        began = time.monotonic()
+        status, _ = send(port, ("GET", pages[i % len(pages)], None, headers))
+        latencies.append((time.monotonic() - began) * 1000)
+        assert status == 200
+    return {
+        "requests": requests,
+        "own_generations": HISTORY_OWN_GENERATIONS,
+        "plan": history_plan(),
+        "p50_ms": round(percentile(latencies, 50), 2),
+        "p95_ms": round(percentile(latencies, 95), 2),
+        "p99_ms": round(percentile(latencies, 99), 2),
+    }
+
+
+def history_plan() -> dict:
+    """The first page's query, EXPLAIN ANALYZE'd: its cost in buffers does not depend on
+    the machine's load, so it shows whether the cost stays flat as the table grows."""
+    from django.db import connection
+
+    from accounts.models import User
+    from generations.selectors import generation_list_for_user
+
+    user = User.objects.get(telegram_id=HISTORY_TELEGRAM_ID)
+    page = generation_list_for_user(user=user)[:21]
+    plan = page.explain(analyze=True, buffers=True)
+    connection.close()
+    # The top node's "Buffers:" line counts the pages of the whole query.
+    first = next((line for line in plan.splitlines() if "Buffers:" in line), "")
+    buffers = sum(int(n) for n in re.findall(r"(?:hit|read)=(\d+)", first))
+    top = [line.strip() for line in plan.splitlines() if "Scan" in line]
+    return {"scan": top[0].split("  (")[0] if top else "", "buffers": buffers,
+            "execution_ms": float(re.search(r"Execution Time: ([\d.]+)", plan).group(1))}
+
+
+def start_in_process(requests: int) -> dict:
+    """The same start, called in this process through Django's test client (no HTTP, no
+    gunicorn): what one start costs in Python plus its SQL round trips."""
+    from django.conf import settings
+    from django.test import Client
+
+    from bench.load import percentile
+
+    settings.ALLOWED_HOSTS = ["testserver", *settings.ALLOWED_HOSTS]
+    client = Client()
+    latencies = []
+    for n in range(requests):
+        telegram_id = FIRST_TELEGRAM_ID + 1 + (9000 + n) % USERS
+        body = json.dumps({"model": "nano-banana", "prompt": "a red fox in the snow",
+                           "idempotency_key": f"inproc-{n}"})
+        began = time.monotonic()
+        response = client.post("/api/generations", body, content_type="application/json",
+                               HTTP_AUTHORIZATION=f"tma {init_data(telegram_id)}")
+        latencies.append((time.monotonic() - began) * 1000)
+        assert response.status_code == 201, response.content
+    return {"requests": requests, "p50_ms": round(percentile(latencies, 50), 2),
+            "p95_ms": round(percentile(latencies, 95), 2)}
+
+
+def dashboard_and_metrics() -> dict:
+    """In-process (Django's test client): the staff dashboard and /metrics at this size."""
+    from django.conf import settings
+    from django.test import Client
+    from django.test.utils import override_settings
+
+    from accounts.models import User
+    from bench.load import percentile
+    from ops.metrics import running_totals_reset
+
+    settings.ALLOWED_HOSTS = ["testserver", *settings.ALLOWED_HOSTS]
+    # No collectstatic here: the admin's templates name static files without a manifest.
+    static = override_settings(STORAGES={**settings.STORAGES, "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}})
+    static.enable()
+    staff = User.objects.create_superuser(email="bench@example.com", password="bench-password-1")
+    client = Client()
+    client.force_login(staff)
+    figures: dict[str, Any] = {}
+    for days in (30, 365):
+        timings = []
+        for _ in range(4):
+            began = time.monotonic()
+            assert client.get("/admin/dashboard/", {"days": days}).status_code == 200
+            timings.append((time.monotonic() - began) * 1000)
+        figures[f"dashboard_{days}_days_ms"] = {"first": round(timings[0], 1),
+                                                "median_warm": round(percentile(timings[1:], 50), 1)}
+    settings.METRICS_TOKEN = "bench-metrics-token-0123456789abcdef"
+    running_totals_reset()
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {settings.METRICS_TOKEN}"}
+    began = time.monotonic()
+    assert client.get("/metrics", **headers).status_code == 200
+    first = (time.monotonic() - began) * 1000
+    steady = []
+    for _ in range(5):
+        began = time.monotonic()
+        assert client.get("/metrics", **headers).status_code == 200
+        steady.append((time.monotonic() - began) * 1000)
+    figures["metrics_scrape_ms"] = {"first_ever": round(first, 1), "steady_median": round(percentile(steady, 50), 1)}
+    static.disable()
+    return figures
+
+
+# --- 4. Worker throughput ---------------------------------------------------------------------
+
+
+def queue_clear() -> None:
+    """The start benchmark left thousands of pending generations and their tasks (and
+    pgbench fake ones); the worker benchmark must run only its own. End them and empty
+    the queue and the schedules (the sweeper would enqueue them again)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE generations_generation SET status = 'cancelled', finished_at = now() "
+                       "WHERE status IN ('pending', 'processing')")
+        cursor.execute("DELETE FROM django_q_ormq")
+        cursor.execute("DELETE FROM django_q_schedule")
+
+
+def worker_throughput(url: str, broker: str, count: int, workdir: Path, redis_url: str) -> dict | None:
+    from django.db import connection
+    from django.db.models import Count
+    from django.utils import timezone
+    from django_q.conf import Conf
+    from django_q.tasks import async_task
+
+    from accounts.models import User
+    from generations.models import AIModel, Generation
+
+    extra = {"Q_WORKERS": str(os.cpu_count() or 2), "MEDIA_ROOT": str(workdir / "media"),
+             "DEMO_PROVIDER_DELAY_SECONDS": "0", "LOG_LEVEL": "INFO"}
+    broker_instance = None
+    if broker == "redis":
+        import redis
+
+        client = redis.Redis.from_url(redis_url)
+        try:
+            client.ping()
+        except redis.ConnectionError:
+            return None
+        client.flushdb()
+        extra["REDIS_URL"] = redis_url
+        from django_q.brokers.redis_broker import Redis as RedisBroker
+
+        Conf.REDIS = redis_url
+        broker_instance = RedisBroker()
+
+    model, _ = AIModel.objects.get_or_create(
+        slug="bench-demo", defaults={"name": "Bench demo", "kind": "image", "provider": "demo",
+                                     "provider_model_id": "demo", "price": 1})
+    user = User.objects.get(telegram_id=HISTORY_TELEGRAM_ID)
+    log_path = workdir / f"qcluster-{broker}.log"
+    with Child([sys.executable, "manage.py", "qcluster"], child_env(url, **extra), log_path):
+        wait_until(lambda: log_path.exists() and "running" in log_path.read_text(), seconds=60,
+                   what=f"qcluster ({broker}) to start")
+        now = timezone.now()
+        generations = Generation.objects.bulk_create(
+            Generation(user=user, model=model, kind="image", prompt=f"bench worker {broker} {i}", params={},
+                       credits_charged=1, timeout_at=now + timedelta(minutes=15))
+            for i in range(count)
+        )
+        ids = [g.pk for g in generations]
+        began = time.monotonic()
+        for generation_id in ids:
+            async_task("generations.tasks.generation_run", generation_id, broker=broker_instance)
+        enqueued = time.monotonic() - began
+
+        def done() -> bool:
+            connection.close()
+            return not Generation.objects.filter(pk__in=ids, status__in=Generation.ACTIVE_STATUSES).exists()
+
+        wait_until(done, seconds=600, what=f"{count} generations on the {broker} broker")
+        elapsed = time.monotonic() - began
+    statuses = dict(Generation.objects.filter(pk__in=ids).values_list("status").annotate(n=Count("id")))
+    if broker == "redis":
+        client.flushdb()
+    return {
+        "broker": broker,
+        "generations": count,
+        "worker_processes": int(extra["Q_WORKERS"]),
+        "seconds": round(elapsed, 2),
+        "enqueue_seconds": round(enqueued, 2),
+        "throughput_per_s": round(count / elapsed, 2),
+        "statuses": statuses,
+    }
+
+
+# --- Report -----------------------------------------------------------------------------------
+
+
+def write_report(report: dict) -> Path:
+    REPORTS.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    (REPORTS / f"bench-{stamp}.json").write_text(json.dumps(report, indent=2, default=str))
+    markdown = render_markdown(report)
+    path = REPORTS / f"bench-{stamp}.md"
+    path.write_text(markdown)
+    shutil.copyfile(path, REPORTS / "latest.md")
+    shutil.copyfile(REPORTS / f"bench-{stamp}.json", REPORTS / "latest.json")
+    return path
+
+
+def render_markdown(report: dict) -> str:
+    machine = report["machine"]
+    lines = [
+        f"# NanoGen benchmark, {report['started_at']}",
+        "",
+        f"Machine: {machine['cpu']}, {machine['cores']} cores, {machine['memory_gib']} GiB RAM; "
+        f"PostgreSQL {machine['postgresql']}; Python {machine['python']}, Django {machine['django']}; "
+        f"load average at start {machine['load_average_at_start']}, at the end {report.get('load_average_at_end')} "
+        "(other work on the machine shows in the timings). "
+        f"Took {report.get('total_seconds')} s.",
+        "",
+        "## 1-2. Start a generation: HTTP (gunicorn) vs raw SQL (pgbench)",
+        "",
+        f"gunicorn with {report['start']['gunicorn_workers']} sync workers; {USERS} users, a unique idempotency "
+        "key per request; pgbench runs the same statements (authentication, debit with the row lock, usage "
+        "counts, insert generation, insert ledger row, enqueue) with prepared statements.",
+        "",
+        "| clients | HTTP starts/s | p50 ms | p95 ms | p99 ms | non-201 | pgbench tx/s | p50 ms | p95 ms | p99 ms "
+        "| HTTP / SQL |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for level in report["start"]["levels"]:
+        http = level["http"]
+        sql = level.get("pgbench")
+        others = sum(v for k, v in http["statuses"].items() if k != "201")
+        row = [str(http["concurrency"]), str(http["throughput_per_s"]), str(http["p50_ms"]), str(http["p95_ms"]),
+               str(http["p99_ms"]), str(others)]
+        if sql:
+            row += [str(sql["throughput_per_s"]), str(sql["p50_ms"]), str(sql["p95_ms"]), str(sql["p99_ms"]),
+                    f"{level['ratio']:.2f}"]
+        else:
+            row += ["skipped (no pgbench)"] + [""] * 4
+        lines.append("| " + " | ".join(row) + " |")
+    goal = report["start"].get("best_ratio")
+    if goal is not None:
+        verdict = "reached" if goal >= 0.5 else "NOT reached"
+        lines += ["", f"Goal (HTTP >= 0.5 x raw SQL throughput): {verdict}; best ratio {goal:.2f}."]
+    in_process = report["start"]["in_process"]
+    lines += ["", f"One start called in process (Django test client, no HTTP, one at a time): p50 "
+              f"{in_process['p50_ms']} ms, p95 {in_process['p95_ms']} ms, against pgbench's single-client p50 "
+              f"for the same statements: the difference is Python (DRF, the ORM building its SQL, JSON, "
+              f"logging), which on {machine['cores']} cores also bounds the throughput."]
+    history = report["history"]
+    lines += [
+        "",
+        "## 3. History page latency (GET /api/generations, one user with "
+        f"{HISTORY_OWN_GENERATIONS} generations)",
+        "",
+        "| generations in the table | requests | p50 ms | p95 ms | p99 ms | first page's plan | buffers | SQL ms |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for key in ("small", "large"):
+        entry = history[key]
+        plan = entry["plan"]
+        lines.append(f"| {entry['table_rows']:,} | {entry['requests']} | {entry['p50_ms']} | {entry['p95_ms']} "
+                     f"| {entry['p99_ms']} | {plan['scan']} | {plan['buffers']} | {plan['execution_ms']} |")
+    lines += ["", f"Seeding: {history['seed_seconds']} s for the bulk rows (generate_series).", ""]
+    ops = report.get("ops_at_1m") or {}
+    if ops:
+        lines += [
+            "Staff dashboard and /metrics at that size (in-process, first request and warm median):",
+            "",
+            f"- dashboard, 30 days: {ops['dashboard_30_days_ms']['first']} ms first, "
+            f"{ops['dashboard_30_days_ms']['median_warm']} ms warm",
+            f"- dashboard, 365 days: {ops['dashboard_365_days_ms']['first']} ms first, "
+            f"{ops['dashboard_365_days_ms']['median_warm']} ms warm",
+            f"- /metrics: {ops['metrics_scrape_ms']['first_ever']} ms for the first scrape ever (counts all "
+            f"history once), {ops['metrics_scrape_ms']['steady_median']} ms for later scrapes",
+            "",
+        ]
+    lines += ["## 4. Worker throughput (demo provider, zero delay)", "",
+              "| broker | generations | worker processes | seconds | completed/s |", "|---|---|---|---|---|"]
+    for entry in report["worker"]:
+        if entry.get("skipped"):
+            lines.append(f"| {entry['broker']} | skipped: {entry['skipped']} | | | |")
+        else:
+            lines.append(f"| {entry['broker']} | {entry['generations']} | {entry['worker_processes']} | "
+                         f"{entry['seconds']} | {entry['throughput_per_s']} |")
+    lines += ["", "The demo provider draws a 1024x1024 picture with Pillow for each generation, so this measures "
+              "the worker pipeline plus that rendering (CPU-bound on this machine).", ""]
+    return "\n".join(lines)
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt  # so that every started server is stopped on the way out
+
+
+def main() -> None:
+    signal.signal(signal.SIGTERM, _terminate)
+    warnings.filterwarnings("ignore", message="No directory at")  # no collectstatic for a benchmark
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=8.0, help="measured seconds per load level")
+    parser.add_argument("--large", type=int, default=1_000_000, help="generations in the table for the large case")
+    parser.add_argument("--worker-generations", type=int, default=120)
+    args = parser.parse_args()
+
+    started = time.monotonic()
+    url = bench_database_url()
+    redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
+    workdir = Path(tempfile.mkdtemp(prefix="nanogen-bench-"))
+    (workdir / "prometheus").mkdir()
+    log(f"database {urlsplit(url)._replace(netloc=urlsplit(url).hostname or '').geturl()}, work files in {workdir}")
+    database_recreate(url)
+    migrate(url)
+    django_setup(url)
+    report: dict[str, Any] = {"started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                              "machine": machine_info(url)}
+
+    log(f"seeding {USERS} users and 10,000 generations")
+    small_seed = seed(users=USERS, generations=10_000, first_telegram_id=FIRST_TELEGRAM_ID, credits=1_000_000)
+    history_user_create()
+    vacuum_analyze(url)
+    history: dict[str, Any] = {}
+
+    port = free_port()
+    workers = 2 * (os.cpu_count() or 1)
+    with gunicorn(url, port, workers, workdir / "gunicorn.log"):
+        wait_until(lambda: http_ok(port), seconds=60, what="gunicorn")
+        from django.db import connection
+
+        connection.close()
+        history["small"] = {"table_rows": generation_count(), **history_latency(port, 300)}
+        log(f"history at {history['small']['table_rows']:,} rows: p50 {history['small']['p50_ms']} ms")
+        levels = []
+        for index, concurrency in enumerate(LEVELS):
+            http = start_load(port, concurrency, args.seconds, warmup=1.0, first_user=index * 3000)
+            log(f"start, {concurrency} clients: {http['throughput_per_s']}/s, p50 {http['p50_ms']} ms, "
+                f"p99 {http['p99_ms']} ms, statuses {http['statuses']}")
+            levels.append({"http": http})
+    in_process = start_in_process(200)
+    log(f"start in process (no HTTP): p50 {in_process['p50_ms']} ms")
+    for level in levels:
+        concurrency = level["http"]["concurrency"]
+        sql = pgbench(url, concurrency, args.seconds, workdir)
+        level["pgbench"] = sql
+        if sql:
+            level["ratio"] = level["http"]["throughput_per_s"] / sql["throughput_per_s"]
+            log(f"pgbench, {concurrency} clients: {sql['throughput_per_s']} tx/s, p50 {sql['p50_ms']} ms; "
+                f"ratio {level['ratio']:.2f}")
+        else:
+            log("pgbench not found: raw SQL comparison skipped (install postgresql-client)")
+    ratios = [level["ratio"] for level in levels if "ratio" in level]
+    report["start"] = {"gunicorn_workers": workers, "levels": levels, "best_ratio": max(ratios) if ratios else None,
+                       "in_process": in_process}
+
+    remaining = args.large - generation_count()
+    log(f"seeding {remaining:,} more generations (to {args.large:,})")
+    large_seed = seed(users=20_000, generations=remaining, first_telegram_id=FIRST_TELEGRAM_ID + 100_000,
+                      rebuild_indexes=True)
+    vacuum_analyze(url)
+    history["seed_seconds"] = round(small_seed + large_seed, 1)
+    port = free_port()
+    with gunicorn(url, port, workers, workdir / "gunicorn-large.log"):
+        wait_until(lambda: http_ok(port), seconds=60, what="gunicorn")
+        history["large"] = {"table_rows": generation_count(), **history_latency(port, 300)}
+        log(f"history at {history['large']['table_rows']:,} rows: p50 {history['large']['p50_ms']} ms")
+    report["history"] = history
+    report["ops_at_1m"] = dashboard_and_metrics()
+    log(f"dashboard and metrics: {report['ops_at_1m']}")
+
+    queue_clear()
+    report["worker"] = []
+    for broker in ("orm", "redis"):
+        result = worker_throughput(url, broker, args.worker_generations, workdir, redis_url)
+        if result is None:
+            report["worker"].append({"broker": broker, "skipped": f"no Redis at {redis_url}"})
+            log(f"worker on {broker}: skipped (no Redis at {redis_url})")
+        else:
+            report["worker"].append(result)
+            log(f"worker on {broker}: {result['throughput_per_s']} generations/s ({result['statuses']})")
+
+    report["total_seconds"] = round(time.monotonic() - started, 1)
+    report["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    path = write_report(report)
+    log(f"report: {path.relative_to(ROOT)} (and bench/reports/latest.md), {report['total_seconds']} s in all")
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,83 @@
+"""Scale-out: two worker clusters (as on two machines) share one Redis queue and one
+database. Every task is delivered twice on purpose; each generation is still
+claimed, charged, completed and stored exactly once."""
+
+import os
+from collections import Counter
+
+import pytest
+import redis
+from django.core.files.storage import default_storage
+from django.db import connection
+from django_q.brokers.redis_broker import Redis as RedisBroker
+from django_q.conf import Conf
+from django_q.models import Task
+from django_q.tasks import async_task
+
+from accounts.models import CreditKind, CreditLedgerEntry
+from generations.models import Generation
+from generations.services.lifecycle import generation_reference
+from tests.chaos.conftest import assert_money_conserved, qcluster
+from tests.factories import generation_create
+from tests.ops.processes import wait_for
+
+pytestmark = [pytest.mark.chaos, pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+# A Redis database of its own, emptied before and after: the test never touches other data.
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
+RUN_TASK = "generations.tasks.generation_run"
+GENERATIONS = 24
+
+
+@pytest.fixture
+def test_redis(monkeypatch):
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.ConnectionError:
+        pytest.skip(f"no Redis at {REDIS_URL} (set TEST_REDIS_URL); .ci/run starts one")
+    client.flushdb()
+    # This process enqueues onto the clusters' Redis queue like a web process with REDIS_URL set.
+    monkeypatch.setattr(Conf, "REDIS", REDIS_URL)
+    yield client
+    client.flushdb()
+    client.close()
+
+
+def test_two_clusters_on_redis_process_each_generation_once(owner, stranger, demo_model, test_redis, processes,
+                                                            tmp_path, audit_passes):
+    logs = [tmp_path / "cluster-a.log", tmp_path / "cluster-b.log"]
+    for log in logs:
+        processes.append(qcluster(log, REDIS_URL=REDIS_URL, DEMO_PROVIDER_DELAY_SECONDS="0").start())
+    for log in logs:
+        wait_for(lambda log=log: log.exists() and "running" in log.read_text(), seconds=30,
+                 what=f"{log.name} to run")
+
+    generations = [generation_create(user=(owner, stranger)[i % 2], model=demo_model, prompt=f"scale-out {i}")
+                   for i in range(GENERATIONS)]
+    broker = RedisBroker()
+    for generation in generations:  # every task twice: a duplicate delivery must change nothing
+        async_task(RUN_TASK, generation.pk, broker=broker)
+        async_task(RUN_TASK, generation.pk, broker=broker)
+
+    def all_results_saved() -> bool:
+        connection.close()
+        return Task.objects.filter(func=RUN_TASK).count() == 2 * GENERATIONS
+
+    wait_for(all_results_saved, seconds=90, what="both deliveries of every task", every=0.2)
+
+    ids = [g.pk for g in generations]
+    assert Counter(Generation.objects.filter(pk__in=ids).values_list("status", flat=True)) == {"completed": GENERATIONS}
+    outcomes = Counter((task.args[0], str(task.result)) for task in Task.objects.filter(func=RUN_TASK))
+    for generation in Generation.objects.filter(pk__in=ids):
+        assert generation.attempts == 1, generation
+        assert outcomes[(generation.pk, "completed")] == 1, outcomes
+        assert outcomes[(generation.pk, "skipped")] == 1, outcomes
+        assert default_storage.exists(generation.result_file.name)
+        kinds = Counter(CreditLedgerEntry.objects.filter(reference=generation_reference(generation.pk))
+                        .values_list("kind", flat=True))
+        assert kinds == {CreditKind.GENERATION_CHARGE: 1}, kinds
+    # Both clusters did part of the work.
+    for log in logs:
+        assert "Processed 'generations.tasks.generation_run'" in log.read_text(), log.name
+    assert_money_conserved()
