@@ -14,10 +14,6 @@ def model_list_active() -> QuerySet[AIModel]:
     return AIModel.objects.filter(is_active=True).order_by("sort_order", "id")
 
 
-def model_get_active(*, slug: str) -> AIModel | None:
-    return AIModel.objects.filter(slug=slug, is_active=True).first()
-
-
 def generation_list_for_user(
     *, user: User, statuses: Iterable[str] | None = None, kind: str | None = None
 ) -> QuerySet[Generation]:
