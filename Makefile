@@ -35,10 +35,11 @@ test: $(VENV)/.installed-dev
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
 
-## check: migrations in step with the models, and lint.
+## check: migrations in step with the models, lint, and the apps' layering (import-linter).
 check: $(VENV)/.installed-dev
 	DEBUG=true DATABASE_URL=sqlite://:memory: $(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-cache
 
 ## bench: benchmarks (start endpoint vs pgbench, history at 10k and 1M rows, worker throughput) on a
 ## database of their own (BENCH_DATABASE_URL, default nanogen_bench); a report in bench/reports/. Not part of test.

@@ -8,7 +8,7 @@
 - gunicorn's own log lines go through NanoGen's JSON formatter when LOG_FORMAT is
   json (the production default), so every line the web process prints is JSON.
   There is no access log: the application logs one line per API request with its
-  request id and user (nanogen.middleware).
+  request id and user (core.middleware).
 """
 
 import os
@@ -22,7 +22,7 @@ if _json_logs:
     logconfig_dict = {
         "version": 1,
         "disable_existing_loggers": False,
-        "formatters": {"json": {"()": "nanogen.logging.JsonFormatter"}},
+        "formatters": {"json": {"()": "core.logging.JsonFormatter"}},
         "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
         "loggers": {
             "gunicorn.error": {"handlers": ["console"], "level": "INFO", "propagate": False},

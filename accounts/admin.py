@@ -6,9 +6,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
+from accounts.errors import InsufficientCredits
 from accounts.models import CreditKind, CreditLedgerEntry, User
 from accounts.services import credits_change, user_set_banned
-from nanogen.errors import InsufficientCredits
 
 
 class CreditsChangeForm(forms.Form):

@@ -16,9 +16,9 @@ from django.db.models import F
 from django.db.models.expressions import BaseExpression
 from django.db.transaction import TransactionManagementError
 
+from accounts.errors import InsufficientCredits
 from accounts.models import CreditKind, CreditLedgerEntry, User
 from accounts.telegram_init_data import TelegramUser
-from nanogen.errors import InsufficientCredits
 
 
 def user_lock(*, user_id: int) -> User:

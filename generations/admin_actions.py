@@ -13,9 +13,9 @@ from django.shortcuts import render
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from core.errors import DomainError
 from generations.models import Generation
 from generations.services.staff_refund import generation_staff_refund
-from nanogen.errors import DomainError
 
 
 class StaffRefundForm(forms.Form):

@@ -24,13 +24,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.pagination import NewestFirstCursorPagination
+from core.api.schema import ErrorSerializer
 from generations.errors import DuplicateRequest
 from generations.models import AIModel, Generation
 from generations.selectors import generation_get_for_user, generation_list_for_user, model_list_active
 from generations.services import generation_cancel, generation_start
 from generations.services.start import IDEMPOTENCY_KEY_PATTERN
-from nanogen.api.pagination import NewestFirstCursorPagination
-from nanogen.api.schema import ErrorSerializer
 
 IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
 

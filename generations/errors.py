@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext_lazy as _
 
-from nanogen.errors import DomainError
+from core.errors import DomainError
 
 if TYPE_CHECKING:
     from generations.models import Generation

@@ -9,7 +9,7 @@ from django.db.models import TextChoices
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from nanogen.i18n import user_language
+from core.i18n import user_language
 
 
 class FailureCode(TextChoices):

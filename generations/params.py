@@ -19,7 +19,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from nanogen.errors import ValidationFailed
+from core.errors import ValidationFailed
 
 PARAM_TYPES = ("choice", "integer", "boolean")
 _PARAM_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")

@@ -5,8 +5,8 @@ from collections.abc import Iterable
 from django.db.models import QuerySet
 
 from accounts.models import User
+from core.errors import NotFound
 from generations.models import AIModel, Generation
-from nanogen.errors import NotFound
 
 
 def model_list_active() -> QuerySet[AIModel]:

@@ -9,9 +9,9 @@ it writes, whichever module writes it, carries `generation_id`.
 
 from dataclasses import asdict
 
+from core.logging import log_context
 from generations.services.sweeper import generations_sweep
 from generations.services.worker import generation_advance
-from nanogen.logging import log_context
 
 
 def generation_run(generation_id: int) -> str:

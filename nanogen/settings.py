@@ -42,7 +42,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "django_q",
-    "nanogen",
+    "core",
     "accounts",
     "generations",
     "payments",
@@ -52,11 +52,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "nanogen.middleware.RequestContextMiddleware",
+    "core.middleware.RequestContextMiddleware",
     "ops.middleware.HttpMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "nanogen.api.middleware.ApiBodySizeLimitMiddleware",
+    "core.api.middleware.ApiBodySizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -120,11 +120,10 @@ USE_TZ = True
 # --- Static and media files -------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
-STATICFILES_DIRS = [BASE_DIR / "nanogen" / "static"] if (BASE_DIR / "nanogen" / "static").exists() else []
 MEDIA_URL = env.str("MEDIA_URL", default="/media/")
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 # The web process serves MEDIA_URL from MEDIA_ROOT itself unless something in front
-# does (nginx) or the storage is remote (its URLs point elsewhere): see nanogen/media.py.
+# does (nginx) or the storage is remote (its URLs point elsewhere): see core/media.py.
 SERVE_MEDIA = env.bool("SERVE_MEDIA", default=MEDIA_URL.startswith("/"))
 STORAGES = {
     "default": {"BACKEND": env.str("DEFAULT_FILE_STORAGE", default="django.core.files.storage.FileSystemStorage")},
@@ -132,19 +131,19 @@ STORAGES = {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
             if DEBUG
-            else "nanogen.storage.StaticFilesStorage"
+            else "core.storage.StaticFilesStorage"
         )
     },
 }
 
 # --- API -----------------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["nanogen.api.authentication.TelegramInitDataAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["nanogen.api.permissions.IsTelegramUser"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.TelegramInitDataAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["accounts.permissions.IsTelegramUser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "EXCEPTION_HANDLER": "nanogen.api.exceptions.api_exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "nanogen.api.schema.NanoGenAutoSchema",
+    "EXCEPTION_HANDLER": "core.api.exceptions.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "core.api.schema.NanoGenAutoSchema",
     "UNAUTHENTICATED_USER": None,
 }
 SPECTACULAR_SETTINGS = {
@@ -252,8 +251,8 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
-        "json": {"()": "nanogen.logging.JsonFormatter"},
-        "plain": {"()": "nanogen.logging.PlainFormatter", "format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "core.logging.JsonFormatter"},
+        "plain": {"()": "core.logging.PlainFormatter", "format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},

@@ -4,9 +4,9 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
 
 from accounts.api import MeApi
+from core.api.views import HealthApi
+from core.media import media_serve
 from generations.urls import api_urlpatterns as generations_api
-from nanogen.api.views import HealthApi
-from nanogen.media import media_serve
 from ops.views import metrics_view
 from payments.urls import api_urlpatterns as payments_api
 
@@ -28,5 +28,5 @@ urlpatterns = [
 if settings.SERVE_MEDIA:
     urlpatterns.insert(0, re_path(rf"^{settings.MEDIA_URL.strip('/')}/(?P<path>.+)$", media_serve, name="media"))
 
-handler404 = "nanogen.api.handlers.not_found"
-handler500 = "nanogen.api.handlers.server_error"
+handler404 = "core.api.handlers.not_found"
+handler500 = "core.api.handlers.server_error"

@@ -19,7 +19,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from nanogen.errors import DomainError
+from core.errors import DomainError
 from payments import services
 from payments.models import (
     CreditPack,

@@ -7,9 +7,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from nanogen.api.pagination import NewestFirstCursorPagination
-from nanogen.api.schema import error_response
-from nanogen.i18n import user_language
+from core.api.pagination import NewestFirstCursorPagination
+from core.api.schema import error_response
+from core.i18n import user_language
 from payments import selectors, services
 from payments.models import CreditPack, Payment, Withdrawal
 

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from nanogen.errors import DomainError
+from core.errors import DomainError
 
 
 class PackUnavailable(DomainError):

@@ -7,7 +7,7 @@ from django.db.models import Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 from accounts.models import User
-from nanogen.errors import NotFound
+from core.errors import NotFound
 from payments.models import CreditPack, EarningsKind, Payment, ReferralAccount, ReferralEarningsEntry, Withdrawal
 
 REFERRAL_START_PREFIX = "ref_"

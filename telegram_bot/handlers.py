@@ -30,9 +30,9 @@ from telegram.ext import (
 )
 
 from accounts.telegram_init_data import TelegramUser
-from nanogen.errors import DomainError
-from nanogen.i18n import user_language
-from nanogen.logging import log_context_update
+from core.errors import DomainError
+from core.i18n import user_language
+from core.logging import log_context_update
 from payments.errors import PaymentNotMatched
 from payments.services import (
     invoice_request_for,

@@ -1,7 +1,7 @@
 """Django-Q2 tasks of the bot, run by the worker (`manage.py qcluster`). Each only
 calls a service; lower apps enqueue them by dotted name."""
 
-from nanogen.logging import log_context
+from core.logging import log_context
 from telegram_bot import services
 
 

@@ -36,8 +36,8 @@ urlpatterns = [
     path("api/test/plain-boom", plain_boom),
     *project_urlpatterns,
 ]
-handler404 = "nanogen.api.handlers.not_found"
-handler500 = "nanogen.api.handlers.server_error"
+handler404 = "core.api.handlers.not_found"
+handler500 = "core.api.handlers.server_error"
 
 
 def assert_error(response, status: int, code: str) -> dict:

@@ -5,9 +5,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import IntegrityError, connection, transaction
 
+from accounts.errors import InsufficientCredits
 from accounts.models import CreditKind, CreditLedgerEntry, User
 from accounts.services import credits_change
-from nanogen.errors import InsufficientCredits
 from tests.conftest import credits_give, run_in_threads
 
 

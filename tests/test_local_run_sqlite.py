@@ -16,7 +16,7 @@ SCRIPT = """
 from accounts.models import CreditKind, User
 from accounts.services import credits_change
 from generations.services import generation_cancel, generation_start
-from nanogen.errors import InsufficientCredits
+from accounts.errors import InsufficientCredits
 
 user = User.objects.create(telegram_id=5, first_name="Local")
 credits_change(user_id=user.pk, amount=25, kind=CreditKind.GRANT)

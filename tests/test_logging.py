@@ -5,7 +5,7 @@ import logging
 
 import pytest
 
-from nanogen.logging import JsonFormatter, log_context, redact
+from core.logging import JsonFormatter, log_context, redact
 
 pytestmark = pytest.mark.django_db
 

@@ -215,7 +215,7 @@ def test_production_static_files_hash_module_imports(tmp_path):
 
     from django.core.management import call_command
 
-    storages = {**settings.STORAGES, "staticfiles": {"BACKEND": "nanogen.storage.StaticFilesStorage"}}
+    storages = {**settings.STORAGES, "staticfiles": {"BACKEND": "core.storage.StaticFilesStorage"}}
     with override_settings(STATIC_ROOT=tmp_path, STORAGES=storages):
         call_command("collectstatic", interactive=False, verbosity=0)
     manifest = json.loads((tmp_path / "staticfiles.json").read_text())["paths"]

@@ -5,7 +5,7 @@ import socket
 
 import pytest
 
-from nanogen.telegram_api import TelegramApiError, bot_api_call
+from core.telegram_api import TelegramApiError, bot_api_call
 
 
 def test_a_call_returns_the_result_and_sends_json(fake_telegram, settings):

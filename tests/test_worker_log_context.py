@@ -5,9 +5,9 @@ import logging
 
 import pytest
 
+from core.logging import JsonFormatter, log_context_get
 from generations.models import AIModel
 from generations.tasks import generation_attempt, generation_run
-from nanogen.logging import JsonFormatter, log_context_get
 from tests.factories import aimodel_create, generation_create
 
 pytestmark = pytest.mark.django_db

@@ -2,7 +2,7 @@
 
 from django.db import migrations, models
 
-from nanogen.db_operations import AddIndexConcurrentlyOnPostgres
+from core.db_operations import AddIndexConcurrentlyOnPostgres
 
 
 class Migration(migrations.Migration):

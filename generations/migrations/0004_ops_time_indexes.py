@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.db import migrations, models
 
-from nanogen.db_operations import AddIndexConcurrentlyOnPostgres
+from core.db_operations import AddIndexConcurrentlyOnPostgres
 
 
 class Migration(migrations.Migration):

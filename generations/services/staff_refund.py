@@ -17,10 +17,10 @@ from django.utils.translation import gettext
 
 from accounts.models import CreditKind, CreditLedgerEntry, User
 from accounts.services import credits_apply, user_lock
+from core.errors import ValidationFailed
 from generations.errors import GenerationNotRefundable
 from generations.models import Generation
 from generations.services.lifecycle import generation_reference
-from nanogen.errors import ValidationFailed
 
 logger = logging.getLogger(__name__)
 

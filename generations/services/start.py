@@ -54,8 +54,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_q.tasks import async_task
 
+from accounts.errors import InsufficientCredits, UserBanned
 from accounts.models import CreditKind, User
 from accounts.services import Debit, credits_apply, credits_debit_if_enough, credits_ledger_record, user_lock
+from core.errors import ValidationFailed
 from generations.errors import (
     DuplicateRequest,
     IdempotencyKeyReused,
@@ -67,7 +69,6 @@ from generations.models import AIModel, Generation
 from generations.params import params_clean
 from generations.selectors import generation_get_by_key
 from generations.services.lifecycle import generation_reference
-from nanogen.errors import InsufficientCredits, UserBanned, ValidationFailed
 
 logger = logging.getLogger(__name__)
 

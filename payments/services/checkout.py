@@ -20,7 +20,7 @@ from django.utils.translation import gettext
 
 from accounts.models import CreditKind, User
 from accounts.services import credits_apply, user_lock
-from nanogen.i18n import user_language
+from core.i18n import user_language
 from payments.errors import PaymentNotMatched
 from payments.hooks import PAYMENT_ISSUE, PAYMENT_PAID, hook_emit_on_commit
 from payments.models import STARS_CURRENCY, EarningsKind, Payment, PaymentIssue

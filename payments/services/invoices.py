@@ -16,8 +16,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext, ngettext
 
 from accounts.models import User
-from nanogen.i18n import user_language
-from nanogen.telegram_api import TelegramApiError, bot_api_call
+from core.i18n import user_language
+from core.telegram_api import TelegramApiError, bot_api_call
 from payments.errors import InvoiceRateLimited, PackUnavailable, PaymentProviderUnavailable
 from payments.models import STARS_CURRENCY, CreditPack, Payment
 from payments.services.payload import invoice_payload_for

@@ -25,8 +25,8 @@ from django.utils.translation import gettext
 
 from accounts.models import CreditKind, User
 from accounts.services import credits_apply, user_lock
-from nanogen.errors import ValidationFailed
-from nanogen.telegram_api import TelegramApiError, bot_api_call
+from core.errors import ValidationFailed
+from core.telegram_api import TelegramApiError, bot_api_call
 from payments.errors import PaymentNotRefundable, RefundCreditsSpent, RefundProviderError
 from payments.hooks import PAYMENT_REFUNDED, hook_emit_on_commit
 from payments.models import EarningsKind, Payment, PaymentIssue, ReferralEarningsEntry

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from accounts.models import User
-from nanogen.errors import ValidationFailed
+from core.errors import ValidationFailed
 from payments.errors import WithdrawalAlreadyPending, WithdrawalBelowMinimum
 from payments.hooks import WITHDRAWAL_DECIDED, WITHDRAWAL_REQUESTED, hook_emit_on_commit
 from payments.models import EarningsKind, Withdrawal

@@ -17,8 +17,8 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from accounts.models import User
 from accounts.services import user_set_reachable
-from nanogen.i18n import user_language
-from nanogen.telegram_api import TelegramApiError, bot_api_call
+from core.i18n import user_language
+from core.telegram_api import TelegramApiError, bot_api_call
 from payments.models import PaymentIssue, Withdrawal
 from telegram_bot import texts
 from telegram_bot.hooks import WITHDRAWAL_DECIDED_TASK, task_enqueue

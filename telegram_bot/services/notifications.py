@@ -34,8 +34,8 @@ from django.utils import timezone, translation
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from accounts.services import user_set_reachable
+from core.i18n import user_language
 from generations.models import Generation
-from nanogen.i18n import user_language
 from telegram_bot import keyboards, texts
 from telegram_bot.models import GenerationNotification
 from telegram_bot.sending import PHOTO_MAX_BYTES, UPLOAD_MAX_BYTES, Outgoing, bot_send, retry_after_seconds

@@ -3,7 +3,7 @@
 `FakeTelegram` serves `/bot<token>/<method>` on 127.0.0.1 (port 0, in a thread)
 with the Bot API's envelope (`{"ok": true, "result": ...}` or `{"ok": false,
 "error_code", "description", "parameters"}`). It accepts JSON bodies (requests,
-our `nanogen.telegram_api`), form bodies and multipart bodies (python-telegram-bot
+our `core.telegram_api`), form bodies and multipart bodies (python-telegram-bot
 sends form data, and multipart when it uploads a file), the query string too, and
 records every call thread-safely.
 

@@ -6,9 +6,9 @@ import importlib
 import pytest
 from django.apps import apps
 
+from core.errors import ValidationFailed
 from generations.models import AIModel
 from generations.params import params_clean, params_schema_problems
-from nanogen.errors import ValidationFailed
 from tests.generations_api.conftest import assert_error
 
 pytestmark = pytest.mark.django_db

@@ -9,10 +9,10 @@ import pytest
 from django.test import override_settings
 from django_q.models import OrmQ
 
+from accounts.errors import UserBanned
 from accounts.models import CreditKind, CreditLedgerEntry, User
 from generations.models import Generation
 from generations.services import generation_start
-from nanogen.errors import UserBanned
 from tests.conftest import credits_give
 from tests.generations_api.conftest import IMAGE_PRICE, assert_error, balance, start
 

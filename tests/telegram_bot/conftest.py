@@ -9,7 +9,7 @@ from asgiref.sync import async_to_sync
 from django.core.cache import cache
 from telegram import Update
 
-from nanogen.logging import log_context
+from core.logging import log_context
 from telegram_bot.application import application_build
 from tests.fakes.telegram_updates import TelegramUpdates, telegram_profile
 

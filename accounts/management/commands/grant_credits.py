@@ -2,9 +2,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from accounts.errors import InsufficientCredits
 from accounts.models import CreditKind, User
 from accounts.services import credits_change
-from nanogen.errors import InsufficientCredits
 
 
 class Command(BaseCommand):

@@ -5,7 +5,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.views import defaults
 
-from nanogen.api.responses import error_response
+from core.api.responses import error_response
 
 
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
-from nanogen.api.responses import error_response
+from core.api.responses import error_response
 
 
 class ApiBodySizeLimitMiddleware:

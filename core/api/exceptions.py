@@ -15,8 +15,8 @@ from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from nanogen.api.responses import error_body
-from nanogen.errors import DomainError
+from core.api.responses import error_body
+from core.errors import DomainError
 
 logger = logging.getLogger("nanogen.api")
 

@@ -1,7 +1,7 @@
 """The domain errors every app raises, and that the API turns into the one error body.
 
 A service raises a subclass of `DomainError`; the single DRF exception handler
-(`nanogen.api.exceptions`) renders it as `{"code", "message", "details"}` with its
+(`core.api.exceptions`) renders it as `{"code", "message", "details"}` with its
 HTTP status. Messages are lazy translations, rendered in the user's language.
 """
 
@@ -43,15 +43,3 @@ class NotFound(DomainError):
     status_code = 404
     code = "NOT_FOUND"
     default_message = _("Not found.")
-
-
-class UserBanned(DomainError):
-    status_code = 403
-    code = "USER_BANNED"
-    default_message = _("Your account is banned.")
-
-
-class InsufficientCredits(DomainError):
-    status_code = 402
-    code = "INSUFFICIENT_CREDITS"
-    default_message = _("Not enough credits.")

@@ -7,8 +7,8 @@ from rest_framework.request import Request
 from accounts.models import User
 from accounts.services import user_from_telegram
 from accounts.telegram_init_data import InitDataExpired, InitDataInvalid, init_data_validate
-from nanogen.i18n import user_language
-from nanogen.logging import log_context_update
+from core.i18n import user_language
+from core.logging import log_context_update
 
 
 class InitDataAuthenticationFailed(exceptions.AuthenticationFailed):

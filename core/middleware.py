@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
-from nanogen.logging import log_context
+from core.logging import log_context
 
 logger = logging.getLogger("nanogen.request")
 

@@ -10,24 +10,10 @@
 
 from typing import Any
 
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
-
-
-class TelegramInitDataScheme(OpenApiAuthenticationExtension):
-    target_class = "nanogen.api.authentication.TelegramInitDataAuthentication"
-    name = "telegramInitData"
-
-    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
-        return {
-            "type": "apiKey",
-            "in": "header",
-            "name": "Authorization",
-            "description": "`tma <initData>`: the raw `Telegram.WebApp.initData` string.",
-        }
 
 
 class ErrorSerializer(serializers.Serializer):

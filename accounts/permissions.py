@@ -3,7 +3,7 @@ from typing import Any
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
-from nanogen.errors import UserBanned
+from accounts.errors import UserBanned
 
 
 class IsTelegramUser(BasePermission):
