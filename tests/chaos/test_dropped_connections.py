@@ -17,14 +17,14 @@ import pytest
 from django.db import connection
 
 from generations.models import Generation
-from tests.chaos.conftest import (
+from tests.chaos.helpers import (
     Sweeper,
     assert_every_generation_ended,
     assert_money_conserved,
     qcluster,
     wait_until_all_ended,
 )
-from tests.conftest import init_data_for
+from tests.helpers import init_data_for
 from tests.ops.processes import database_url, free_port, gunicorn, wait_for
 
 pytestmark = [pytest.mark.chaos, pytest.mark.django_db(transaction=True)]

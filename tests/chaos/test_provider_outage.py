@@ -15,7 +15,7 @@ from django_q.models import Schedule
 from generations.models import Generation
 from generations.services.worker import ATTEMPT_TASK
 from generations.tasks import generation_attempt, generation_run
-from tests.chaos.conftest import assert_every_generation_ended, assert_money_conserved
+from tests.chaos.helpers import assert_every_generation_ended, assert_money_conserved
 from tests.factories import aimodel_create, generation_create
 from tests.fakes.aimlapi import IMAGES, Reply, error_body
 

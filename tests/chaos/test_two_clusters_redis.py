@@ -17,7 +17,7 @@ from django_q.tasks import async_task
 from accounts.models import CreditKind, CreditLedgerEntry
 from generations.models import Generation
 from generations.services.lifecycle import generation_reference
-from tests.chaos.conftest import assert_money_conserved, qcluster
+from tests.chaos.helpers import assert_money_conserved, qcluster
 from tests.factories import generation_create
 from tests.ops.processes import wait_for
 

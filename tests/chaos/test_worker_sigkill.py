@@ -11,7 +11,7 @@ from django.db import connection
 
 from generations.models import Generation
 from generations.services import generation_start
-from tests.chaos.conftest import (
+from tests.chaos.helpers import (
     Sweeper,
     assert_every_generation_ended,
     assert_money_conserved,

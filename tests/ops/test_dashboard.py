@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from generations.models import Generation
-from tests.conftest import credits_give
-from tests.ops.conftest import generation_finish, generation_move_back, generation_new
+from tests.helpers import credits_give
+from tests.ops.helpers import generation_finish, generation_move_back, generation_new
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +27,7 @@ def staff_client(staff_user: User) -> Client:
 
 @pytest.fixture
 def some_history(settings, owner, image_model, video_model, pack):
-    from tests.payments.conftest import payment_paid
+    from tests.payments.helpers import payment_paid
 
     settings.GENERATION_MAX_ACTIVE = 100
     settings.GENERATION_RATE_LIMIT_PER_MINUTE = 100

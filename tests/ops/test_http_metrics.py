@@ -3,7 +3,7 @@ name (never its raw path), with its method and status."""
 
 import pytest
 
-from tests.ops.conftest import scrape, value
+from tests.ops.helpers import scrape, value
 
 pytestmark = pytest.mark.django_db
 

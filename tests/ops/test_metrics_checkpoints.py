@@ -8,8 +8,8 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from ops.metrics import SETTLE, DatabaseCollector, RunningTotals, database_metrics_text
-from tests.conftest import credits_give
-from tests.ops.conftest import generation_move_back, generation_new
+from tests.helpers import credits_give
+from tests.ops.helpers import generation_move_back, generation_new
 
 pytestmark = pytest.mark.django_db
 

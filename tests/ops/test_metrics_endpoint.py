@@ -3,7 +3,7 @@
 import pytest
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from tests.ops.conftest import METRICS_TOKEN, parse
+from tests.ops.helpers import METRICS_TOKEN, parse
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ import http.client
 
 import pytest
 
-from tests.ops.conftest import METRICS_TOKEN, parse, value
+from tests.ops.helpers import METRICS_TOKEN, parse, value
 from tests.ops.processes import free_port, gunicorn, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

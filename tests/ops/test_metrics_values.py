@@ -9,8 +9,8 @@ from django_q.tasks import async_task
 from accounts.models import CreditKind
 from generations.models import Generation
 from ops.metrics import SETTLE
-from tests.conftest import credits_give
-from tests.ops.conftest import (
+from tests.helpers import credits_give
+from tests.ops.helpers import (
     IMAGE_PRICE,
     VIDEO_PRICE,
     generation_finish,
@@ -19,7 +19,7 @@ from tests.ops.conftest import (
     scrape,
     value,
 )
-from tests.payments.conftest import payment_paid
+from tests.payments.helpers import payment_paid
 
 pytestmark = pytest.mark.django_db
 

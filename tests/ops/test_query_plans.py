@@ -11,8 +11,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from ops.metrics import database_metrics_text
-from tests.conftest import credits_give
-from tests.ops.conftest import generation_new
+from tests.helpers import credits_give
+from tests.ops.helpers import generation_new
 
 pytestmark = pytest.mark.django_db
 

@@ -1,6 +1,5 @@
 """Fixtures of the money side: a pack, payments in each state, a referrer, staff."""
 
-import itertools
 from collections.abc import Callable
 
 import pytest
@@ -9,15 +8,8 @@ from django.test import Client
 
 from accounts.models import User
 from payments.models import CreditPack, Payment
-from payments.services import invoice_payload_for, payment_confirm, referral_link
-
-REFERRER_TELEGRAM_ID = 3003
-
-_charges = itertools.count(1)
-
-
-def charge_id_new() -> str:
-    return f"stxTEST{next(_charges):06d}"
+from payments.services import referral_link
+from tests.payments.helpers import REFERRER_TELEGRAM_ID, payment_paid, payment_pending
 
 
 @pytest.fixture
@@ -25,28 +17,6 @@ def pack(db: None) -> CreditPack:
     return CreditPack.objects.create(
         slug="test-pack", title="Test: 120 credits", title_ru="Тест: 120 кредитов", stars=100, credits=120,
         sort_order=1,
-    )
-
-
-def payment_pending(user: User, pack: CreditPack) -> Payment:
-    """A pending payment as the invoice endpoint leaves it (without calling Telegram)."""
-    payment = Payment.objects.create(user=user, pack=pack, stars=pack.stars, credits=pack.credits)
-    payment.invoice_payload = invoice_payload_for(payment)
-    payment.invoice_link = f"https://t.me/$test{payment.pk}"
-    payment.save()
-    return payment
-
-
-def payment_paid(user: User, pack: CreditPack) -> Payment:
-    """A payment paid through the real confirmation service."""
-    payment = payment_pending(user, pack)
-    return payment_confirm(
-        telegram_user_id=user.telegram_id,
-        payload=payment.invoice_payload,
-        currency="XTR",
-        total_amount=payment.stars,
-        telegram_payment_charge_id=charge_id_new(),
-        provider_payment_charge_id="",
     )
 
 
@@ -95,17 +65,3 @@ def plain_staff_client(plain_staff: User) -> Client:
     client = Client()
     client.force_login(plain_staff)
     return client
-
-
-_buyers = itertools.count(900_000)
-
-
-def earnings_give(referrer: User, amount: int) -> Payment:
-    """Earn the referrer `amount` Stars the honest way: an invited user buys a pack
-    whose commission (REFERRAL_PERCENT, 10 in tests) is exactly `amount`."""
-    buyer = User.objects.create(telegram_id=next(_buyers), first_name="Buyer")
-    assert referral_link(referrer=referrer, new_user=buyer)
-    big_pack = CreditPack.objects.create(
-        slug=f"earn-{buyer.telegram_id}", title="Big", stars=amount * 10, credits=amount * 10
-    )
-    return payment_paid(buyer, big_pack)

@@ -4,7 +4,7 @@ import pytest
 
 from payments.models import CreditPack, Payment
 from payments.services import invoice_payload_verify
-from tests.conftest import api_client_for
+from tests.helpers import api_client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -3,7 +3,7 @@
 import pytest
 
 from payments.models import CreditPack
-from tests.conftest import api_client_for
+from tests.helpers import api_client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -6,8 +6,8 @@ from accounts.models import CreditKind, CreditLedgerEntry
 from accounts.services import credits_change
 from payments.models import EarningsKind, Payment, PaymentIssue, ReferralAccount, ReferralEarningsEntry
 from payments.services import payment_refund, withdrawal_request
-from tests.conftest import run_in_threads
-from tests.payments.conftest import earnings_give
+from tests.helpers import run_in_threads
+from tests.payments.helpers import earnings_give
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ import pytest
 
 from payments.models import CreditPack, Payment, PaymentIssue, ReferralAccount, ReferralEarningsEntry, Withdrawal
 from payments.services import withdrawal_request
-from tests.payments.conftest import earnings_give
+from tests.payments.helpers import earnings_give
 
 pytestmark = pytest.mark.django_db
 

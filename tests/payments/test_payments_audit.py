@@ -8,7 +8,7 @@ from accounts.models import CreditKind, CreditLedgerEntry, User
 from accounts.services import credits_change
 from payments.models import Payment, ReferralAccount, Withdrawal
 from payments.services import withdrawal_request
-from tests.payments.conftest import earnings_give
+from tests.payments.helpers import earnings_give
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 from accounts.models import User
 from payments.models import EarningsKind, ReferralAccount, ReferralEarningsEntry
 from payments.services import referral_attach, referral_commission, referral_link
-from tests.conftest import run_in_threads
+from tests.helpers import run_in_threads
 
 pytestmark = pytest.mark.django_db
 
@@ -99,7 +99,7 @@ def test_a_purchase_without_referrer_earns_nobody_anything(owner, pack, make_pai
 def test_the_referral_summary(referred_owner, referrer, stranger, pack, make_paid, audit_passes):
     referral_link(referrer=referrer, new_user=stranger)
     make_paid(referred_owner, pack)
-    from tests.conftest import api_client_for
+    from tests.helpers import api_client_for
 
     body = api_client_for(referrer.telegram_id).get("/api/referrals").json()
     assert body["code"] == referrer.referral_code

@@ -5,8 +5,8 @@ import pytest
 
 from payments.models import EarningsKind, ReferralAccount, ReferralEarningsEntry, Withdrawal
 from payments.services import withdrawal_approve, withdrawal_reject, withdrawal_request
-from tests.conftest import run_in_threads
-from tests.payments.conftest import earnings_give
+from tests.helpers import run_in_threads
+from tests.payments.helpers import earnings_give
 
 CHANGELIST = "/admin/payments/withdrawal/"
 

@@ -3,8 +3,8 @@
 import pytest
 
 from payments.models import EarningsKind, ReferralAccount, ReferralEarningsEntry, Withdrawal
-from tests.conftest import api_client_for, run_in_threads
-from tests.payments.conftest import earnings_give
+from tests.helpers import api_client_for, run_in_threads
+from tests.payments.helpers import earnings_give
 
 pytestmark = pytest.mark.django_db
 

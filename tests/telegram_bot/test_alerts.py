@@ -7,8 +7,8 @@ import pytest
 
 from payments.services import withdrawal_approve, withdrawal_reject, withdrawal_request
 from telegram_bot.services import admin_alert
-from tests.payments.conftest import earnings_give
-from tests.telegram_bot.conftest import ADMIN_CHAT_ID
+from tests.payments.helpers import earnings_give
+from tests.telegram_bot.helpers import ADMIN_CHAT_ID
 from tests.telegram_bot.queue import clock_forward, queued, queued_run, scheduled, scheduled_run
 
 pytestmark = pytest.mark.django_db

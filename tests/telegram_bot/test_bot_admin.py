@@ -5,7 +5,7 @@ from django.test import Client
 
 from telegram_bot.services import update_mark_processed
 from telegram_bot.tasks import generation_notify
-from tests.telegram_bot.conftest import generation_finished
+from tests.telegram_bot.helpers import generation_finished
 
 pytestmark = pytest.mark.django_db
 

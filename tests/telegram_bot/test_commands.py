@@ -3,8 +3,8 @@
 import pytest
 
 from accounts.models import User
-from tests.conftest import credits_give
-from tests.telegram_bot.conftest import ADMIN_CHAT_ID, MINI_APP_URL
+from tests.helpers import credits_give
+from tests.telegram_bot.helpers import ADMIN_CHAT_ID, MINI_APP_URL
 from tests.telegram_bot.queue import queued, queued_run
 
 pytestmark = pytest.mark.django_db

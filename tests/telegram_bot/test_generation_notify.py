@@ -7,7 +7,7 @@ from accounts.models import User
 from telegram_bot.models import GenerationNotification
 from telegram_bot.tasks import generation_notify
 from tests.fakes.telegram import FakeFile
-from tests.telegram_bot.conftest import MINI_APP_URL, generation_finished, gif_bytes, png_bytes
+from tests.telegram_bot.helpers import MINI_APP_URL, generation_finished, gif_bytes, png_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -139,8 +139,8 @@ def test_without_an_https_mini_app_there_is_no_button(owner, bot_settings, fake_
 
 def test_an_unknown_or_unfinished_generation_is_left_alone(owner, bot_settings, fake_telegram):
     from generations.services import generation_start
-    from tests.conftest import credits_give
     from tests.factories import aimodel_create
+    from tests.helpers import credits_give
 
     model = aimodel_create(price=10)
     credits_give(owner, 10)

@@ -3,8 +3,8 @@
 import pytest
 
 from telegram_bot.tasks import generation_notify
-from tests.conftest import run_in_threads
-from tests.telegram_bot.conftest import generation_finished
+from tests.helpers import run_in_threads
+from tests.telegram_bot.helpers import generation_finished
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 from accounts.models import User
 from telegram_bot.models import GenerationNotification
 from telegram_bot.tasks import generation_notify
-from tests.telegram_bot.conftest import generation_finished
+from tests.telegram_bot.helpers import generation_finished
 from tests.telegram_bot.queue import clock_forward, scheduled, scheduled_run
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ import pytest
 
 from accounts.models import CreditKind, CreditLedgerEntry
 from payments.services import payment_pending_create
-from tests.telegram_bot.conftest import ADMIN_CHAT_ID
+from tests.telegram_bot.helpers import ADMIN_CHAT_ID
 from tests.telegram_bot.queue import queued
 
 pytestmark = pytest.mark.django_db

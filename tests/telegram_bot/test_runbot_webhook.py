@@ -8,8 +8,8 @@ import pytest
 from accounts.models import CreditKind, CreditLedgerEntry, User
 from payments.models import CreditPack, Payment
 from telegram_bot.models import ProcessedUpdate
-from tests.conftest import api_client_for
 from tests.fakes.telegram_updates import TelegramUpdates, telegram_profile
+from tests.helpers import api_client_for
 from tests.telegram_bot.runbot import WEBHOOK_SECRET, WEBHOOK_URL, RunBot, bot_env, free_port, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

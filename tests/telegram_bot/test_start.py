@@ -4,7 +4,7 @@ import pytest
 
 from accounts.models import User
 from tests.fakes.telegram_updates import telegram_profile
-from tests.telegram_bot.conftest import MINI_APP_URL
+from tests.telegram_bot.helpers import MINI_APP_URL
 
 pytestmark = pytest.mark.django_db
 

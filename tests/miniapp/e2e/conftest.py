@@ -1,0 +1,274 @@
+"""Browser fixtures for the Mini App's end-to-end tests.
+
+Headless Debian Chromium driven by Playwright (never `playwright install`), against
+pytest-django's live server on the test database. Requests to telegram.org never leave
+the machine: they are aborted (the page then runs as outside Telegram) or answered with a
+local fake of telegram-web-app.js (the page then runs as inside Telegram). Every page
+fails its test on a JavaScript error or a Content-Security-Policy violation.
+"""
+
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from django.conf import settings
+
+from tests.helpers import init_data_for
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+TELEGRAM_SCRIPT = "https://telegram.org/js/telegram-web-app.js"
+FAKE_TELEGRAM = Path(__file__).with_name("fake_telegram_web_app.js")
+SCREENSHOTS = Path(settings.BASE_DIR) / "artifacts" / "screenshots"
+PHONE = {"width": 360, "height": 760}
+
+
+@pytest.fixture
+def playwright_browser() -> Iterator[Any]:
+    """A browser per test. Playwright's sync API runs an asyncio loop on this thread while it
+    is open; one kept for the whole session would make Django refuse every later test's
+    database calls (SynchronousOnlyOperation), so it closes with its test."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:  # pragma: no cover - requirements-dev.txt installs it
+        pytest.skip("playwright is not installed (pip install -r requirements-dev.txt)")
+    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
+        pytest.skip(
+            f"no Chromium at {CHROMIUM}: scripts/ensure-chromium installs Debian's chromium "
+            "(it needs root and apt-get); or set CHROMIUM_PATH"
+        )
+    from django.db import connections
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+        # Database connections the test opened while Playwright's loop ran belong to that
+        # (async-looking) context: Django's own teardown would not see them, and the test
+        # database could not be dropped at the end of the run.
+        connections.close_all()
+
+
+@pytest.fixture(autouse=True)
+def _django_allow_sync_orm_next_to_playwright(monkeypatch: pytest.MonkeyPatch) -> None:
+    # While a browser is open, Playwright's sync API keeps an asyncio loop on the test's
+    # thread; Django would take the test's own ORM calls for calls from async code. They
+    # are plain sync calls. (The live server answers the page from its own thread.)
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+UNLABELLED_JS = """() => {
+  const text = (el) => (el ? el.textContent : "").trim();
+  const nameOf = (el) => (el.getAttribute("aria-label") || "").trim()
+    || (el.id && text(document.querySelector(`label[for="${CSS.escape(el.id)}"]`)))
+    || text(el.closest("label"))
+    || (["BUTTON", "A"].includes(el.tagName) ? text(el) : "");
+  const problems = [];
+  for (const el of document.querySelectorAll("button, a[href], input:not([type=hidden]), select, textarea")) {
+    if (el.getAttribute("aria-hidden") === "true" || !el.getClientRects().length) continue;
+    if (!nameOf(el)) problems.push(el.outerHTML.slice(0, 160));
+  }
+  for (const img of document.querySelectorAll("img:not([alt])")) problems.push(img.outerHTML.slice(0, 160));
+  return problems;
+}"""
+
+
+@dataclass
+class MiniApp:
+    """One browser page of the Mini App and what it reported."""
+
+    page: Any
+    base_url: str
+    errors: list[str] = field(default_factory=list)
+    telegram_calls: Callable[[], list[Any]] = lambda: []
+
+    def open(self, init_data: str | None, *, theme_params: dict[str, str] | None = None) -> None:
+        fragment = []
+        if init_data is not None:
+            fragment.append(f"tgWebAppData={quote(init_data, safe='')}")
+        if theme_params is not None:
+            import json
+
+            fragment.append(f"tgWebAppThemeParams={quote(json.dumps(theme_params), safe='')}")
+        url = self.base_url + "/" + (f"#{'&'.join(fragment)}" if fragment else "")
+        self.page.goto(url)
+
+    def unlabelled(self) -> list[str]:
+        """Visible controls a screen reader could not name, and images without alt."""
+        return self.page.evaluate(UNLABELLED_JS)
+
+    def screenshot(self, name: str) -> Path:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        path = SCREENSHOTS / f"{name}.png"
+        self.page.screenshot(path=str(path), full_page=False)
+        return path
+
+
+@pytest.fixture
+def miniapp_factory(live_server: Any, playwright_browser: Any) -> Iterator[Callable[..., MiniApp]]:
+    contexts = []
+    apps: list[MiniApp] = []
+
+    def make(*, color_scheme: str = "light", locale: str = "en-US", telegram: str = "absent") -> MiniApp:
+        """telegram="absent": telegram.org is unreachable (a browser outside Telegram);
+        "fake": a local telegram-web-app.js that acts like a Telegram client."""
+        context = playwright_browser.new_context(
+            viewport=PHONE, device_scale_factor=2, color_scheme=color_scheme, locale=locale, is_mobile=True,
+            has_touch=True,
+        )
+        contexts.append(context)
+        # Playwright tries the routes last-registered first.
+        context.route("https://telegram.org/**", lambda route: route.abort())
+        if telegram == "fake":
+            context.route(TELEGRAM_SCRIPT + "*", lambda route: route.fulfill(
+                status=200, content_type="application/javascript", body=FAKE_TELEGRAM.read_text()))
+        # Anything else off this machine is a bug in the page: fail loudly, never reach out.
+        context.route(lambda url: not url.startswith(live_server.url) and not url.startswith("https://telegram.org/")
+                      and not url.startswith(("data:", "blob:")), lambda route: route.abort())
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        app = MiniApp(page=page, base_url=live_server.url)
+
+        def on_console(message: Any) -> None:
+            text = message.text
+            source = (message.location or {}).get("url", "")
+            if "Content Security Policy" in text:
+                app.errors.append(f"CSP: {text}")
+            elif message.type == "error":
+                # Telegram's script is unreachable on purpose, and API error answers
+                # (402, 429...) are part of the tests; anything else is a defect.
+                expected = source.startswith("https://telegram.org/") or (
+                    "/api/" in source and text.startswith("Failed to load resource"))
+                if not expected:
+                    app.errors.append(f"console: {text} ({source})")
+
+        page.on("console", on_console)
+        page.on("pageerror", lambda error: app.errors.append(f"pageerror: {error}"))
+        app.telegram_calls = lambda: page.evaluate("window.__telegramCalls || []")
+        apps.append(app)
+        return app
+
+    yield make
+    for context in contexts:
+        context.close()
+    problems = [e for app in apps for e in app.errors]
+    assert not problems, problems
+
+
+@pytest.fixture
+def init_data() -> Callable[..., str]:
+    return init_data_for
+
+
+
+# --- The service behind the page -----------------------------------------------------------
+
+IMAGE_PRICE = 10
+
+
+@pytest.fixture
+def catalog(db: None) -> dict[str, Any]:
+    """Catalog entries of our own, run by the offline demo provider: a transactional
+    test's flush removes the data migration's default catalog."""
+    from generations.models import AIModel
+
+    image, _ = AIModel.objects.update_or_create(slug="nano-banana", defaults=dict(
+        name="Nano Banana", kind=AIModel.Kind.IMAGE, provider=AIModel.Provider.DEMO, is_active=True,
+        provider_model_id="google/gemini-2.5-flash-image", price=IMAGE_PRICE, sort_order=1,
+        description="Fast, sharp pictures from a sentence.",
+        params_schema={"aspect_ratio": {"type": "choice", "choices": ["1:1", "16:9", "9:16"], "default": "1:1"}},
+    ))
+    video, _ = AIModel.objects.update_or_create(slug="demo-video", defaults=dict(
+        name="Demo Video", kind=AIModel.Kind.VIDEO, provider=AIModel.Provider.DEMO, is_active=True,
+        provider_model_id="demo/video", price=50, sort_order=2, description="Five-second clips.",
+        params_schema={"duration": {"type": "choice", "choices": [5, 10], "default": 5}},
+    ))
+    # The data migration's catalog is there in a fresh database; only ours is on sale.
+    AIModel.objects.exclude(pk__in=[image.pk, video.pk]).update(is_active=False)
+    return {"image": image, "video": video}
+
+
+@pytest.fixture
+def worker(settings: Any) -> Iterator[Any]:
+    """The generation worker, in-process: a thread that hands every pending generation to
+    the worker's own task function (what qcluster would run for the queued task), and
+    every processing one to the follow-up step (what its schedule would run), with
+    the offline demo provider taking a moment, as a real provider would. It yields a
+    control: pause() keeps new generations pending until resume()."""
+    import threading
+
+    from django.db import connection
+
+    from generations.models import Generation
+    from generations.tasks import generation_attempt, generation_run
+
+    settings.AIMLAPI_KEY = ""
+    settings.DEMO_PROVIDER_DELAY_SECONDS = 1.5
+    # A video is a job polled by follow-up steps; qcluster's scheduler would run them.
+    settings.GENERATION_POLL_INTERVAL_SECONDS = 0.5
+    stop = threading.Event()
+    running = threading.Event()
+    running.set()
+    failures: list[BaseException] = []
+
+    def loop() -> None:
+        try:
+            while not stop.is_set():
+                if running.is_set():
+                    for generation_id in Generation.objects.filter(status=Generation.Status.PENDING).values_list(
+                        "id", flat=True
+                    ):
+                        generation_run(generation_id)
+                    # The follow-up steps of jobs (a step that is not due yet does nothing).
+                    for generation_id in Generation.objects.filter(
+                        status=Generation.Status.PROCESSING
+                    ).values_list("id", flat=True):
+                        generation_attempt(generation_id)
+                stop.wait(0.2)
+        except BaseException as exc:  # reported by the test, not lost in the thread
+            failures.append(exc)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=loop, name="generation-worker", daemon=True)
+    thread.start()
+
+    class Control:
+        def pause(self) -> None:
+            running.clear()
+
+        def resume(self) -> None:
+            running.set()
+
+    yield Control()
+    stop.set()
+    thread.join(timeout=30)
+    assert not thread.is_alive(), "the worker thread did not stop"
+    assert not failures, failures
+
+
+@pytest.fixture
+def packs(db: None) -> list[Any]:
+    """Credit packs of our own (the data migration's do not survive a flush)."""
+    from payments.models import CreditPack
+
+    CreditPack.objects.all().update(is_active=False)
+    return [
+        CreditPack.objects.create(slug="e2e-small", title="Starter", title_ru="Стартовый", stars=50, credits=50,
+                                  sort_order=1),
+        CreditPack.objects.create(slug="e2e-plus", title="Plus", title_ru="Плюс", stars=200, credits=220,
+                                  sort_order=2),
+    ]
