@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "accounts",
     "generations",
     "payments",
+    "promotions",
     "telegram_bot",
     "miniapp",
     "ops",
@@ -356,3 +357,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The covering indexes of the time windows (INCLUDE columns) are PostgreSQL's; on
     # SQLite (a local run) they are plain indexes, which is all a small database needs.
     SILENCED_SYSTEM_CHECKS = ["models.W040"]
+
+# --- Growth: promo codes, the daily bonus, broadcasts (promotions, telegram_bot.broadcasts) ----
+# Credits of the daily bonus, once per user per UTC day; 0 switches it off (404 NOT_FOUND).
+DAILY_BONUS_CREDITS = env.int("DAILY_BONUS_CREDITS", default=0)
+# Promo code attempts (failed ones too) a user may make per window, so codes cannot be guessed.
+PROMO_RATE_LIMIT_ATTEMPTS = env.int("PROMO_RATE_LIMIT_ATTEMPTS", default=10)
+PROMO_RATE_LIMIT_WINDOW_SECONDS = env.int("PROMO_RATE_LIMIT_WINDOW_SECONDS", default=600)

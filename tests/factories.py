@@ -65,3 +65,15 @@ def generation_create(
             reference=generation_reference(generation.pk),
         )
     return generation
+
+
+# --- promotions ---------------------------------------------------------------------------
+
+
+def promo_code_create(*, code: str = "", credits: int = 25, max_redemptions: int = 100,
+                      expires_at: datetime | None = None, is_active: bool = True):
+    """A promo code as staff make it in the admin (stored normalised)."""
+    from promotions.models import PromoCode
+
+    return PromoCode.objects.create(code=(code or f"TEST{next(_numbers)}").strip().upper(), credits=credits,
+                                    max_redemptions=max_redemptions, expires_at=expires_at, is_active=is_active)
