@@ -41,6 +41,7 @@ from payments.services import (
     payment_pending_create,
     payment_pre_checkout,
 )
+from promotions.services import promo_redeem
 from telegram_bot import keyboards, selectors, services, texts
 from telegram_bot.orm import db
 
@@ -177,6 +178,26 @@ async def buy_pack(update: Update, context: Context) -> None:
     except TelegramError as exc:
         await db(payment_invoice_failed)(payment_id=payment.pk, reason=f"sendInvoice: {exc.message}")
         await context.bot.send_message(chat_id, failed_text)
+
+
+async def promo(update: Update, context: Context) -> None:
+    """/promo CODE: the code's credits, through the same service (and rate limit) as the app."""
+    user = await db(services.bot_user_seen)(telegram_user=telegram_user_from(update.effective_user))
+    message = update.effective_message
+    with in_language(user.language_code):
+        if user.is_banned:
+            await message.reply_text(texts.banned())
+            return
+        if not context.args:
+            await message.reply_text(texts.promo_usage())
+            return
+        try:
+            redeemed = await db(promo_redeem)(user=user, code=context.args[0])
+        except DomainError as exc:  # unknown, used, used up, too many attempts
+            text = str(exc.message)
+        else:
+            text = texts.promo_redeemed(credits=redeemed.credits, balance=redeemed.balance)
+    await message.reply_text(text)
 
 
 # --- payments ---------------------------------------------------------------------------------
@@ -317,6 +338,7 @@ def handlers_register(application: Application) -> None:
     application.add_handler(CommandHandler("start", start, filters=PRIVATE))
     application.add_handler(CommandHandler("balance", balance, filters=PRIVATE))
     application.add_handler(CommandHandler("buy", buy, filters=PRIVATE))
+    application.add_handler(CommandHandler("promo", promo, filters=PRIVATE))
     application.add_handler(CommandHandler("help", help_command, filters=PRIVATE))
     application.add_handler(CommandHandler("paysupport", pay_support, filters=PRIVATE))
     application.add_handler(CallbackQueryHandler(buy_pack, pattern=f"^{keyboards.BUY_CALLBACK_PREFIX}"))
