@@ -364,3 +364,9 @@ DAILY_BONUS_CREDITS = env.int("DAILY_BONUS_CREDITS", default=0)
 # Promo code attempts (failed ones too) a user may make per window, so codes cannot be guessed.
 PROMO_RATE_LIMIT_ATTEMPTS = env.int("PROMO_RATE_LIMIT_ATTEMPTS", default=10)
 PROMO_RATE_LIMIT_WINDOW_SECONDS = env.int("PROMO_RATE_LIMIT_WINDOW_SECONDS", default=600)
+# Broadcasts: messages per second that all workers together send (Telegram allows about
+# 30 a second per bot), calls to Telegram in flight per worker, and tries of a message
+# whose send failed without reaching Telegram (network down, Telegram's 5xx).
+BROADCAST_RATE_PER_SECOND = env.float("BROADCAST_RATE_PER_SECOND", default=25.0)
+BROADCAST_SEND_CONCURRENCY = env.int("BROADCAST_SEND_CONCURRENCY", default=8)
+BROADCAST_SEND_MAX_ATTEMPTS = env.int("BROADCAST_SEND_MAX_ATTEMPTS", default=3)

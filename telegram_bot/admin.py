@@ -39,3 +39,7 @@ class ProcessedUpdateAdmin(ReadOnlyAdmin):
     search_fields = ["=update_id"]
     date_hierarchy = "created_at"
     show_full_result_count = False  # the table is large and pruned; no COUNT(*) over it
+
+
+# The broadcasts' pages (registered on import).
+from telegram_bot.broadcasts import admin as broadcasts_admin  # noqa: E402, F401

@@ -73,3 +73,9 @@ class GenerationNotification(models.Model):
 
     def __str__(self) -> str:
         return f"generation {self.generation_id}: {self.status}"
+
+
+# Broadcasts live in a package of their own; their models belong to this app.
+from telegram_bot.broadcasts.models import Broadcast, BroadcastDelivery, SendBucket  # noqa: E402
+
+__all__ = ["Broadcast", "BroadcastDelivery", "GenerationNotification", "ProcessedUpdate", "SendBucket"]

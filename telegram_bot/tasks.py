@@ -3,6 +3,7 @@ calls a service; lower apps enqueue them by dotted name."""
 
 from core.logging import log_context
 from telegram_bot import services
+from telegram_bot.broadcasts import services as broadcasts
 
 
 def generation_notify(generation_id: int) -> str:
@@ -27,3 +28,15 @@ def withdrawal_requested_alert(withdrawal_id: int) -> bool:
 
 def withdrawal_decided_notify(withdrawal_id: int, attempt: int = 1) -> bool:
     return services.user_message_withdrawal_decided(withdrawal_id=withdrawal_id, attempt=attempt)
+
+
+def broadcast_send(broadcast_id: int) -> str:
+    """One run of sending a broadcast (enqueued when staff start or resume it, by the
+    previous run, and by the resume schedule); returns the run's outcome."""
+    with log_context(broadcast_id=broadcast_id):
+        return broadcasts.broadcast_run(broadcast_id=broadcast_id).value
+
+
+def broadcasts_resume() -> int:
+    """The resume schedule: sending broadcasts whose worker died go to another one."""
+    return broadcasts.broadcasts_resume()

@@ -77,3 +77,23 @@ def promo_code_create(*, code: str = "", credits: int = 25, max_redemptions: int
 
     return PromoCode.objects.create(code=(code or f"TEST{next(_numbers)}").strip().upper(), credits=credits,
                                     max_redemptions=max_redemptions, expires_at=expires_at, is_active=is_active)
+
+
+# --- broadcasts ---------------------------------------------------------------------------
+
+
+def recipients_create(count: int, *, first_telegram_id: int = 300_000, **fields) -> list[User]:
+    """`count` Telegram users the bot can write to (bulk: one INSERT)."""
+    users = [User(telegram_id=first_telegram_id + i, first_name=f"R{i}", language_code="en",
+                  referral_code=f"r{first_telegram_id + i}", **fields) for i in range(count)]
+    return User.objects.bulk_create(users)
+
+
+def broadcast_create(*, text: str = "<b>News</b>: something new in NanoGen", previewed: bool = True, **fields):
+    """A draft broadcast (previewed, so it may start, unless told otherwise)."""
+    from telegram_bot.broadcasts.models import Broadcast
+
+    values = {"title": f"Broadcast {next(_numbers)}", "text": text, **fields}
+    if previewed:
+        values["previewed_at"] = timezone.now()
+    return Broadcast.objects.create(**values)

@@ -14,16 +14,21 @@ records every call thread-safely.
 - `fake.push_update(update)` queues an update for `getUpdates` (long polling).
 - `fake.calls`, `fake.calls_to(method)`, `fake.last(method)` and
   `fake.wait_for(method, count=1)` (bounded polling, no sleeps) inspect traffic.
+- `fake.rate_limit(per_second)` makes it enforce Telegram's global limit on messages
+  (429 with `retry_after` past it, as Telegram answers a bot that sends too fast), and
+  `fake.latency(seconds)` makes every answer take that long, as over the internet.
 
 Form values are strings, as sent; those that are JSON objects or arrays
 (python-telegram-bot encodes `reply_markup`, `prices`... that way) are decoded.
 Uploaded files become `FakeFile` values.
 """
 
+import collections
 import email.parser
 import email.policy
 import itertools
 import json
+import math
 import sys
 import threading
 import time
@@ -37,6 +42,9 @@ import pytest
 
 BOT_ID = 777000111
 BOT_USERNAME = "nanogen_test_bot"
+# What Telegram's global limit of messages per second counts.
+MESSAGE_METHODS = ("sendMessage", "sendPhoto", "sendVideo", "sendAnimation", "sendDocument", "sendMediaGroup",
+                   "copyMessage", "forwardMessage")
 
 ResultFactory = Callable[["FakeCall"], Any]
 
@@ -216,11 +224,16 @@ class FakeTelegram:
 
     # --- serving (called from the handler threads) -------------------------------------
     def _handle(self, call: FakeCall) -> tuple[int, dict[str, Any]]:
+        if self._latency_seconds:
+            time.sleep(self._latency_seconds)
         with self._lock:
             self._calls.append(call)
             self._lock.notify_all()
             if self.token is not None and call.token != self.token:
                 return 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
+            limited = self._rate_limited(call)
+            if limited is not None:
+                return limited
             failure = self._take_failure(call.method)
             response = self._responses.get(call.method)
         if failure is not None:
@@ -267,6 +280,55 @@ class FakeTelegram:
 
     def next_message_id(self) -> int:
         return next(self._message_ids)
+
+    # --- the global message rate limit (broadcasts) and network latency ----------------------
+    _rate_per_second: int | None = None
+    _rate_methods: frozenset[str] = frozenset()
+    _rate_window: "collections.deque[float] | None" = None
+    _latency_seconds: float = 0.0
+    rate_limited = 0  # how many calls got 429 from the limit
+    # The limit's clock; a test may replace it to step through time.
+    rate_clock: Callable[[], float] = staticmethod(time.monotonic)
+
+    def rate_limit(self, per_second: int | None, *, methods: tuple[str, ...] = MESSAGE_METHODS) -> None:
+        """At most `per_second` calls of `methods` accepted in any one second, all chats
+        together, like Telegram's limit for a bot; the next get 429 with the seconds until
+        a call leaves the window as `retry_after`. None lifts the limit."""
+        with self._lock:
+            self._rate_per_second = per_second
+            self._rate_methods = frozenset(methods)
+            self._rate_window = collections.deque()
+            self.rate_limited = 0
+
+    def delivered(self, method: str) -> list[FakeCall]:
+        """The calls of `method` that were answered ok (a message Telegram would have delivered)."""
+        with self._lock:
+            return [call for call in self.__dict__.get("_ok_calls", []) if call.method == method]
+
+    def _answered(self, call: FakeCall, body: dict[str, Any]) -> None:
+        if body.get("ok") is True and call.method in MESSAGE_METHODS:
+            with self._lock:
+                self.__dict__.setdefault("_ok_calls", []).append(call)
+
+    def latency(self, seconds: float) -> None:
+        """Every answer takes `seconds` (the calls still overlap, as they would over the internet)."""
+        self._latency_seconds = seconds
+
+    def _rate_limited(self, call: FakeCall) -> tuple[int, dict[str, Any]] | None:
+        """Called under the lock: 429 when the call is over the limit, else counts it."""
+        if self._rate_per_second is None or call.method not in self._rate_methods or self._rate_window is None:
+            return None
+        now = self.rate_clock()
+        window = self._rate_window
+        while window and window[0] <= now - 1.0:
+            window.popleft()
+        if len(window) >= self._rate_per_second:
+            self.rate_limited += 1
+            retry_after = max(1, math.ceil(window[0] + 1.0 - now))
+            return 429, {"ok": False, "error_code": 429, "description": f"Too Many Requests: retry after {retry_after}",
+                         "parameters": {"retry_after": retry_after}}
+        window.append(now)
+        return None
 
 
 def _send_message(fake: FakeTelegram, call: FakeCall) -> dict[str, Any]:
@@ -401,6 +463,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         call = FakeCall(method=parts[1], params=params, token=parts[0][3:], http_method=http_method)
         status, body = self.fake._handle(call)
+        self.fake._answered(call, body)
         self._reply(status, body)
 
     def _body_params(self) -> dict[str, Any]:
