@@ -53,18 +53,18 @@ class S3MediaStorage(S3Storage):
     def __init__(self, **settings: Any) -> None:
         super().__init__(**settings)
         # Merged into the config django-storages built (addressing style, signature version).
-        self.client_config = self.client_config.merge(CLIENT_CONFIG)
+        self.client_config: Config = self.client_config.merge(CLIENT_CONFIG)
 
     def get_object_parameters(self, name: str) -> dict[str, Any]:
         return {"CacheControl": CACHE_CONTROL, **super().get_object_parameters(name)}
 
-    def _save(self, name: str, content: File) -> str:
+    def _save(self, name: str, content: File[Any]) -> str:
         return _storage_errors_as_oserror(lambda: super(S3MediaStorage, self)._save(name, content),
                                           what=f"saving {name}")
 
-    def _open(self, name: str, mode: str = "rb") -> File:
-        def open_and_download() -> File:
-            file = super(S3MediaStorage, self)._open(name, mode)
+    def _open(self, name: str, mode: str = "rb") -> File[Any]:
+        def open_and_download() -> File[Any]:
+            file: File[Any] = super(S3MediaStorage, self)._open(name, mode)
             if "r" in mode:
                 file.file  # noqa: B018 - the property downloads the object
             return file
