@@ -92,13 +92,14 @@ def bot_api_call(
     fields then going as form values (objects JSON-encoded, as the Bot API reads them).
     """
     url = f"{settings.TELEGRAM_API_BASE_URL}/bot{settings.TELEGRAM_BOT_TOKEN}/{method}"
+    content: dict[str, Any]
     if files:
         form = {name: value if isinstance(value, str) else json.dumps(value) for name, value in (payload or {}).items()}
-        body: dict[str, Any] = {"data": form, "files": files}
+        content = {"data": form, "files": files}
     else:
-        body = {"json": payload or {}}
+        content = {"json": payload or {}}
     try:
-        response = _session.post(url, **body, timeout=timeout or settings.TELEGRAM_API_TIMEOUT)
+        response = _session.post(url, **content, timeout=timeout or settings.TELEGRAM_API_TIMEOUT)
     except requests.RequestException as exc:
         # Only the exception's class: its text contains the URL, hence the token.
         raise TelegramApiError(

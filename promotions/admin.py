@@ -1,17 +1,21 @@
 """Staff pages of promotions: promo codes are created and edited here; redemptions,
 attempts and daily bonus claims are read-only (credits move only through the services)."""
 
+from typing import TypeVar
+
 from django import forms
 from django.contrib import admin, messages
+from django.db.models import Model
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from accounts.authentication import staff_user
 from promotions import services
 from promotions.models import DailyBonusClaim, PromoAttempt, PromoCode, PromoRedemption, promo_code_normalise
 from promotions.services.promo import PROMO_CODE_STAFF_FIELDS
 
 
-class PromoCodeForm(forms.ModelForm):
+class PromoCodeForm(forms.ModelForm[PromoCode]):
     class Meta:
         model = PromoCode
         fields = PROMO_CODE_STAFF_FIELDS
@@ -19,10 +23,11 @@ class PromoCodeForm(forms.ModelForm):
     def clean_code(self) -> str:
         # Normalised before the model's checks, so "spring25 " and "SPRING25" are one
         # code for the unique check too.
-        return promo_code_normalise(self.cleaned_data["code"])
+        code: str = self.cleaned_data["code"]
+        return promo_code_normalise(code)
 
     def clean_max_redemptions(self) -> int:
-        cap = self.cleaned_data["max_redemptions"]
+        cap: int = self.cleaned_data["max_redemptions"]
         if self.instance.pk is not None:
             redeemed = PromoCode.objects.values_list("redeemed", flat=True).get(pk=self.instance.pk)
             if cap < redeemed:
@@ -32,7 +37,10 @@ class PromoCodeForm(forms.ModelForm):
         return cap
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+_M = TypeVar("_M", bound=Model)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin[_M]):
     def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
@@ -44,7 +52,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(PromoCode)
-class PromoCodeAdmin(admin.ModelAdmin):
+class PromoCodeAdmin(admin.ModelAdmin[PromoCode]):
     form = PromoCodeForm
     list_display = ["code", "credits", "redeemed", "max_redemptions", "expires_at", "is_active", "note", "created_at"]
     list_filter = ["is_active", ("expires_at", admin.EmptyFieldListFilter), "created_at"]
@@ -52,8 +60,9 @@ class PromoCodeAdmin(admin.ModelAdmin):
     readonly_fields = ["redeemed", "created_by", "created_at", "updated_at"]
     fields = [*PROMO_CODE_STAFF_FIELDS, *readonly_fields]
 
-    def save_model(self, request: HttpRequest, obj: PromoCode, form: forms.ModelForm, change: bool) -> None:
-        if not services.promo_code_save(promo=obj, created_by=request.user):
+    def save_model(self, request: HttpRequest, obj: PromoCode, form: forms.ModelForm[PromoCode],
+                   change: bool) -> None:
+        if not services.promo_code_save(promo=obj, created_by=staff_user(request)):
             self.message_user(request, _("Not saved: more users redeemed the code meanwhile than the new cap."),
                               messages.ERROR)
 
@@ -63,7 +72,7 @@ class PromoCodeAdmin(admin.ModelAdmin):
 
 
 @admin.register(PromoRedemption)
-class PromoRedemptionAdmin(ReadOnlyAdmin):
+class PromoRedemptionAdmin(ReadOnlyAdmin[PromoRedemption]):
     list_display = ["id", "promo", "user", "credits", "created_at"]
     list_filter = ["created_at"]
     search_fields = ["promo__code", "=user__telegram_id", "user__username"]
@@ -73,7 +82,7 @@ class PromoRedemptionAdmin(ReadOnlyAdmin):
 
 
 @admin.register(PromoAttempt)
-class PromoAttemptAdmin(ReadOnlyAdmin):
+class PromoAttemptAdmin(ReadOnlyAdmin[PromoAttempt]):
     list_display = ["id", "user", "code", "created_at"]
     search_fields = ["code", "=user__telegram_id", "user__username"]
     list_select_related = ["user"]
@@ -82,7 +91,7 @@ class PromoAttemptAdmin(ReadOnlyAdmin):
 
 
 @admin.register(DailyBonusClaim)
-class DailyBonusClaimAdmin(ReadOnlyAdmin):
+class DailyBonusClaimAdmin(ReadOnlyAdmin[DailyBonusClaim]):
     list_display = ["id", "user", "day", "credits", "created_at"]
     list_filter = ["day"]
     search_fields = ["=user__telegram_id", "user__username"]

@@ -6,15 +6,17 @@ without one, and every code's counter equals its redemptions, within its cap.
 """
 
 from collections.abc import Iterator
+from typing import Any
 
-from django.db.models import CharField, Count, F, OuterRef, Q, Subquery, Value
+from django.db.models import CharField, Count, F, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.expressions import Combinable
 from django.db.models.functions import Cast, Coalesce, Concat, ExtractDay, ExtractMonth, ExtractYear, LPad
 
 from accounts.models import CreditKind, CreditLedgerEntry
 from promotions.models import DailyBonusClaim, PromoCode, PromoRedemption
 
 
-def _text(expression: object) -> Cast:
+def _text(expression: Combinable | str) -> Cast:
     return Cast(expression, CharField())
 
 
@@ -36,7 +38,7 @@ def _grant_annotations(kind: CreditKind) -> dict[str, Subquery]:
     }
 
 
-def _mismatched(queryset: object) -> object:
+def _mismatched(queryset: QuerySet[Any]) -> QuerySet[Any]:
     return queryset.filter(Q(granted__isnull=True) | ~Q(granted=F("credits")) | ~Q(granted_to=F("user_id")))
 
 

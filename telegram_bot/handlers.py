@@ -206,8 +206,8 @@ async def buy_pack(update: Update, context: Context) -> None:
 
 async def promo(update: Update, context: Context) -> None:
     """/promo CODE: the code's credits, through the same service (and rate limit) as the app."""
-    user = await db(services.bot_user_seen)(telegram_user=telegram_user_from(update.effective_user))
-    message = update.effective_message
+    message = present(update.effective_message, "message")
+    user = await db(services.bot_user_seen)(telegram_user=telegram_user_from(present(update.effective_user, "sender")))
     with in_language(user.language_code):
         if user.is_banned:
             await message.reply_text(texts.banned())

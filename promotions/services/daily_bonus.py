@@ -32,7 +32,8 @@ class BonusClaimed:
 
 
 def daily_bonus_enabled() -> bool:
-    return settings.DAILY_BONUS_CREDITS > 0
+    credits: int = settings.DAILY_BONUS_CREDITS
+    return credits > 0
 
 
 def bonus_day(now: datetime) -> date:

@@ -150,7 +150,7 @@ def promo_code_save(*, promo: PromoCode, created_by: User | None = None) -> bool
     the redemptions made since.
     """
     promo.code = promo_code_normalise(promo.code)
-    if promo.pk is None:
+    if promo._state.adding:
         promo.created_by = created_by
         promo.redeemed = 0
         promo.save()

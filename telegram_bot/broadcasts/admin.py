@@ -2,6 +2,7 @@
 the preview, start, watch the progress, pause, resume, cancel. Every button calls a
 service; deliveries are read-only."""
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -17,6 +18,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from accounts.authentication import staff_user
 from core.errors import DomainError
 from telegram_bot.broadcasts import selectors, services
 from telegram_bot.broadcasts.models import Broadcast, BroadcastDelivery
@@ -25,14 +27,14 @@ PHOTO_MAX_BYTES = 10 * 1024 * 1024
 SEND_PERMISSION = "telegram_bot.send_broadcast"
 
 
-def _formfield(field: models.Field, **kwargs: Any) -> forms.Field | None:
+def _formfield(field: models.Field[Any, Any], **kwargs: Any) -> forms.Field | None:
     # An address typed without a scheme is https:// (Django 6's default, asked for now).
     if isinstance(field, models.URLField):
         kwargs.setdefault("assume_scheme", "https")
     return field.formfield(**kwargs)
 
 
-class BroadcastForm(forms.ModelForm):
+class BroadcastForm(forms.ModelForm[Broadcast]):
     language = forms.ChoiceField(label=_("language"), required=False,
                                  choices=[("", _("all languages")), *settings.LANGUAGES],
                                  help_text=_("Only users who get the bot's texts in this language."))
@@ -50,7 +52,7 @@ class BroadcastForm(forms.ModelForm):
         return photo
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         # The message as it would be saved, checked as Telegram will check it.
         probe = Broadcast(**{field: cleaned.get(field) for field in services.DRAFT_FIELDS if field != "photo"})
         photo = cleaned.get("photo")
@@ -63,7 +65,7 @@ class BroadcastForm(forms.ModelForm):
 
 
 @admin.register(Broadcast)
-class BroadcastAdmin(admin.ModelAdmin):
+class BroadcastAdmin(admin.ModelAdmin[Broadcast]):
     form = BroadcastForm
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     change_form_template = "admin/telegram_bot/broadcast/change_form.html"
@@ -92,14 +94,16 @@ class BroadcastAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("recipients now"))
     def recipients_now(self, broadcast: Broadcast) -> str:
-        if broadcast.pk is None:
+        if broadcast._state.adding:
             return "-"
         if broadcast.status != Broadcast.Status.DRAFT:
             return gettext("%(count)d (frozen when it started)") % {"count": broadcast.recipients}
         return str(selectors.broadcast_audience_count(broadcast=broadcast))
 
-    def save_model(self, request: HttpRequest, obj: Broadcast, form: forms.ModelForm, change: bool) -> None:
-        if not services.broadcast_draft_save(broadcast=obj, changed_fields=form.changed_data, staff=request.user):
+    def save_model(self, request: HttpRequest, obj: Broadcast, form: forms.ModelForm[Broadcast],
+                   change: bool) -> None:
+        staff = staff_user(request)
+        if not services.broadcast_draft_save(broadcast=obj, changed_fields=form.changed_data, staff=staff):
             self.message_user(request, _("Not saved: the broadcast is no longer a draft."), messages.ERROR)
 
     def has_delete_permission(self, request: HttpRequest, obj: Broadcast | None = None) -> bool:
@@ -119,7 +123,7 @@ class BroadcastAdmin(admin.ModelAdmin):
                 audience_count=(selectors.broadcast_audience_count(broadcast=broadcast)
                                 if broadcast.status == Broadcast.Status.DRAFT else broadcast.recipients),
                 can_send=request.user.has_perm(SEND_PERMISSION),
-                staff_telegram_id=request.user.telegram_id,
+                staff_telegram_id=staff_user(request).telegram_id,
             )
         return super().change_view(request, object_id, form_url, extra_context=extra)
 
@@ -150,16 +154,17 @@ class BroadcastAdmin(admin.ModelAdmin):
 
     def _apply(self, request: HttpRequest, broadcast: Broadcast, action: str) -> str:
         if action == "preview":
-            services.broadcast_preview(broadcast=broadcast, staff=request.user)
+            services.broadcast_preview(broadcast=broadcast, staff=staff_user(request))
             return gettext("The preview is in your Telegram chat with the bot. Check it, then start sending.")
         if action == "start":
-            count = services.broadcast_start(broadcast_id=broadcast.pk, staff=request.user)
+            count = services.broadcast_start(broadcast_id=broadcast.pk, staff=staff_user(request))
             return gettext("Sending to %(count)d users.") % {"count": count}
-        done = {
+        changes: dict[str, Callable[..., bool]] = {
             "pause": services.broadcast_pause,
             "resume": services.broadcast_resume,
             "cancel": services.broadcast_cancel,
-        }.get(action)
+        }
+        done = changes.get(action)
         if done is None:
             raise PermissionDenied
         if not done(broadcast_id=broadcast.pk):
@@ -171,7 +176,7 @@ class BroadcastAdmin(admin.ModelAdmin):
 
 
 @admin.register(BroadcastDelivery)
-class BroadcastDeliveryAdmin(admin.ModelAdmin):
+class BroadcastDeliveryAdmin(admin.ModelAdmin[BroadcastDelivery]):
     """Who got a broadcast, for support: read-only."""
 
     list_display = ["id", "broadcast", "user", "chat_id", "status", "error", "claimed_at", "finished_at"]

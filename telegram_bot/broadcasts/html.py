@@ -77,7 +77,7 @@ def telegram_html_check(text: str, *, limit: int = MESSAGE_MAX_LENGTH, allow_emp
         elif char == "&":
             entity = _ENTITY.match(text, position)
             decoded = _entity_text(entity) if entity else None
-            if decoded is None:
+            if entity is None or decoded is None:
                 check.errors.append(_("Position %(position)d: a “&” that starts no entity; write &amp; for the sign. "
                                       "Only &lt; &gt; &amp; &quot; and numeric entities exist.")
                                     % {"position": position + 1})

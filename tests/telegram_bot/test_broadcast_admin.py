@@ -174,8 +174,8 @@ def test_starting_needs_a_preview_of_the_message_as_it_is(staff_client, fake_tel
     # A title is not the message: it keeps the preview.
     action(staff_client, broadcast, "preview")
     staff_client.post(change_url(broadcast), form(text="<b>Changed</b>", title="Renamed"))
-    broadcast.refresh_from_db()
-    assert broadcast.previewed_at is not None and broadcast.title == "Renamed"
+    renamed = Broadcast.objects.get(pk=broadcast.pk)
+    assert renamed.previewed_at is not None and renamed.title == "Renamed"
 
 
 def test_start_freezes_the_audience_and_hands_it_to_the_worker(staff_client, staff, fake_telegram,

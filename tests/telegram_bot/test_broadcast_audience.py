@@ -23,7 +23,8 @@ def user(telegram_id: int, language_code: str = "en", **fields) -> User:
 
 def audience(**fields) -> set[int]:
     broadcast = broadcast_create(**fields)
-    return set(broadcast_audience(broadcast=broadcast).values_list("telegram_id", flat=True))
+    return {telegram_id for telegram_id in broadcast_audience(broadcast=broadcast).values_list("telegram_id", flat=True)
+            if telegram_id is not None}
 
 
 @pytest.fixture

@@ -113,7 +113,7 @@ def broadcast_draft_save(*, broadcast: Broadcast, changed_fields: list[str], sta
         broadcast.previewed_by = None
     if "photo" in changed_fields:
         broadcast.photo_file_id = ""
-    if broadcast.pk is None:
+    if broadcast._state.adding:
         broadcast.created_by = staff
         broadcast.status = Broadcast.Status.DRAFT
         broadcast.save()

@@ -10,7 +10,7 @@ import zlib
 
 from django.conf import settings
 from django.db import connection, connections, transaction
-from django.db.models import Q, Value
+from django.db.models import Field, Q, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_q.models import Schedule
@@ -68,15 +68,16 @@ def _deliveries_create(broadcast: Broadcast) -> int:
     )
     select_sql, params = audience.query.sql_with_params()
     table = connection.ops.quote_name(BroadcastDelivery._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(BroadcastDelivery._meta.get_field(name).column)
-                        for name in ("broadcast", "user", "chat_id", "status"))
+    fields = [BroadcastDelivery._meta.get_field(name) for name in ("broadcast", "user", "chat_id", "status")]
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields if isinstance(field, Field))
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} ({columns}, attempts, error) "  # noqa: S608 - names from the model's meta
             f"SELECT *, 0, '' FROM ({select_sql}) AS audience ON CONFLICT DO NOTHING",
             params,
         )
-        return cursor.rowcount
+        inserted: int = cursor.rowcount
+    return inserted
 
 
 def broadcast_pause(*, broadcast_id: int, reason: str = "") -> bool:
