@@ -3,6 +3,7 @@
 import { clear, h, icon, sleep } from "../dom.js";
 import { formatNumber, formatShortDate, plural, t } from "../i18n.js";
 import { credits, emptyBlock, errorBlock, errorText, loadingBlock, screenEl } from "./common.js";
+import { dailyBonusCard, promoCodeForm } from "./growth.js";
 
 // After Telegram says "paid", the bot still has to receive and confirm the payment
 // before the credits are there: look a few times, sooner first.
@@ -15,6 +16,8 @@ export function balanceScreen(ctx, params) {
   const paymentsBody = h("div", {});
   const stop = new AbortController();
   let buying = false;
+  const bonus = dailyBonusCard(ctx);
+  const promo = promoCodeForm(ctx);
 
   const el = screenEl(
     "balance",
@@ -25,6 +28,8 @@ export function balanceScreen(ctx, params) {
           h("p", {}, t("need_more", { price: credits(params.need.price), balance: credits(params.need.balance) })))
         : null,
       h("div", { class: "card balance-card" }, h("p", { class: "balance-label" }, t("balance_value")), amount),
+      bonus.el,
+      promo.el,
       h("h2", { class: "section-title" }, t("packs_title")),
       packsBody,
       paymentsTitle,
@@ -150,6 +155,8 @@ export function balanceScreen(ctx, params) {
       stop.abort(new DOMException("left the screen", "AbortError"));
       document.removeEventListener("visibilitychange", onVisible);
       unsubscribe();
+      bonus.destroy();
+      promo.destroy();
     },
   };
 }
