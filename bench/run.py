@@ -9,6 +9,9 @@
    generations in the table; also the staff dashboard and a /metrics scrape at 1M.
 4. Worker throughput: generations completed per second by one qcluster with the demo
    provider at zero delay, on the ORM broker and on the Redis broker.
+5. A broadcast to `--broadcast-users` seeded users (default 100,000) by a qcluster against
+   the fake Bot API with Telegram's 30/s limit: its rate, 429s, worker memory, and a SIGKILL
+   in the middle with no duplicates (bench/broadcast.py). `--only broadcast` runs it alone.
 
 Everything runs on this machine against a database of its own (BENCH_DATABASE_URL,
 default `nanogen_bench` on the server of DATABASE_URL), dropped and created afresh.
@@ -564,11 +567,11 @@ def worker_throughput(url: str, broker: str, count: int, workdir: Path, redis_ur
 # --- Report -----------------------------------------------------------------------------------
 
 
-def write_report(report: dict) -> Path:
+def write_report(report: dict, markdown: str | None = None) -> Path:
     REPORTS.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     (REPORTS / f"bench-{stamp}.json").write_text(json.dumps(report, indent=2, default=str))
-    markdown = render_markdown(report)
+    markdown = markdown if markdown is not None else render_markdown(report)
     path = REPORTS / f"bench-{stamp}.md"
     path.write_text(markdown)
     shutil.copyfile(path, REPORTS / "latest.md")
@@ -656,7 +659,47 @@ def render_markdown(report: dict) -> str:
                          f"{entry['seconds']} | {entry['throughput_per_s']} |")
     lines += ["", "The demo provider draws a 1024x1024 picture with Pillow for each generation, so this measures "
               "the worker pipeline plus that rendering (CPU-bound on this machine).", ""]
+    if report.get("broadcast"):
+        from bench.broadcast import render as broadcast_render
+
+        lines += broadcast_render(report["broadcast"])
     return "\n".join(lines)
+
+
+# --- 5. Broadcast ---------------------------------------------------------------------------------
+
+
+def broadcast_run(url: str, users: int, workdir: Path) -> dict:
+    from bench.broadcast import broadcast_bench
+
+    queue_clear()
+    result = broadcast_bench(env=child_env(url), bot_token=BOT_TOKEN, users=users, workdir=workdir)
+    log(f"broadcast: {result['final']}, rates {result['rates']}, 429s {result['rejected_429']}, "
+        f"duplicates {result['duplicates']}")
+    return result
+
+
+def broadcast_section(report: dict, url: str, users: int, workdir: Path, started: float) -> None:
+    """`--only broadcast`: this section alone, its own report."""
+    from bench.broadcast import render as broadcast_render
+
+    report["broadcast"] = broadcast_run(url, users, workdir)
+    report["total_seconds"] = round(time.monotonic() - started, 1)
+    report["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    machine = report["machine"]
+    markdown = "\n".join([
+        f"# NanoGen benchmark (broadcast section only), {report['started_at']}",
+        "",
+        f"Machine: {machine['cpu']}, {machine['cores']} cores, {machine['memory_gib']} GiB RAM; "
+        f"PostgreSQL {machine['postgresql']}; Python {machine['python']}; load average at start "
+        f"{machine['load_average_at_start']}, at the end {report['load_average_at_end']}. "
+        f"Took {report['total_seconds']} s.",
+        "",
+        *broadcast_render(report["broadcast"]),
+    ])
+    path = write_report(report, markdown)
+    log(f"report: {path.relative_to(ROOT)} (and bench/reports/latest.md), {report['total_seconds']} s in all")
+    shutil.rmtree(workdir, ignore_errors=True)
 
 
 def _terminate(signum: int, frame: Any) -> None:
@@ -670,6 +713,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8.0, help="measured seconds per load level")
     parser.add_argument("--large", type=int, default=1_000_000, help="generations in the table for the large case")
     parser.add_argument("--worker-generations", type=int, default=120)
+    parser.add_argument("--only", choices=["all", "broadcast"], default="all", help="run one section alone")
+    parser.add_argument("--broadcast-users", type=int, default=100_000,
+                        help="recipients of the broadcast section (100,000 take over an hour at 25 a second)")
     args = parser.parse_args()
 
     started = time.monotonic()
@@ -683,6 +729,9 @@ def main() -> None:
     django_setup(url)
     report: dict[str, Any] = {"started_at": datetime.now(UTC).isoformat(timespec="seconds"),
                               "machine": machine_info(url)}
+    if args.only == "broadcast":
+        broadcast_section(report, url, args.broadcast_users, workdir, started)
+        return
 
     log(f"seeding {USERS} users and 10,000 generations")
     small_seed = seed(users=USERS, generations=10_000, first_telegram_id=FIRST_TELEGRAM_ID, credits=1_000_000)
@@ -746,6 +795,9 @@ def main() -> None:
         else:
             report["worker"].append(result)
             log(f"worker on {broker}: {result['throughput_per_s']} generations/s ({result['statuses']})")
+
+    if args.broadcast_users:
+        report["broadcast"] = broadcast_run(url, args.broadcast_users, workdir)
 
     report["total_seconds"] = round(time.monotonic() - started, 1)
     report["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]

@@ -1,7 +1,7 @@
 """Sending a broadcast: the worker's loop, at most once per recipient, within Telegram's rate.
 
-One task run (`broadcast_run`) holds the broadcast's lease and, for at most half of
-Q_TIMEOUT, repeats: take tokens from the shared bucket (one per free sending
+One task run (`broadcast_run`) holds the broadcast's lease and, for as long as a task
+may run (`broadcast_run_seconds`), repeats: take tokens from the shared bucket (one per free sending
 thread), claim that many pending deliveries in id order after the last one claimed
 (keyset: a conditional UPDATE pending -> sending that also checks that the
 broadcast is still sending), and send them from a small thread pool
@@ -89,8 +89,7 @@ def broadcast_run(*, broadcast_id: int) -> RunOutcome:
     try:
         broadcast = Broadcast.objects.get(pk=broadcast_id)
         message = broadcast_message(broadcast)
-        run_seconds = max(1.0, settings.Q_CLUSTER["timeout"] / 2)
-        exhausted = _send_until(broadcast_id, message, deadline=time.monotonic() + run_seconds)
+        exhausted = _send_until(broadcast_id, message, deadline=time.monotonic() + broadcast_run_seconds())
     finally:
         _lease_release(broadcast_id, token)
     if exhausted:
@@ -99,6 +98,14 @@ def broadcast_run(*, broadcast_id: int) -> RunOutcome:
         task_enqueue(SEND_TASK, broadcast_id=broadcast_id)
         return RunOutcome.CONTINUED
     return RunOutcome.STOPPED
+
+
+def broadcast_run_seconds() -> float:
+    """How long one run claims: the cluster kills a task after Q_TIMEOUT, and the sends in
+    flight at the end may each take a connect and a read timeout (TELEGRAM_API_TIMEOUT)."""
+    timeout = float(settings.Q_CLUSTER["timeout"])
+    api_timeout = float(settings.TELEGRAM_API_TIMEOUT)
+    return max(timeout / 4, timeout - 2 * api_timeout - 5)
 
 
 def _lease_take(broadcast_id: int) -> str | None:
