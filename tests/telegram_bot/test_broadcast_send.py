@@ -240,7 +240,7 @@ def test_within_the_configured_rate_telegram_never_says_429(fast, fake_telegram,
                                                             django_capture_on_commit_callbacks):
     users = recipients_create(30)
     fake_telegram.rate_limit(30)
-    # 10 a second with a burst of 2 leaves room for the 4 calls in flight to arrive together.
+    # 10 a second with a burst of 1 leaves room for the 4 calls in flight to arrive together.
     fast.BROADCAST_RATE_PER_SECOND = 10
     broadcast = started(broadcast_create(), staff_user, django_capture_on_commit_callbacks)
     run_until_done(broadcast)
