@@ -106,6 +106,11 @@ class BroadcastAdmin(admin.ModelAdmin[Broadcast]):
         if not services.broadcast_draft_save(broadcast=obj, changed_fields=form.changed_data, staff=staff):
             self.message_user(request, _("Not saved: the broadcast is no longer a draft."), messages.ERROR)
 
+    def has_change_permission(self, request: HttpRequest, obj: Broadcast | None = None) -> bool:
+        # Only a draft is edited; a started broadcast is shown as it went out (its buttons
+        # below the progress still act on it).
+        return super().has_change_permission(request, obj) and (obj is None or obj.status == Broadcast.Status.DRAFT)
+
     def has_delete_permission(self, request: HttpRequest, obj: Broadcast | None = None) -> bool:
         # A broadcast that went out is the record of who got what.
         return super().has_delete_permission(request, obj) and (obj is None or obj.status == Broadcast.Status.DRAFT)
@@ -140,8 +145,7 @@ class BroadcastAdmin(admin.ModelAdmin[Broadcast]):
     def _action(self, request: HttpRequest, object_id: str, action: str) -> HttpResponse:
         broadcast = get_object_or_404(Broadcast, pk=object_id)
         needs_send = action in ("start", "resume")
-        if not self.has_change_permission(request, broadcast) or (needs_send and not request.user.has_perm(
-                SEND_PERMISSION)):
+        if not self.has_change_permission(request) or (needs_send and not request.user.has_perm(SEND_PERMISSION)):
             raise PermissionDenied
         try:
             message = self._apply(request, broadcast, action)
