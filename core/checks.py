@@ -2,6 +2,7 @@
 `manage.py check`, every process's start-up and deploys, instead of failing the
 first result a worker stores."""
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.apps import AppConfig
@@ -13,7 +14,7 @@ ADDRESSING_STYLES = ("auto", "path", "virtual")
 
 
 @register()
-def media_storage_check(app_configs: list[AppConfig] | None = None, **kwargs: Any) -> list[CheckMessage]:
+def media_storage_check(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> list[CheckMessage]:
     if settings.MEDIA_STORAGE not in MEDIA_STORAGES:
         return [Error(f"MEDIA_STORAGE must be one of {', '.join(MEDIA_STORAGES)}, not {settings.MEDIA_STORAGE!r}.",
                       id="core.E001")]

@@ -128,7 +128,7 @@ def raisable_error_codes() -> frozenset[str]:
     return frozenset(codes)
 
 
-def _subclasses(cls: type) -> Iterator[type]:
+def _subclasses(cls: type[DomainError]) -> Iterator[type[DomainError]]:
     for sub in cls.__subclasses__():
         yield sub
         yield from _subclasses(sub)
