@@ -11,7 +11,7 @@ translation; django-storages would otherwise fetch it on the first read().
 """
 
 from collections.abc import Callable
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
@@ -49,8 +49,7 @@ def _storage_errors_as_oserror(call: Callable[[], T], *, what: str) -> T:
         raise MediaStorageError(f"{what}: {type(exc).__name__}") from exc
 
 
-# django-storages ships no type information: its S3Storage is Any to a type checker.
-class S3MediaStorage(S3Storage):  # type: ignore[misc]
+class S3MediaStorage(S3Storage):
     def __init__(self, **settings: Any) -> None:
         super().__init__(**settings)
         # Merged into the config django-storages built (addressing style, signature version).
@@ -59,13 +58,13 @@ class S3MediaStorage(S3Storage):  # type: ignore[misc]
     def get_object_parameters(self, name: str) -> dict[str, Any]:
         return {"CacheControl": CACHE_CONTROL, **super().get_object_parameters(name)}
 
-    def _save(self, name: str, content: "File[Any]") -> str:
-        return _storage_errors_as_oserror(lambda: cast(str, super(S3MediaStorage, self)._save(name, content)),
+    def _save(self, name: str, content: File[Any]) -> str:
+        return _storage_errors_as_oserror(lambda: super(S3MediaStorage, self)._save(name, content),
                                           what=f"saving {name}")
 
-    def _open(self, name: str, mode: str = "rb") -> "File[Any]":
-        def open_and_download() -> "File[Any]":
-            file = cast("File[Any]", super(S3MediaStorage, self)._open(name, mode))
+    def _open(self, name: str, mode: str = "rb") -> File[Any]:
+        def open_and_download() -> File[Any]:
+            file: File[Any] = super(S3MediaStorage, self)._open(name, mode)
             if "r" in mode:
                 file.file  # noqa: B018 - the property downloads the object
             return file
@@ -76,8 +75,7 @@ class S3MediaStorage(S3Storage):  # type: ignore[misc]
         _storage_errors_as_oserror(lambda: super(S3MediaStorage, self).delete(name), what=f"deleting {name}")
 
     def exists(self, name: str) -> bool:
-        return _storage_errors_as_oserror(lambda: bool(super(S3MediaStorage, self).exists(name)),
-                                          what=f"looking up {name}")
+        return _storage_errors_as_oserror(lambda: super(S3MediaStorage, self).exists(name), what=f"looking up {name}")
 
     def size(self, name: str) -> int:
-        return _storage_errors_as_oserror(lambda: int(super(S3MediaStorage, self).size(name)), what=f"sizing {name}")
+        return _storage_errors_as_oserror(lambda: super(S3MediaStorage, self).size(name), what=f"sizing {name}")

@@ -6,10 +6,16 @@ defaults; a production run (DEBUG off) refuses to start without a SECRET_KEY.
 """
 
 from pathlib import Path
+from typing import Any
 
+import django_stubs_ext
 import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+
+# Django classes that the type checker sees as generic (ModelAdmin[User], ModelForm[AIModel])
+# must accept the subscript at run time too.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -129,7 +135,7 @@ MEDIA_STORAGE = env.str("MEDIA_STORAGE", default="local")
 # The web process serves MEDIA_URL from MEDIA_ROOT itself unless something in front
 # does (nginx) or the storage is remote (its URLs point elsewhere): see core/media.py.
 SERVE_MEDIA = env.bool("SERVE_MEDIA", default=MEDIA_STORAGE == "local" and MEDIA_URL.startswith("/"))
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
@@ -251,7 +257,7 @@ LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG else "json")
 if LOG_FORMAT not in {"json", "plain"}:
     raise ImproperlyConfigured(f"LOG_FORMAT must be 'json' or 'plain', not {LOG_FORMAT!r}.")
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {

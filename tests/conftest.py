@@ -25,12 +25,12 @@ def stranger(db: None) -> User:
 
 @pytest.fixture
 def owner_client(owner: User) -> APIClient:
-    return api_client_for(owner.telegram_id, first_name="Owner", username="owner")
+    return api_client_for(OWNER_TELEGRAM_ID, first_name="Owner", username="owner")
 
 
 @pytest.fixture
 def stranger_client(stranger: User) -> APIClient:
-    return api_client_for(stranger.telegram_id, first_name="Stranger", username="stranger")
+    return api_client_for(STRANGER_TELEGRAM_ID, first_name="Stranger", username="stranger")
 
 
 @pytest.fixture
