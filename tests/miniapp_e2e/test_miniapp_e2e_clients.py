@@ -106,7 +106,7 @@ def test_start_theme_back_navigation_and_expired_init_data(miniapp_factory, init
     assert not state["mainButton"]["is_visible"]
     # The header and background in our colours, in the form this client takes.
     if at_least(version, "6.9"):
-        assert state["header"] == light["header_bg_color"]
+        assert state["header"] == light["bg_color"]
     elif at_least(version, "6.1"):
         assert state["header"] == "bg_color"
     if at_least(version, "6.1"):
@@ -137,7 +137,7 @@ def test_start_theme_back_navigation_and_expired_init_data(miniapp_factory, init
     client.wait_for("(c, color) => c.mainButton.color === color", dark["button_color"])
     assert client.main_button()["text"] == "Generate · 10 credits"
     if at_least(version, "6.9"):
-        client.wait_for("(c, color) => c.header === color", dark["header_bg_color"])
+        client.wait_for("(c, color) => c.header === color", dark["bg_color"])
 
     # Back to the catalog: no MainButton, no BackButton, the tab bar again.
     go_back(app)

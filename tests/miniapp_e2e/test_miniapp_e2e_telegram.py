@@ -25,7 +25,7 @@ def test_ready_expand_and_theme(miniapp_factory, init_data):
     sent = client.event_types()
     assert "web_app_ready" in sent and "web_app_expand" in sent
     assert client.events("web_app_setup_swipe_behavior")[-1]["data"] == {"allow_vertical_swipe": False}
-    client.wait_for("(c, color) => c.header === color", DARK["header_bg_color"])
+    client.wait_for("(c, color) => c.header === color", DARK["bg_color"])
     assert client.state()["background"] == DARK["secondary_bg_color"]
     body = app.page.locator("body")
     assert body.evaluate("e => getComputedStyle(e).backgroundColor") == rgb(DARK["secondary_bg_color"])
@@ -36,7 +36,7 @@ def test_ready_expand_and_theme(miniapp_factory, init_data):
     client.set_theme(LIGHT)
     app.page.wait_for_function("() => document.documentElement.dataset.scheme === 'light'")
     assert body.evaluate("e => getComputedStyle(e).backgroundColor") == rgb(LIGHT["secondary_bg_color"])
-    client.wait_for("(c, color) => c.header === color", LIGHT["header_bg_color"])
+    client.wait_for("(c, color) => c.header === color", LIGHT["bg_color"])
     # Inside Telegram the native buttons are used, never the page's stand-ins.
     assert app.page.locator(".main-button").is_hidden()
     assert app.page.locator(".topbar-back").is_hidden()

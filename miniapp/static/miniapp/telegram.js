@@ -206,12 +206,13 @@ function createTelegram() {
     onThemeChange(fn) {
       themeListeners.add(fn);
     },
-    /** Telegram's own header and background in our colours, so the app looks native.
-     * Header and background came with 6.1, but a header colour of our own only with 6.9:
-     * before that the client takes the name of one of its theme colours. */
+    /** Telegram's own header and background in our colours, so the app looks native:
+     * the header as our top bar (bg_color), the background as the page's. Both came
+     * with 6.1, but a header colour as such only with 6.9: before that the client takes
+     * the name of one of its theme colours. */
     paintChrome(params) {
       if (!version("6.1")) return;
-      real.setHeaderColor(version("6.9") ? params.header_bg_color || params.bg_color : "bg_color");
+      real.setHeaderColor(version("6.9") ? params.bg_color : "bg_color");
       real.setBackgroundColor(params.secondary_bg_color || params.bg_color);
       if (version("7.10")) {
         real.setBottomBarColor(params.bottom_bar_bg_color || params.secondary_bg_color || params.bg_color);
