@@ -68,7 +68,8 @@ def test_html_is_parsed_as_telegram_parses_it(fake_telegram):
 
 def test_callback_data_is_1_to_64_bytes(fake_telegram):
     def keyboard(data: str) -> dict:
-        return {"chat_id": 1, "text": "pick", "reply_markup": {"inline_keyboard": [[{"text": "a", "callback_data": data}]]}}
+        button = {"text": "a", "callback_data": data}
+        return {"chat_id": 1, "text": "pick", "reply_markup": {"inline_keyboard": [[button]]}}
 
     assert call(fake_telegram, "sendMessage", json=keyboard("x" * 64))[1]["ok"]
     assert refused(fake_telegram, "sendMessage", json=keyboard("x" * 65)) == "400 Bad Request: BUTTON_DATA_INVALID"
