@@ -16,7 +16,7 @@ from generations.models import Generation
 from generations.services.worker import ATTEMPT_TASK
 from generations.tasks import generation_attempt, generation_run
 from tests.chaos.helpers import assert_every_generation_ended, assert_money_conserved
-from tests.factories import aimodel_create, generation_create
+from tests.factories import AIModelFactory, GenerationFactory
 from tests.fakes.aimlapi import IMAGES, Reply, error_body
 
 pytestmark = [pytest.mark.chaos, pytest.mark.django_db(transaction=True)]
@@ -65,8 +65,8 @@ def run_workers(first_steps: list[int], *, seconds: float) -> list[BaseException
 
 def test_provider_returns_500_for_a_while(owner, stranger, fake_aimlapi, settings):
     settings.GENERATION_PROVIDER_MAX_ATTEMPTS = 4
-    model = aimodel_create(price=5)
-    generations = [generation_create(user=(owner, stranger)[i % 2], model=model, prompt=f"outage {i}")
+    model = AIModelFactory.create(price=5)
+    generations = [GenerationFactory.create(user=(owner, stranger)[i % 2], model=model, prompt=f"outage {i}")
                    for i in range(GENERATIONS)]
     fake_aimlapi.script("POST", IMAGES, *[Reply(500, json=error_body(500, "upstream down"))] * OUTAGE_ANSWERS)
     for i in range(GENERATIONS):

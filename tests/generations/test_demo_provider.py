@@ -9,7 +9,7 @@ from PIL import Image
 from generations.models import AIModel, Generation
 from generations.providers import AimlApiProvider, DemoProvider, GenerationRequest, provider_for
 from generations.tasks import generation_run
-from tests.factories import aimodel_create, generation_create
+from tests.factories import AIModelFactory, GenerationFactory
 from tests.generations.steps import scheduled_steps_run
 
 
@@ -70,8 +70,8 @@ def test_the_demo_delay_is_capped_well_under_the_task_timeout(settings):
 
 @pytest.mark.django_db
 def test_provider_choice(settings):
-    aimlapi_model = aimodel_create(provider=AIModel.Provider.AIMLAPI)
-    demo_model = aimodel_create(provider=AIModel.Provider.DEMO)
+    aimlapi_model = AIModelFactory.create(provider=AIModel.Provider.AIMLAPI)
+    demo_model = AIModelFactory.create(provider=AIModel.Provider.DEMO)
     settings.AIMLAPI_KEY = ""
     assert isinstance(provider_for(aimlapi_model), DemoProvider)
     settings.AIMLAPI_KEY = "key"
@@ -84,7 +84,8 @@ def test_a_demo_video_generation_runs_to_completion(owner, settings, audit_passe
     settings.AIMLAPI_KEY = ""
     settings.DEMO_PROVIDER_DELAY_SECONDS = 0.001
     settings.GENERATION_POLL_INTERVAL_SECONDS = 0
-    generation = generation_create(user=owner, model=aimodel_create(kind=AIModel.Kind.VIDEO), prompt="a tiny film")
+    video_model = AIModelFactory.create(kind=AIModel.Kind.VIDEO)
+    generation = GenerationFactory.create(user=owner, model=video_model, prompt="a tiny film")
 
     assert generation_run(generation.pk) == "poll_scheduled"
     assert scheduled_steps_run()[-1] == "completed"

@@ -8,10 +8,10 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.models import CreditKind, CreditLedgerEntry, User
-from accounts.services import credits_change
 from generations.errors import GenerationNotRefundable
-from generations.models import AIModel, Generation
+from generations.models import Generation
 from generations.services import generation_staff_refund, generation_staff_refund_entry
+from tests.factories import AIModelFactory, GenerationFactory
 from tests.helpers import credits_give, run_in_threads
 
 CHANGELIST = "/admin/generations/generation/"
@@ -19,16 +19,11 @@ CHANGELIST = "/admin/generations/generation/"
 
 @pytest.fixture
 def generation(owner) -> Generation:
-    model = AIModel.objects.create(slug="test-model", name="Test", kind="image", provider="demo",
-                                   provider_model_id="demo", price=7)
+    model = AIModelFactory.create(slug="test-model", name="Test", kind="image", provider="demo",
+                                  provider_model_id="demo", price=7)
     credits_give(owner, 10)
-    generation = Generation.objects.create(
-        user=owner, model=model, kind="image", prompt="a cat", status=Generation.Status.COMPLETED,
-        credits_charged=7, timeout_at=timezone.now() + timedelta(minutes=15),
-    )
-    credits_change(user_id=owner.pk, amount=-7, kind=CreditKind.GENERATION_CHARGE,
-                   reference=f"generation:{generation.pk}")
-    return generation
+    return GenerationFactory.create(user=owner, model=model, prompt="a cat", status=Generation.Status.COMPLETED,
+                                    timeout_at=timezone.now() + timedelta(minutes=15))
 
 
 @pytest.mark.django_db

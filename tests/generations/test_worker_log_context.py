@@ -8,7 +8,7 @@ import pytest
 from core.logging import JsonFormatter, log_context_get
 from generations.models import AIModel
 from generations.tasks import generation_attempt, generation_run
-from tests.factories import aimodel_create, generation_create
+from tests.factories import AIModelFactory, GenerationFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +34,7 @@ def json_lines():
 
 def test_a_worker_step_logs_with_its_generation_id(owner, json_lines, settings, audit_passes):
     settings.AIMLAPI_KEY = ""  # the offline demo provider
-    generation = generation_create(user=owner, model=aimodel_create(provider=AIModel.Provider.DEMO))
+    generation = GenerationFactory.create(user=owner, model=AIModelFactory.create(provider=AIModel.Provider.DEMO))
     assert generation_run(generation.pk) == "completed"
     worker_lines = [line for line in json_lines if line["logger"].startswith("generations.")]
     completed = [line for line in worker_lines if "completed" in line["message"]]
@@ -47,7 +47,7 @@ def test_a_failing_step_logs_with_its_generation_id(owner, json_lines, fake_aiml
     from tests.fakes.aimlapi import IMAGES, Reply, error_body
 
     fake_aimlapi.script("POST", IMAGES, Reply(400, json=error_body(400, "prompt rejected by the safety filter")))
-    generation = generation_create(user=owner, model=aimodel_create())
+    generation = GenerationFactory.create(user=owner, model=AIModelFactory.create())
     generation_attempt(generation.pk)  # delivered as a later step: the claim happens all the same
     generation.refresh_from_db()
     assert generation.status == "failed"

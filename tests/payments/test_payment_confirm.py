@@ -7,8 +7,8 @@ from payments.errors import PaymentNotMatched
 from payments.hooks import PAYMENT_ISSUE, PAYMENT_PAID, hook_register, hook_unregister
 from payments.models import Payment, PaymentIssue
 from payments.services import payment_confirm
+from tests.factories import charge_id_new
 from tests.helpers import run_in_threads
-from tests.payments.helpers import charge_id_new
 
 
 def confirm(payment: Payment, charge_id: str, **overrides) -> Payment:

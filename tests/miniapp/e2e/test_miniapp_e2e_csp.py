@@ -4,13 +4,13 @@ the watch works, with a script injected the way an XSS would be."""
 
 import pytest
 
-from accounts.models import User
+from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def test_an_injected_inline_script_is_refused_and_noticed(miniapp_factory, init_data):
-    User.objects.create(telegram_id=7901, first_name="Safe", language_code="en")
+    UserFactory.create(telegram_id=7901, first_name="Safe", language_code="en")
     app = miniapp_factory(telegram="fake")
     page = app.page
     app.open(init_data(7901))
