@@ -7,6 +7,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from tests.factories import UserFactory
+from tests.fakes.s3 import s3_media, s3_server  # noqa: F401 - fixtures: a real S3-compatible server
 from tests.fakes.telegram import fake_telegram  # noqa: F401 - a fixture, shared by every test module
 from tests.helpers import OWNER_TELEGRAM_ID, STRANGER_TELEGRAM_ID, api_client_for
 

@@ -134,7 +134,11 @@ def _step(generation: Generation, provider: Provider) -> StepOutcome:
         logger.info("generation %s completed: %s", generation.pk, stored.name)
         return StepOutcome.COMPLETED
     # A cancel or a timeout won the race: the late result changes nothing.
-    default_storage.delete(stored.name)
+    try:
+        default_storage.delete(stored.name)
+    except OSError:
+        # The storage is down: the orphan file is harmless (nothing points at it).
+        logger.warning("generation %s: could not delete the discarded result %s", generation.pk, stored.name)
     logger.info("generation %s ended before its result arrived; result discarded", generation.pk)
     return StepOutcome.DISCARDED
 

@@ -109,6 +109,10 @@ def generation_notification_send(*, generation_id: int) -> NotifyOutcome:
         _finish(generation_id, status=Status.FAILED, detail=f"{type(exc).__name__}: {exc.message}")
         logger.error("generation %s: notification refused by Telegram: %s", generation_id, exc.message)
         return NotifyOutcome.FAILED
+    except OSError as exc:
+        # The media storage (an object store on another machine) did not answer: like a
+        # network error, try again later. A result that is gone is not this (see _result_bytes).
+        return _retry_or_fail(generation_id, delay=None, detail=f"media storage: {exc}")
     except Exception as exc:
         # Not Telegram's answer (python-telegram-bot wraps transport errors): our own bug.
         _finish(generation_id, status=Status.FAILED, detail=f"{type(exc).__name__}")
@@ -224,7 +228,12 @@ def _kind_for(content_type: str, size: int) -> FileKind | None:
 
 
 def _result_bytes(generation: Generation) -> bytes | None:
-    """The stored result, or None when it is missing or too large to upload."""
+    """The stored result, or None when it is missing or too large to upload.
+
+    Read through the media storage, never a path: the worker that sends this may run on
+    another machine than the one that stored the result. Other storage errors (OSError)
+    are raised: the storage is down, and the send is tried again later.
+    """
     name = generation.result_file.name
     if not name:
         return None
@@ -234,6 +243,6 @@ def _result_bytes(generation: Generation) -> bytes | None:
         with default_storage.open(name, "rb") as result:
             data: bytes = result.read()
             return data
-    except OSError:
-        logger.exception("generation %s: result file %s cannot be read", generation.pk, name)
+    except FileNotFoundError:
+        logger.error("generation %s: result file %s is missing from the media storage", generation.pk, name)
         return None
