@@ -12,8 +12,8 @@ from django.db import connection
 from django.utils import timezone
 from django_q.models import Schedule
 
+from core.task_names import GENERATION_ATTEMPT
 from generations.models import Generation
-from generations.services.worker import ATTEMPT_TASK
 from generations.tasks import generation_attempt, generation_run
 from tests.chaos.helpers import assert_every_generation_ended, assert_money_conserved
 from tests.factories import AIModelFactory, GenerationFactory
@@ -42,7 +42,8 @@ def run_workers(first_steps: list[int], *, seconds: float) -> list[BaseException
                 if generation_id is not None:
                     generation_run(generation_id)
                     continue
-                due = Schedule.objects.filter(func=ATTEMPT_TASK, next_run__lte=timezone.now()).order_by("pk").first()
+                due = (Schedule.objects.filter(func=GENERATION_ATTEMPT, next_run__lte=timezone.now())
+                       .order_by("pk").first())
                 if due is not None:
                     if Schedule.objects.filter(pk=due.pk).delete()[0]:
                         generation_attempt(int(due.args))

@@ -11,9 +11,10 @@ from django_q.models import OrmQ, Schedule, Task
 from django_q.signing import SignedPackage
 
 from accounts.models import CreditKind, CreditLedgerEntry
+from core.task_names import GENERATION_SWEEP
 from generations.failures import FailureCode
 from generations.models import AIModel, Generation
-from generations.services.sweeper import SWEEP_SCHEDULE_NAME, SWEEP_TASK, generations_sweep, sweep_schedule_ensure
+from generations.services.sweeper import SWEEP_SCHEDULE_NAME, generations_sweep, sweep_schedule_ensure
 from generations.tasks import generation_sweep
 from tests.factories import AIModelFactory, GenerationFactory
 from tests.helpers import run_in_threads
@@ -127,7 +128,7 @@ def test_migrate_registers_exactly_one_sweeper_schedule():
     # The test database was migrated: the schedule is there.
     [schedule] = Schedule.objects.filter(name=SWEEP_SCHEDULE_NAME)
     assert (schedule.func, schedule.schedule_type, schedule.minutes, schedule.repeats) == (
-        SWEEP_TASK, Schedule.MINUTES, 1, -1
+        GENERATION_SWEEP, Schedule.MINUTES, 1, -1
     )
     call_command("migrate", verbosity=0)
     call_command("migrate", verbosity=0)
@@ -137,7 +138,7 @@ def test_migrate_registers_exactly_one_sweeper_schedule():
 @pytest.mark.django_db
 def test_registering_repairs_duplicates_and_edits():
     sweep_schedule_ensure()
-    Schedule.objects.create(name=SWEEP_SCHEDULE_NAME, func=SWEEP_TASK, schedule_type=Schedule.MINUTES, minutes=1)
+    Schedule.objects.create(name=SWEEP_SCHEDULE_NAME, func=GENERATION_SWEEP, schedule_type=Schedule.MINUTES, minutes=1)
     Schedule.objects.filter(name=SWEEP_SCHEDULE_NAME).update(minutes=60)
 
     schedule = sweep_schedule_ensure()

@@ -10,9 +10,10 @@ from django_q.models import Schedule
 from PIL import Image
 
 from accounts.models import CreditKind, CreditLedgerEntry
+from core.task_names import GENERATION_ATTEMPT
 from generations.failures import FailureCode
 from generations.models import AIModel, Generation
-from generations.services.worker import ATTEMPT_TASK, retry_delay
+from generations.services.worker import retry_delay
 from generations.tasks import generation_attempt, generation_run
 from tests.factories import AIModelFactory, GenerationFactory
 from tests.fakes.aimlapi import IMAGES, VIDEOS, Reply, error_body
@@ -77,7 +78,7 @@ def test_permanent_provider_error_fails_and_refunds_once(owner, image_model, fak
         assert leak not in generation.error_message
     assert ledger(generation) == [(CreditKind.GENERATION_CHARGE, -4), (CreditKind.GENERATION_REFUND, 4)]
     assert len(fake_aimlapi.requests_to("POST", IMAGES)) == 1  # a 4xx is not retried
-    assert not Schedule.objects.filter(func=ATTEMPT_TASK).exists()
+    assert not Schedule.objects.filter(func=GENERATION_ATTEMPT).exists()
 
 
 def test_the_error_message_is_in_the_users_language(owner, image_model, fake_aimlapi, audit_passes):
@@ -145,7 +146,7 @@ def test_a_retry_is_scheduled_after_a_backoff_not_slept(owner, image_model, fake
 
     assert generation_run(generation.pk) == "retry_scheduled"
 
-    [schedule] = Schedule.objects.filter(func=ATTEMPT_TASK)
+    [schedule] = Schedule.objects.filter(func=GENERATION_ATTEMPT)
     generation.refresh_from_db()
     assert schedule.schedule_type == Schedule.ONCE
     assert schedule.args == repr(generation.pk)
