@@ -115,7 +115,7 @@ def generation_cancel_if_active(*, generation_id: int) -> bool:
     return _end_with_refund(generation_id=generation_id, status=Status.CANCELLED, error_code="", error_message="")
 
 
-def _end_with_refund(*, generation_id: int, status: str, error_code: str, error_message: str) -> bool:
+def _end_with_refund(*, generation_id: int, status: Generation.Status, error_code: str, error_message: str) -> bool:
     with transaction.atomic():
         ended = Generation.objects.filter(pk=generation_id, status__in=Generation.ACTIVE_STATUSES).update(
             status=status,

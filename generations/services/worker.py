@@ -25,7 +25,7 @@ from django.utils import timezone
 from core.scheduling import task_schedule_once
 from core.task_names import GENERATION_ATTEMPT
 from generations.failures import FailureCode, failure_message
-from generations.models import Generation
+from generations.models import AIModel, Generation
 from generations.providers import (
     GenerationRequest,
     PermanentProviderError,
@@ -103,7 +103,7 @@ def _step(generation: Generation, provider: Provider) -> StepOutcome:
         _fail(generation, FailureCode.PROVIDER_UNAVAILABLE)
         return StepOutcome.FAILED
     request = GenerationRequest(
-        kind=generation.kind,
+        kind=AIModel.Kind(generation.kind),
         model=generation.model.provider_model_id,
         prompt=generation.prompt,
         params=generation.params or {},

@@ -132,7 +132,7 @@ def _claim(generation_id: int) -> bool:
     )
 
 
-def _finish(generation_id: int, *, status: str, detail: str = "", method: str = "",
+def _finish(generation_id: int, *, status: GenerationNotification.Status, detail: str = "", method: str = "",
             telegram_message_id: int | None = None) -> None:
     GenerationNotification.objects.filter(pk=generation_id, status=Status.SENDING).update(
         status=status,

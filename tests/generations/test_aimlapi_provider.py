@@ -3,6 +3,7 @@
 import pytest
 
 from generations.failures import FailureCode
+from generations.models import AIModel
 from generations.providers import (
     AimlApiProvider,
     GenerationRequest,
@@ -11,8 +12,9 @@ from generations.providers import (
 )
 from tests.fakes.aimlapi import IMAGES, VIDEOS, Reply, error_body, png_bytes
 
-IMAGE = GenerationRequest(kind="image", model="flux/schnell", prompt="a red fox", params={"aspect_ratio": "1:1"})
-VIDEO = GenerationRequest(kind="video", model="kling-video/v1/standard/text-to-video", prompt="waves")
+IMAGE = GenerationRequest(kind=AIModel.Kind.IMAGE, model="flux/schnell", prompt="a red fox",
+                          params={"aspect_ratio": "1:1"})
+VIDEO = GenerationRequest(kind=AIModel.Kind.VIDEO, model="kling-video/v1/standard/text-to-video", prompt="waves")
 
 
 @pytest.fixture

@@ -27,8 +27,9 @@ class Clock:
 
 
 def test_an_image_is_a_png_of_the_requested_shape():
-    state = DemoProvider().submit(request=GenerationRequest(kind="image", model="demo", prompt="Кот в космосе",
-                                                            params={"aspect_ratio": "16:9"}, title="Demo"))
+    request = GenerationRequest(kind=AIModel.Kind.IMAGE, model="demo", prompt="Кот в космосе",
+                                params={"aspect_ratio": "16:9"}, title="Demo")
+    state = DemoProvider().submit(request=request)
     assert state.result.content_type == "image/png"
     with Image.open(io.BytesIO(state.result.data)) as image:
         assert (image.format, image.size) == ("PNG", (1344, 768))
@@ -39,7 +40,7 @@ def test_an_image_is_a_png_of_the_requested_shape():
 def test_the_image_takes_the_configured_time_in_the_call():
     clock = Clock()
     DemoProvider(delay_seconds=3, clock=clock, sleep=clock.sleep).submit(
-        request=GenerationRequest(kind="image", model="demo", prompt="x")
+        request=GenerationRequest(kind=AIModel.Kind.IMAGE, model="demo", prompt="x")
     )
     assert clock.slept == [3]
 
@@ -47,7 +48,7 @@ def test_the_image_takes_the_configured_time_in_the_call():
 def test_a_video_is_a_job_that_is_ready_after_the_delay():
     clock = Clock()
     provider = DemoProvider(delay_seconds=20, clock=clock, sleep=clock.sleep)
-    request = GenerationRequest(kind="video", model="demo", prompt="waves")
+    request = GenerationRequest(kind=AIModel.Kind.VIDEO, model="demo", prompt="waves")
 
     created = provider.submit(request=request)
     assert not created.finished and created.job_id.startswith("demo:")
