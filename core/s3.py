@@ -49,7 +49,7 @@ def _storage_errors_as_oserror(call: Callable[[], T], *, what: str) -> T:
         raise MediaStorageError(f"{what}: {type(exc).__name__}") from exc
 
 
-class S3MediaStorage(S3Storage):  # type: ignore[misc]  # django-storages is untyped
+class S3MediaStorage(S3Storage):
     def __init__(self, **settings: Any) -> None:
         super().__init__(**settings)
         # Merged into the config django-storages built (addressing style, signature version).
@@ -59,11 +59,8 @@ class S3MediaStorage(S3Storage):  # type: ignore[misc]  # django-storages is unt
         return {"CacheControl": CACHE_CONTROL, **super().get_object_parameters(name)}
 
     def _save(self, name: str, content: File[Any]) -> str:
-        def save() -> str:
-            saved: str = super(S3MediaStorage, self)._save(name, content)
-            return saved
-
-        return _storage_errors_as_oserror(save, what=f"saving {name}")
+        return _storage_errors_as_oserror(lambda: super(S3MediaStorage, self)._save(name, content),
+                                          what=f"saving {name}")
 
     def _open(self, name: str, mode: str = "rb") -> File[Any]:
         def open_and_download() -> File[Any]:
@@ -78,15 +75,7 @@ class S3MediaStorage(S3Storage):  # type: ignore[misc]  # django-storages is unt
         _storage_errors_as_oserror(lambda: super(S3MediaStorage, self).delete(name), what=f"deleting {name}")
 
     def exists(self, name: str) -> bool:
-        def exists() -> bool:
-            found: bool = super(S3MediaStorage, self).exists(name)
-            return found
-
-        return _storage_errors_as_oserror(exists, what=f"looking up {name}")
+        return _storage_errors_as_oserror(lambda: super(S3MediaStorage, self).exists(name), what=f"looking up {name}")
 
     def size(self, name: str) -> int:
-        def size() -> int:
-            size: int = super(S3MediaStorage, self).size(name)
-            return size
-
-        return _storage_errors_as_oserror(size, what=f"sizing {name}")
+        return _storage_errors_as_oserror(lambda: super(S3MediaStorage, self).size(name), what=f"sizing {name}")
