@@ -1,15 +1,13 @@
 """Staff pages of promotions: promo codes are created and edited here; redemptions,
 attempts and daily bonus claims are read-only (credits move only through the services)."""
 
-from typing import TypeVar
-
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Model
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from accounts.authentication import staff_user
+from core.admin import ReadOnlyAdmin
 from promotions import services
 from promotions.models import DailyBonusClaim, PromoAttempt, PromoCode, PromoRedemption, promo_code_normalise
 from promotions.services.promo import PROMO_CODE_STAFF_FIELDS
@@ -35,20 +33,6 @@ class PromoCodeForm(forms.ModelForm[PromoCode]):
                     _("%(count)d users have already redeemed it: the cap cannot be lower.") % {"count": redeemed}
                 )
         return cap
-
-
-_M = TypeVar("_M", bound=Model)
-
-
-class ReadOnlyAdmin(admin.ModelAdmin[_M]):
-    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 @admin.register(PromoCode)

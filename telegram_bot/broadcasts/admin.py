@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from accounts.authentication import staff_user
+from core.admin import ReadOnlyAdmin
 from core.errors import DomainError
 from telegram_bot.broadcasts import selectors, services
 from telegram_bot.broadcasts.models import Broadcast, BroadcastDelivery
@@ -180,7 +181,7 @@ class BroadcastAdmin(admin.ModelAdmin[Broadcast]):
 
 
 @admin.register(BroadcastDelivery)
-class BroadcastDeliveryAdmin(admin.ModelAdmin[BroadcastDelivery]):
+class BroadcastDeliveryAdmin(ReadOnlyAdmin[BroadcastDelivery]):
     """Who got a broadcast, for support: read-only."""
 
     list_display = ["id", "broadcast", "user", "chat_id", "status", "error", "claimed_at", "finished_at"]
@@ -192,12 +193,3 @@ class BroadcastDeliveryAdmin(admin.ModelAdmin[BroadcastDelivery]):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[BroadcastDelivery]:
         return super().get_queryset(request).order_by("-id")
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False

@@ -12,7 +12,7 @@ from accounts.models import User
 from telegram_bot.broadcasts.models import Broadcast, BroadcastDelivery
 from telegram_bot.broadcasts.services import broadcast_start, broadcasts_resume
 from tests.chaos.helpers import qcluster
-from tests.factories import broadcast_create, recipients_create
+from tests.factories import BroadcastFactory, recipients_create
 from tests.ops.processes import wait_for
 
 pytestmark = [pytest.mark.chaos, pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -36,7 +36,7 @@ def test_sigkill_of_the_worker_in_the_middle_of_a_broadcast(fake_telegram, proce
     fake_telegram.latency(0.02)  # every answer takes a moment, as over the internet
     recipients_create(RECIPIENTS)
     staff = User.objects.create_superuser(email="staff@example.com", password="x")
-    broadcast = broadcast_create()
+    broadcast = BroadcastFactory.create()
     assert broadcast_start(broadcast_id=broadcast.pk, staff=staff) == RECIPIENTS  # enqueued on commit
     log = tmp_path / "qcluster.log"
 

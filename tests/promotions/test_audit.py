@@ -11,7 +11,7 @@ from accounts.audit import audit_run
 from accounts.models import CreditKind
 from accounts.services import credits_change
 from promotions.models import DailyBonusClaim, PromoCode, PromoRedemption
-from tests.factories import promo_code_create
+from tests.factories import PromoCodeFactory
 from tests.promotions.helpers import claim, redeem
 
 pytestmark = pytest.mark.django_db
@@ -22,14 +22,14 @@ def problems(check: str) -> list[str]:
 
 
 def test_redemptions_through_the_api_pass(owner_client, stranger_client, audit_passes):
-    promo_code_create(code="OK1")
+    PromoCodeFactory.create(code="OK1")
     redeem(owner_client, "OK1")
     redeem(stranger_client, "OK1")
     assert problems("promo redemptions") == []
 
 
 def test_a_redemption_without_its_grant_is_reported(owner):
-    promo = promo_code_create(code="NOGRANT", credits=4)
+    promo = PromoCodeFactory.create(code="NOGRANT", credits=4)
     redemption = PromoRedemption.objects.create(promo=promo, user=owner, credits=4,
                                                 created_at=datetime(2026, 1, 1, tzinfo=UTC))
     PromoCode.objects.filter(pk=promo.pk).update(redeemed=1)
@@ -42,7 +42,7 @@ def test_a_redemption_without_its_grant_is_reported(owner):
 
 
 def test_a_grant_of_the_wrong_amount_a_stray_grant_and_a_wrong_counter_are_reported(owner, owner_client):
-    promo = promo_code_create(code="WRONG", credits=4)
+    promo = PromoCodeFactory.create(code="WRONG", credits=4)
     redeem(owner_client, "WRONG")
     redemption = PromoRedemption.objects.get()
     PromoRedemption.objects.filter(pk=redemption.pk).update(credits=5)

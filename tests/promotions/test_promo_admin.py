@@ -3,7 +3,7 @@
 import pytest
 
 from promotions.models import PromoCode
-from tests.factories import promo_code_create
+from tests.factories import PromoCodeFactory
 from tests.promotions.helpers import redeem
 
 pytestmark = pytest.mark.django_db
@@ -25,7 +25,7 @@ def test_staff_create_a_code_stored_normalised(staff_client, staff_user):
 
 
 def test_a_code_differing_only_in_case_is_a_duplicate(staff_client):
-    promo_code_create(code="SUMMER")
+    PromoCodeFactory.create(code="SUMMER")
     response = staff_client.post(ADD, form(code="summer"))
     assert response.status_code == 200
     assert "Promo code with this Code already exists." in response.content.decode()
@@ -46,7 +46,7 @@ def test_zero_or_negative_amounts_are_refused(staff_client, field, value):
 
 
 def test_an_edit_never_writes_back_a_stale_counter(staff_client, owner_client, stranger_client, audit_passes):
-    promo = promo_code_create(code="EDIT", credits=5, max_redemptions=10)
+    promo = PromoCodeFactory.create(code="EDIT", credits=5, max_redemptions=10)
     redeem(owner_client, "EDIT")
     page = staff_client.get(f"/admin/promotions/promocode/{promo.pk}/change/")
     assert page.status_code == 200
@@ -60,7 +60,7 @@ def test_an_edit_never_writes_back_a_stale_counter(staff_client, owner_client, s
 
 
 def test_the_cap_cannot_go_below_the_redemptions(staff_client, owner_client, stranger_client, audit_passes):
-    promo = promo_code_create(code="CAP", max_redemptions=10)
+    promo = PromoCodeFactory.create(code="CAP", max_redemptions=10)
     redeem(owner_client, "CAP")
     redeem(stranger_client, "CAP")
     response = staff_client.post(f"/admin/promotions/promocode/{promo.pk}/change/", form(code="CAP",
@@ -72,8 +72,8 @@ def test_the_cap_cannot_go_below_the_redemptions(staff_client, owner_client, str
 
 
 def test_a_redeemed_code_cannot_be_deleted(staff_client, owner_client, audit_passes):
-    promo = promo_code_create(code="KEEP")
-    unused = promo_code_create(code="UNUSED")
+    promo = PromoCodeFactory.create(code="KEEP")
+    unused = PromoCodeFactory.create(code="UNUSED")
     redeem(owner_client, "KEEP")
     assert staff_client.post(f"/admin/promotions/promocode/{promo.pk}/delete/", {"post": "yes"}).status_code == 403
     assert staff_client.post(f"/admin/promotions/promocode/{unused.pk}/delete/", {"post": "yes"}).status_code == 302
@@ -82,7 +82,7 @@ def test_a_redeemed_code_cannot_be_deleted(staff_client, owner_client, audit_pas
 
 @pytest.mark.parametrize("model", ["promocode", "promoredemption", "promoattempt", "dailybonusclaim"])
 def test_every_page_renders_and_the_history_is_read_only(staff_client, owner_client, bonus_on, model, audit_passes):
-    promo_code_create(code="PAGE")
+    PromoCodeFactory.create(code="PAGE")
     redeem(owner_client, "PAGE")
     owner_client.post("/api/bonus/daily")
     assert staff_client.get(f"/admin/promotions/{model}/").status_code == 200

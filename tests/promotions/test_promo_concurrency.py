@@ -6,7 +6,7 @@ from django.test.utils import override_settings
 
 from accounts.models import CreditKind, CreditLedgerEntry, User
 from promotions.models import PromoRedemption
-from tests.factories import promo_code_create
+from tests.factories import PromoCodeFactory
 from tests.helpers import api_client_for, run_in_threads
 from tests.promotions.helpers import redeem
 
@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_fifty_users_racing_for_a_code_capped_at_ten_get_exactly_ten(audit_passes):
-    promo = promo_code_create(code="RACE", credits=5, max_redemptions=10)
+    promo = PromoCodeFactory.create(code="RACE", credits=5, max_redemptions=10)
     users = [User.objects.create(telegram_id=50_000 + i, first_name=f"U{i}", language_code="en") for i in range(50)]
     clients = [api_client_for(50_000 + i, first_name=f"U{i}") for i in range(len(users))]
 
@@ -32,7 +32,7 @@ def test_fifty_users_racing_for_a_code_capped_at_ten_get_exactly_ten(audit_passe
 
 @override_settings(PROMO_RATE_LIMIT_ATTEMPTS=100)
 def test_one_user_sending_the_code_twenty_times_at_once_gets_it_once(owner, audit_passes):
-    promo = promo_code_create(code="TWICE", credits=5, max_redemptions=100)
+    promo = PromoCodeFactory.create(code="TWICE", credits=5, max_redemptions=100)
     clients = [api_client_for(owner.telegram_id, first_name="Owner", username="owner") for _ in range(20)]
 
     responses = run_in_threads(20, lambda i: redeem(clients[i], "TWICE"))

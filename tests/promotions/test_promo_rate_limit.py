@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 
 from promotions.models import PromoAttempt, PromoRedemption
-from tests.factories import promo_code_create
+from tests.factories import PromoCodeFactory
 from tests.helpers import api_client_for, run_in_threads
 from tests.promotions.helpers import assert_error_body, balance, redeem
 
@@ -21,7 +21,7 @@ def limit(settings):
 @pytest.mark.django_db
 def test_ten_wrong_guesses_then_even_the_right_code_waits(owner, owner_client, stranger_client, limit, clock,
                                                         audit_passes):
-    promo_code_create(code="REAL", credits=9)
+    PromoCodeFactory.create(code="REAL", credits=9)
     for guess in range(10):
         assert_error_body(redeem(owner_client, f"GUESS{guess}"), 404, "PROMO_NOT_FOUND")
 
@@ -43,7 +43,7 @@ def test_ten_wrong_guesses_then_even_the_right_code_waits(owner, owner_client, s
 @pytest.mark.django_db
 def test_successful_and_repeated_redemptions_count_too(owner, owner_client, limit, clock, audit_passes):
     limit.PROMO_RATE_LIMIT_ATTEMPTS = 3
-    promo_code_create(code="ONE")
+    PromoCodeFactory.create(code="ONE")
     assert redeem(owner_client, "ONE").status_code == 200
     assert redeem(owner_client, "ONE").status_code == 409
     assert redeem(owner_client, "ONE").status_code == 409

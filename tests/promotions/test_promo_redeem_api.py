@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from accounts.models import CreditKind, CreditLedgerEntry
 from promotions.models import PromoAttempt, PromoCode, PromoRedemption
-from tests.factories import promo_code_create
+from tests.factories import PromoCodeFactory
 from tests.helpers import api_client_for
 from tests.promotions.helpers import assert_error_body, balance, redeem
 
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_a_code_grants_its_credits_once_through_the_ledger(owner, owner_client, audit_passes):
-    promo = promo_code_create(code="SPRING25", credits=25, max_redemptions=3)
+    promo = PromoCodeFactory.create(code="SPRING25", credits=25, max_redemptions=3)
 
     response = redeem(owner_client, "SPRING25")
 
@@ -32,14 +32,14 @@ def test_a_code_grants_its_credits_once_through_the_ledger(owner, owner_client, 
 
 @pytest.mark.parametrize("typed", ["spring25", "  Spring25\t", "\nSPRING25 "])
 def test_codes_are_case_insensitive_and_trimmed(owner, owner_client, typed, audit_passes):
-    promo_code_create(code="SPRING25", credits=7)
+    PromoCodeFactory.create(code="SPRING25", credits=7)
     response = redeem(owner_client, typed)
     assert response.status_code == 200, response.content
     assert response.json() == {"credits": 7, "balance": 7}
 
 
 def test_the_second_redemption_by_the_same_user_is_refused(owner, owner_client, audit_passes):
-    promo = promo_code_create(code="ONCE", credits=10)
+    promo = PromoCodeFactory.create(code="ONCE", credits=10)
     assert redeem(owner_client, "ONCE").status_code == 200
 
     assert_error_body(redeem(owner_client, "once"), 409, "PROMO_ALREADY_REDEEMED")
@@ -50,7 +50,7 @@ def test_the_second_redemption_by_the_same_user_is_refused(owner, owner_client, 
 
 def test_an_exhausted_code_is_refused_but_others_redemptions_stand(owner, owner_client, stranger, stranger_client,
                                                                      audit_passes):
-    promo_code_create(code="ONLYONE", credits=10, max_redemptions=1)
+    PromoCodeFactory.create(code="ONLYONE", credits=10, max_redemptions=1)
     assert redeem(stranger_client, "ONLYONE").status_code == 200
 
     assert_error_body(redeem(owner_client, "ONLYONE"), 409, "PROMO_EXHAUSTED")
@@ -58,15 +58,15 @@ def test_an_exhausted_code_is_refused_but_others_redemptions_stand(owner, owner_
 
 
 def test_already_redeemed_is_said_before_exhausted(owner, owner_client, audit_passes):
-    promo_code_create(code="LAST", credits=10, max_redemptions=1)
+    PromoCodeFactory.create(code="LAST", credits=10, max_redemptions=1)
     assert redeem(owner_client, "LAST").status_code == 200
     assert_error_body(redeem(owner_client, "LAST"), 409, "PROMO_ALREADY_REDEEMED")
 
 
 @pytest.mark.parametrize("case", ["unknown", "inactive", "expired", "malformed"])
 def test_unknown_inactive_expired_codes_are_not_found(owner, owner_client, case, audit_passes):
-    promo_code_create(code="OFF", is_active=False)
-    promo_code_create(code="PAST", expires_at=timezone.now() - timedelta(seconds=1))
+    PromoCodeFactory.create(code="OFF", is_active=False)
+    PromoCodeFactory.create(code="PAST", expires_at=timezone.now() - timedelta(seconds=1))
     typed = {"unknown": "NOPE", "inactive": "off", "expired": "past", "malformed": "no such code!"}[case]
 
     assert_error_body(redeem(owner_client, typed), 404, "PROMO_NOT_FOUND")
@@ -76,7 +76,7 @@ def test_unknown_inactive_expired_codes_are_not_found(owner, owner_client, case,
 
 
 def test_a_code_that_expires_later_still_works(owner, owner_client, audit_passes):
-    promo_code_create(code="SOON", credits=3, expires_at=timezone.now() + timedelta(minutes=1))
+    PromoCodeFactory.create(code="SOON", credits=3, expires_at=timezone.now() + timedelta(minutes=1))
     assert redeem(owner_client, "SOON").status_code == 200
 
 
@@ -110,7 +110,7 @@ def test_malformed_json_is_a_validation_error(owner_client):
 
 
 def test_without_init_data_nobody_redeems(anonymous_client, audit_passes):
-    promo_code_create(code="FREE")
+    PromoCodeFactory.create(code="FREE")
     response = redeem(anonymous_client, "FREE")
     assert_error_body(response, 401, "AUTH_REQUIRED")
     assert not PromoRedemption.objects.exists()
@@ -119,7 +119,7 @@ def test_without_init_data_nobody_redeems(anonymous_client, audit_passes):
 def test_a_banned_user_redeems_nothing(owner, owner_client, audit_passes):
     owner.is_banned = True
     owner.save(update_fields=["is_banned"])
-    promo_code_create(code="FREE")
+    PromoCodeFactory.create(code="FREE")
     assert_error_body(redeem(owner_client, "FREE"), 403, "USER_BANNED")
     assert not PromoRedemption.objects.exists() and not PromoAttempt.objects.exists()
 

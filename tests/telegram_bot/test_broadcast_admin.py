@@ -11,7 +11,8 @@ from django_q.models import OrmQ
 
 from accounts.models import User
 from telegram_bot.broadcasts.models import Broadcast, BroadcastDelivery
-from tests.factories import broadcast_create, recipients_create
+from telegram_bot.broadcasts.services import broadcast_draft_save
+from tests.factories import BroadcastFactory, recipients_create
 from tests.telegram_bot.broadcast_helpers import SEND_TASK, run_until_done
 from tests.telegram_bot.queue import queued
 
@@ -96,7 +97,7 @@ def test_a_photo_caption_is_at_most_1024_characters(staff_client):
 def test_the_page_shows_how_many_the_audience_reaches(staff_client):
     recipients_create(7)
     recipients_create(2, first_telegram_id=400_000, is_reachable=False)
-    broadcast = broadcast_create()
+    broadcast = BroadcastFactory.create()
     page = staff_client.get(change_url(broadcast)).content.decode()
     # The 7 who can be written to, and the staff member's own Telegram account.
     assert '<td class="progress-recipients">8</td>' in page
@@ -106,7 +107,7 @@ def test_the_page_shows_how_many_the_audience_reaches(staff_client):
 def test_preview_needs_the_staff_members_telegram_id(staff_client, staff, fake_telegram):
     staff.telegram_id = None
     staff.save(update_fields=["telegram_id"])
-    broadcast = broadcast_create(previewed=False)
+    broadcast = BroadcastFactory.create(previewed_at=None)
     assert "Your staff account has no Telegram id" in staff_client.get(change_url(broadcast)).content.decode()
     response = action(staff_client, broadcast, "preview")
     assert any("Your staff account has no Telegram id" in m for m in messages_of(response))
@@ -116,7 +117,7 @@ def test_preview_needs_the_staff_members_telegram_id(staff_client, staff, fake_t
 
 
 def test_the_preview_goes_to_the_staff_members_chat_as_users_will_get_it(staff_client, staff, fake_telegram):
-    broadcast = broadcast_create(previewed=False, button_kind="url", button_text="Read",
+    broadcast = BroadcastFactory.create(previewed_at=None, button_kind="url", button_text="Read",
                                  button_url="https://nanogen.test/blog")
     response = action(staff_client, broadcast, "preview")
     assert messages_of(response) == [
@@ -150,7 +151,7 @@ def test_the_preview_uploads_the_photo_once_and_users_get_its_file_id(staff_clie
 
 def test_a_preview_telegram_refuses_says_why(staff_client, fake_telegram):
     fake_telegram.fail("sendMessage", error_code=403, description="Forbidden: bot can't initiate conversation")
-    broadcast = broadcast_create(previewed=False)
+    broadcast = BroadcastFactory.create(previewed_at=None)
     response = action(staff_client, broadcast, "preview")
     assert messages_of(response) == [
         "Telegram refused: the bot cannot write to you. Open the bot and press Start, then try again."]
@@ -160,7 +161,7 @@ def test_a_preview_telegram_refuses_says_why(staff_client, fake_telegram):
 
 def test_starting_needs_a_preview_of_the_message_as_it_is(staff_client, fake_telegram):
     recipients_create(3)
-    broadcast = broadcast_create(previewed=False)
+    broadcast = BroadcastFactory.create(previewed_at=None)
     response = action(staff_client, broadcast, "start")
     assert messages_of(response) == [
         "Send yourself the preview first: it shows the message as users will get it."]
@@ -181,7 +182,7 @@ def test_starting_needs_a_preview_of_the_message_as_it_is(staff_client, fake_tel
 def test_start_freezes_the_audience_and_hands_it_to_the_worker(staff_client, staff, fake_telegram,
                                                               django_capture_on_commit_callbacks):
     users = recipients_create(4)
-    broadcast = broadcast_create()
+    broadcast = BroadcastFactory.create()
     with django_capture_on_commit_callbacks(execute=True):
         response = action(staff_client, broadcast, "start")
     # The four users and the staff member's own Telegram account.
@@ -201,7 +202,7 @@ def test_start_freezes_the_audience_and_hands_it_to_the_worker(staff_client, sta
 def test_the_progress_and_the_buttons_follow_the_state(staff_client, fake_telegram,
                                                       django_capture_on_commit_callbacks):
     recipients_create(4)  # and the staff member's own account: 5
-    broadcast = broadcast_create()
+    broadcast = BroadcastFactory.create()
     fake_telegram.fail("sendMessage", error_code=403, description="Forbidden: bot was blocked by the user")
     fake_telegram.fail("sendMessage", error_code=400, description="Bad Request: chat not found")
     with django_capture_on_commit_callbacks(execute=True):
@@ -228,29 +229,30 @@ def test_the_progress_and_the_buttons_follow_the_state(staff_client, fake_telegr
                              ).status_code == 403
 
 
-def test_a_form_opened_before_the_start_cannot_turn_it_back_into_a_draft(staff_client,
+def test_a_form_opened_before_the_start_cannot_turn_it_back_into_a_draft(staff_client, staff,
                                                                          django_capture_on_commit_callbacks):
     recipients_create(2)
-    broadcast = broadcast_create()
+    broadcast = BroadcastFactory.create()
+    assert b'name="_save"' in staff_client.get(change_url(broadcast)).content  # a second staff member's form
     with django_capture_on_commit_callbacks(execute=True):
         action(staff_client, broadcast, "start")
-    # A second staff member had the draft's form open and saves it now.
-    Broadcast.objects.filter(pk=broadcast.pk).update(status="draft")  # as their form saw it...
-    broadcast_seen = Broadcast.objects.get(pk=broadcast.pk)
-    Broadcast.objects.filter(pk=broadcast.pk).update(status="sending")  # ...and as it is
-    from telegram_bot.broadcasts.services import broadcast_draft_save
-
-    broadcast_seen.text = "<b>overwritten</b>"
-    assert not broadcast_draft_save(broadcast=broadcast_seen, changed_fields=["text"], staff=broadcast.created_by)
+    # They save it now: refused, nothing written.
+    assert staff_client.post(change_url(broadcast), form(text="<b>overwritten</b>")).status_code == 403
+    # And should the save pass that check just before the start commits, it writes nothing either.
+    seen_as_draft = Broadcast.objects.get(pk=broadcast.pk)
+    seen_as_draft.status = Broadcast.Status.DRAFT
+    seen_as_draft.text = "<b>overwritten</b>"
+    assert not broadcast_draft_save(broadcast=seen_as_draft, changed_fields=["text"], staff=staff)
     broadcast.refresh_from_db()
-    assert (broadcast.status, broadcast.recipients, broadcast.text) == ("sending", 3, broadcast.text)
+    assert (broadcast.status, broadcast.recipients) == ("sending", 3)
+    assert broadcast.text == "<b>News</b>: something new in NanoGen"
 
 
 def test_cancel_a_draft_or_a_sending_broadcast(staff_client, fake_telegram, django_capture_on_commit_callbacks):
     recipients_create(2)
-    draft = broadcast_create()
+    draft = BroadcastFactory.create()
     assert messages_of(action(staff_client, draft, "cancel")) == ["Cancelled."]
-    sending = broadcast_create()
+    sending = BroadcastFactory.create()
     with django_capture_on_commit_callbacks(execute=True):
         action(staff_client, sending, "start")
     assert messages_of(action(staff_client, sending, "cancel")) == ["Cancelled."]
@@ -266,7 +268,7 @@ def test_starting_needs_the_send_permission(fake_telegram, settings):
                                                                         "add_broadcast"]))
     client = Client()
     client.force_login(editor)
-    broadcast = broadcast_create()
+    broadcast = BroadcastFactory.create()
     assert 'name="start"' not in client.get(change_url(broadcast)).content.decode()
     assert client.post(f"/admin/telegram_bot/broadcast/{broadcast.pk}/start/run/").status_code == 403
     assert Broadcast.objects.get(pk=broadcast.pk).status == "draft"
@@ -274,13 +276,13 @@ def test_starting_needs_the_send_permission(fake_telegram, settings):
 
 
 def test_actions_are_posts_only(staff_client):
-    broadcast = broadcast_create()
+    broadcast = BroadcastFactory.create()
     assert staff_client.get(f"/admin/telegram_bot/broadcast/{broadcast.pk}/start/run/").status_code == 405
 
 
 def test_the_deliveries_list_renders(staff_client, fake_telegram, django_capture_on_commit_callbacks):
     recipients_create(2)
-    broadcast = broadcast_create()
+    broadcast = BroadcastFactory.create()
     with django_capture_on_commit_callbacks(execute=True):
         action(staff_client, broadcast, "start")
     page = staff_client.get("/admin/telegram_bot/broadcastdelivery/")

@@ -10,8 +10,7 @@ from accounts.models import User
 from generations.models import Generation
 from payments.models import CreditPack, Payment
 from telegram_bot.broadcasts.selectors import broadcast_audience
-from tests.factories import aimodel_create, broadcast_create, generation_create
-from tests.payments.helpers import payment_paid, payment_pending
+from tests.factories import AIModelFactory, BroadcastFactory, GenerationFactory, PaidPaymentFactory, PaymentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +21,7 @@ def user(telegram_id: int, language_code: str = "en", **fields) -> User:
 
 
 def audience(**fields) -> set[int]:
-    broadcast = broadcast_create(**fields)
+    broadcast = BroadcastFactory.create(**fields)
     return {telegram_id for telegram_id in broadcast_audience(broadcast=broadcast).values_list("telegram_id", flat=True)
             if telegram_id is not None}
 
@@ -53,10 +52,10 @@ def test_language_follows_the_bots_language_for_the_user():
 def test_paid_at_least_once_and_never_paid(pack, fake_telegram):
     paid, refunded, pending_only = user(1), user(2), user(3)
     user(4)  # never had a payment
-    payment_paid(paid, pack)
-    payment_paid(refunded, pack)
+    PaidPaymentFactory.create(user=paid, pack=pack)
+    PaidPaymentFactory.create(user=refunded, pack=pack)
     Payment.objects.filter(user=refunded).update(status=Payment.Status.REFUNDED, refunded_at=timezone.now())
-    payment_pending(pending_only, pack)
+    PaymentFactory.create(user=pending_only, pack=pack)
     assert audience(audience="paid") == {1, 2}
     assert audience(audience="never_paid") == {3, 4}
     assert audience(audience="paid", language="ru") == set()
@@ -67,10 +66,10 @@ def test_active_in_the_last_days_joined_generated_or_paid(pack, fake_telegram):
     joined_recently = user(1)
     generated, paid, idle, generated_long_ago = user(2), user(3), user(4), user(5)
     User.objects.filter(pk__in=[generated.pk, paid.pk, idle.pk, generated_long_ago.pk]).update(created_at=long_ago)
-    model = aimodel_create()
-    generation_create(user=generated, model=model)
-    old = generation_create(user=generated_long_ago, model=model)
+    model = AIModelFactory.create()
+    GenerationFactory.create(user=generated, model=model)
+    old = GenerationFactory.create(user=generated_long_ago, model=model)
     Generation.objects.filter(pk=old.pk).update(created_at=long_ago)
-    payment_paid(paid, pack)
+    PaidPaymentFactory.create(user=paid, pack=pack)
     assert audience(audience="active", active_days=7) == {joined_recently.telegram_id, 2, 3}
     assert audience(audience="active", active_days=60) == {1, 2, 3, 4, 5}

@@ -18,7 +18,7 @@ from telegram_bot.broadcasts.services import (
     broadcast_start,
     broadcasts_resume,
 )
-from tests.factories import broadcast_create, recipients_create
+from tests.factories import BroadcastFactory, recipients_create
 from tests.telegram_bot.broadcast_helpers import SEND_TASK, messages_by_chat, run_until_done, statuses
 from tests.telegram_bot.queue import queued
 
@@ -46,7 +46,7 @@ def started(broadcast, staff_user, django_capture_on_commit_callbacks) -> Broadc
 def test_everyone_gets_the_message_once_with_its_html_and_button(fast, fake_telegram, staff_user,
                                                                   django_capture_on_commit_callbacks):
     users = recipients_create(30)
-    broadcast = started(broadcast_create(button_kind="url", button_text="Open", button_url="https://nanogen.test/new"),
+    broadcast = started(BroadcastFactory.create(button_kind="url", button_text="Open", button_url="https://nanogen.test/new"),
                         staff_user, django_capture_on_commit_callbacks)
     assert (broadcast.status, broadcast.recipients) == (Broadcast.Status.SENDING, 30)
     assert len(queued(SEND_TASK)) == 1
@@ -66,7 +66,7 @@ def test_everyone_gets_the_message_once_with_its_html_and_button(fast, fake_tele
 def test_a_photo_goes_by_the_previews_file_id_and_a_mini_app_button_opens_the_app(
         fast, fake_telegram, staff_user, django_capture_on_commit_callbacks):
     recipients_create(3)
-    broadcast = started(broadcast_create(text="<i>Look</i>", photo_file_id="AgACphoto-from-preview",
+    broadcast = started(BroadcastFactory.create(text="<i>Look</i>", photo_file_id="AgACphoto-from-preview",
                                          button_kind="mini_app", button_text="Try it"),
                         staff_user, django_capture_on_commit_callbacks)
     run_until_done(broadcast)
@@ -82,7 +82,7 @@ def test_users_who_blocked_the_bot_are_counted_and_marked_unreachable(fast, fake
                                                                        django_capture_on_commit_callbacks):
     recipients_create(5)
     fake_telegram.fail("sendMessage", error_code=403, description="Forbidden: bot was blocked by the user", times=2)
-    broadcast = started(broadcast_create(), staff_user, django_capture_on_commit_callbacks)
+    broadcast = started(BroadcastFactory.create(), staff_user, django_capture_on_commit_callbacks)
     run_until_done(broadcast)
 
     assert statuses(broadcast) == {Status.SENT: 3, Status.BLOCKED: 2}
@@ -96,7 +96,7 @@ def test_a_429_closes_the_bucket_for_retry_after_and_the_message_is_sent_later_o
         fast, fake_telegram, staff_user, django_capture_on_commit_callbacks):
     users = recipients_create(6)
     fake_telegram.fail("sendMessage", error_code=429, description="Too Many Requests: retry after 1", retry_after=1)
-    broadcast = started(broadcast_create(), staff_user, django_capture_on_commit_callbacks)
+    broadcast = started(BroadcastFactory.create(), staff_user, django_capture_on_commit_callbacks)
 
     run_until_done(broadcast)
 
@@ -111,7 +111,7 @@ def test_refusals_fail_for_good_and_lost_answers_are_never_resent(fast, fake_tel
                                                                    django_capture_on_commit_callbacks):
     recipients_create(4)
     fake_telegram.fail("sendMessage", error_code=400, description="Bad Request: chat not found")
-    broadcast = started(broadcast_create(), staff_user, django_capture_on_commit_callbacks)
+    broadcast = started(BroadcastFactory.create(), staff_user, django_capture_on_commit_callbacks)
     run_until_done(broadcast)
     assert statuses(broadcast) == {Status.SENT: 3, Status.FAILED: 1}
     assert BroadcastDelivery.objects.get(status=Status.FAILED).error == "400: Bad Request: chat not found"
@@ -123,7 +123,7 @@ def test_a_telegram_500_is_retried_a_few_times_then_failed(fast, fake_telegram, 
     monkeypatch.setattr("telegram_bot.broadcasts.services.sending.TRANSIENT_PAUSE_SECONDS", 0.01)
     recipients_create(1)
     fake_telegram.fail("sendMessage", error_code=500, description="Internal Server Error", times=None)
-    broadcast = started(broadcast_create(), staff_user, django_capture_on_commit_callbacks)
+    broadcast = started(BroadcastFactory.create(), staff_user, django_capture_on_commit_callbacks)
     assert run_until_done(broadcast) == ["completed"]
     delivery = BroadcastDelivery.objects.get()
     assert (delivery.status, delivery.attempts) == (Status.FAILED, 2)
@@ -133,7 +133,7 @@ def test_a_telegram_500_is_retried_a_few_times_then_failed(fast, fake_telegram, 
 def test_a_broken_bot_token_pauses_the_broadcast(fast, fake_telegram, staff_user, settings,
                                                  django_capture_on_commit_callbacks):
     recipients_create(3)
-    broadcast = started(broadcast_create(), staff_user, django_capture_on_commit_callbacks)
+    broadcast = started(BroadcastFactory.create(), staff_user, django_capture_on_commit_callbacks)
     settings.TELEGRAM_BOT_TOKEN = "999:REVOKED"  # the fake answers 401 Unauthorized
     run_until_done(broadcast)
     broadcast.refresh_from_db()
@@ -146,7 +146,7 @@ def test_a_broken_bot_token_pauses_the_broadcast(fast, fake_telegram, staff_user
 def test_pause_stops_it_resume_goes_on_and_nobody_gets_it_twice(fast, fake_telegram, staff_user):
     users = recipients_create(20)
     fast.BROADCAST_SEND_CONCURRENCY = 1
-    broadcast = broadcast_create()
+    broadcast = BroadcastFactory.create()
     broadcast_start(broadcast_id=broadcast.pk, staff=staff_user)
     sent = []
 
@@ -178,7 +178,7 @@ def test_pause_stops_it_resume_goes_on_and_nobody_gets_it_twice(fast, fake_teleg
 
 def test_cancel_stops_it_for_good(fast, fake_telegram, staff_user, django_capture_on_commit_callbacks):
     recipients_create(5)
-    broadcast = started(broadcast_create(), staff_user, django_capture_on_commit_callbacks)
+    broadcast = started(BroadcastFactory.create(), staff_user, django_capture_on_commit_callbacks)
     assert broadcast_cancel(broadcast_id=broadcast.pk)
     assert run_until_done(broadcast) == ["not_mine"]
     assert not fake_telegram.calls_to("sendMessage")
@@ -189,7 +189,7 @@ def test_cancel_stops_it_for_good(fast, fake_telegram, staff_user, django_captur
 def test_one_worker_at_a_time_and_a_dead_workers_broadcast_is_handed_over(fast, fake_telegram, staff_user,
                                                                           django_capture_on_commit_callbacks):
     recipients_create(3)
-    broadcast = started(broadcast_create(), staff_user, django_capture_on_commit_callbacks)
+    broadcast = started(BroadcastFactory.create(), staff_user, django_capture_on_commit_callbacks)
     OrmQ.objects.all().delete()  # the start's task is lost (the Redis broker, a dead worker)
     live = timezone.now() + timedelta(seconds=60)
     Broadcast.objects.filter(pk=broadcast.pk).update(lease_until=live, lease_token="other-worker")
@@ -205,7 +205,7 @@ def test_one_worker_at_a_time_and_a_dead_workers_broadcast_is_handed_over(fast, 
 def test_deliveries_a_dead_worker_left_sending_are_never_resent(fast, fake_telegram, staff_user,
                                                                  django_capture_on_commit_callbacks):
     recipients_create(4)
-    broadcast = started(broadcast_create(), staff_user, django_capture_on_commit_callbacks)
+    broadcast = started(BroadcastFactory.create(), staff_user, django_capture_on_commit_callbacks)
     first, second = BroadcastDelivery.objects.order_by("id")[:2]
     # A worker claimed these and died: one long ago, one a moment ago.
     BroadcastDelivery.objects.filter(pk=first.pk).update(status=Status.SENDING,
@@ -229,7 +229,7 @@ def test_above_telegrams_limit_the_429s_are_honoured_and_everyone_gets_it_once(
     users = recipients_create(45)
     fake_telegram.rate_limit(20)
     fast.BROADCAST_RATE_PER_SECOND = 1000  # far above the fake's 20 a second
-    broadcast = started(broadcast_create(), staff_user, django_capture_on_commit_callbacks)
+    broadcast = started(BroadcastFactory.create(), staff_user, django_capture_on_commit_callbacks)
     run_until_done(broadcast)
     assert fake_telegram.rate_limited > 0
     assert messages_by_chat(fake_telegram) == {user.telegram_id: 1 for user in users}
@@ -242,7 +242,7 @@ def test_within_the_configured_rate_telegram_never_says_429(fast, fake_telegram,
     fake_telegram.rate_limit(30)
     # 10 a second with a burst of 1 leaves room for the 4 calls in flight to arrive together.
     fast.BROADCAST_RATE_PER_SECOND = 10
-    broadcast = started(broadcast_create(), staff_user, django_capture_on_commit_callbacks)
+    broadcast = started(BroadcastFactory.create(), staff_user, django_capture_on_commit_callbacks)
     run_until_done(broadcast)
     assert fake_telegram.rate_limited == 0
     assert messages_by_chat(fake_telegram) == {user.telegram_id: 1 for user in users}

@@ -7,14 +7,14 @@ import pytest
 
 from accounts.models import CreditKind, CreditLedgerEntry
 from promotions.models import PromoRedemption
-from tests.factories import promo_code_create
+from tests.factories import PromoCodeFactory
 from tests.fakes.telegram_updates import TelegramUpdates, telegram_profile
 from tests.telegram_bot.runbot import RunBot, bot_env, free_port
 
 
 @pytest.mark.django_db
 def test_promo_grants_the_credits_once(feed, updates, fake_telegram, owner, owner_profile, audit_passes):
-    promo_code_create(code="BOT10", credits=10)
+    PromoCodeFactory.create(code="BOT10", credits=10)
 
     feed(updates.command(owner_profile, "promo", "bot10"))
     assert fake_telegram.last("sendMessage")["text"] == "Promo code accepted: +10 credits. Your balance: 10 credits."
@@ -29,7 +29,7 @@ def test_promo_grants_the_credits_once(feed, updates, fake_telegram, owner, owne
 @pytest.mark.django_db
 def test_promo_refusals_in_russian(feed, updates, fake_telegram, owner, owner_profile, audit_passes):
     owner_profile["language_code"] = "ru"
-    promo_code_create(code="GONE", max_redemptions=1)
+    PromoCodeFactory.create(code="GONE", max_redemptions=1)
     feed(updates.command(owner_profile, "promo", "nope"))
     assert fake_telegram.last("sendMessage")["text"] == "Такого промокода нет или он больше не действует."
     feed(updates.command(owner_profile, "promo"))
@@ -41,7 +41,7 @@ def test_promo_refusals_in_russian(feed, updates, fake_telegram, owner, owner_pr
 def test_the_bot_shares_the_apps_rate_limit(feed, updates, fake_telegram, owner, owner_profile, owner_client,
                                            settings, audit_passes):
     settings.PROMO_RATE_LIMIT_ATTEMPTS = 2
-    promo_code_create(code="REAL")
+    PromoCodeFactory.create(code="REAL")
     owner_client.post("/api/promo/redeem", {"code": "GUESS1"}, format="json")
     feed(updates.command(owner_profile, "promo", "GUESS2"))
     feed(updates.command(owner_profile, "promo", "REAL"))
@@ -53,7 +53,7 @@ def test_the_bot_shares_the_apps_rate_limit(feed, updates, fake_telegram, owner,
 def test_a_banned_user_gets_nothing(feed, updates, fake_telegram, owner, owner_profile, audit_passes):
     owner.is_banned = True
     owner.save(update_fields=["is_banned"])
-    promo_code_create(code="FREE")
+    PromoCodeFactory.create(code="FREE")
     feed(updates.command(owner_profile, "promo", "FREE"))
     assert fake_telegram.last("sendMessage")["text"] == "Your account is banned."
     assert not PromoRedemption.objects.exists()
@@ -62,7 +62,7 @@ def test_a_banned_user_gets_nothing(feed, updates, fake_telegram, owner, owner_p
 @pytest.mark.e2e
 @pytest.mark.django_db(transaction=True)
 def test_promo_through_the_real_webhook(tmp_path, fake_telegram, owner, audit_passes):
-    promo_code_create(code="HOOK", credits=15, max_redemptions=5)
+    PromoCodeFactory.create(code="HOOK", credits=15, max_redemptions=5)
     port = free_port()
     bot = RunBot(log=tmp_path / "runbot.log", env=bot_env(fake_telegram.base_url, TELEGRAM_WEBHOOK_PORT=str(port)),
                  port=port)

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django_q.models import Schedule
 
 from accounts.models import User
+from core.task_names import BROADCAST_SEND, BROADCASTS_RESUME
 from telegram_bot.broadcasts.errors import BroadcastInvalid, BroadcastRefused
 from telegram_bot.broadcasts.models import Broadcast, BroadcastDelivery
 from telegram_bot.broadcasts.selectors import broadcast_audience
@@ -24,8 +25,8 @@ from telegram_bot.hooks import task_enqueue
 
 logger = logging.getLogger(__name__)
 
-SEND_TASK = "telegram_bot.tasks.broadcast_send"
-RESUME_TASK = "telegram_bot.tasks.broadcasts_resume"
+SEND_TASK = BROADCAST_SEND
+RESUME_TASK = BROADCASTS_RESUME
 RESUME_SCHEDULE_NAME = "telegram_bot: resume broadcasts"
 
 Status = Broadcast.Status

@@ -5,7 +5,7 @@ import pytest
 
 from accounts.models import CreditKind, CreditLedgerEntry, User
 from promotions.models import DailyBonusClaim, PromoRedemption
-from tests.factories import promo_code_create
+from tests.factories import PromoCodeFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -61,7 +61,7 @@ def test_no_bonus_card_while_the_bonus_is_off(miniapp_factory, init_data, settin
 def test_a_promo_code_adds_its_credits_and_refusals_are_said(miniapp_factory, init_data, settings, audit_passes):
     settings.DAILY_BONUS_CREDITS = 0
     user = User.objects.create(telegram_id=7703, first_name="Promo", language_code="en")
-    promo_code_create(code="SPRING25", credits=25)
+    PromoCodeFactory.create(code="SPRING25", credits=25)
     app = miniapp_factory(telegram="fake")
     page = app.page
     balance_screen(app, page, 7703, init_data)
