@@ -1,5 +1,5 @@
 """POST /api/promo/redeem: the code's credits once per user, through the ledger; the
-contract's errors exactly (DESIGN.md sections 11 and 12)."""
+contract's errors exactly (docs/api.md)."""
 
 from datetime import timedelta
 
