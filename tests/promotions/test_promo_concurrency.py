@@ -6,7 +6,7 @@ from django.test.utils import override_settings
 
 from accounts.models import CreditKind, CreditLedgerEntry, User
 from promotions.models import PromoRedemption
-from tests.factories import PromoCodeFactory
+from tests.factories import PromoCodeFactory, UserFactory
 from tests.helpers import api_client_for, run_in_threads
 from tests.promotions.helpers import redeem
 
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def test_fifty_users_racing_for_a_code_capped_at_ten_get_exactly_ten(audit_passes):
     promo = PromoCodeFactory.create(code="RACE", credits=5, max_redemptions=10)
-    users = [User.objects.create(telegram_id=50_000 + i, first_name=f"U{i}", language_code="en") for i in range(50)]
+    users = [UserFactory.create(telegram_id=50_000 + i, first_name=f"U{i}", language_code="en") for i in range(50)]
     clients = [api_client_for(50_000 + i, first_name=f"U{i}") for i in range(len(users))]
 
     responses = run_in_threads(50, lambda i: redeem(clients[i], "race"))

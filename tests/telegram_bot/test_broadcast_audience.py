@@ -10,13 +10,21 @@ from accounts.models import User
 from generations.models import Generation
 from payments.models import CreditPack, Payment
 from telegram_bot.broadcasts.selectors import broadcast_audience
-from tests.factories import AIModelFactory, BroadcastFactory, GenerationFactory, PaidPaymentFactory, PaymentFactory
+from tests.factories import (
+    AIModelFactory,
+    BroadcastFactory,
+    CreditPackFactory,
+    GenerationFactory,
+    PaidPaymentFactory,
+    PaymentFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
 
 def user(telegram_id: int, language_code: str = "en", **fields) -> User:
-    return User.objects.create(telegram_id=telegram_id, first_name=f"U{telegram_id}", language_code=language_code,
+    return UserFactory.create(telegram_id=telegram_id, first_name=f"U{telegram_id}", language_code=language_code,
                                **fields)
 
 
@@ -28,7 +36,7 @@ def audience(**fields) -> set[int]:
 
 @pytest.fixture
 def pack(db) -> CreditPack:
-    return CreditPack.objects.create(slug="aud-pack", title="Pack", stars=50, credits=60)
+    return CreditPackFactory.create(stars=50, credits=60)
 
 
 def test_everyone_means_every_telegram_user_the_bot_can_write_to():

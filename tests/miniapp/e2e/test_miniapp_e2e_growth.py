@@ -3,9 +3,9 @@ day, then a countdown to the next) and the promo code field, in English and Russ
 
 import pytest
 
-from accounts.models import CreditKind, CreditLedgerEntry, User
+from accounts.models import CreditKind, CreditLedgerEntry
 from promotions.models import DailyBonusClaim, PromoRedemption
-from tests.factories import PromoCodeFactory
+from tests.factories import PromoCodeFactory, UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -16,16 +16,18 @@ def bonus_on(settings):
     return settings
 
 
-def balance_screen(app, page, telegram_id: int, init_data, language_code: str = "en") -> None:
+def balance_screen(app, telegram_id: int, init_data, language_code: str = "en"):
+    """The Mini App opened inside Telegram (Android) on the balance screen; its document."""
     app.open(init_data(telegram_id, language_code=language_code))
+    page = app.view
     page.locator(".tab[data-screen='balance']").click()
+    return page
 
 
 def test_the_daily_bonus_is_taken_once_then_counts_down(miniapp_factory, init_data, bonus_on, audit_passes):
-    user = User.objects.create(telegram_id=7701, first_name="Daily", language_code="en")
-    app = miniapp_factory(telegram="fake")
-    page = app.page
-    balance_screen(app, page, 7701, init_data)
+    user = UserFactory.create(telegram_id=7701, first_name="Daily", language_code="en")
+    app = miniapp_factory(telegram="android")
+    page = balance_screen(app, 7701, init_data)
 
     claim = page.locator(".bonus-claim")
     assert claim.inner_text() == "Get 5 credits"
@@ -38,8 +40,8 @@ def test_the_daily_bonus_is_taken_once_then_counts_down(miniapp_factory, init_da
     assert page.locator(".bonus-claim").count() == 0
     assert DailyBonusClaim.objects.filter(user=user).count() == 1
 
-    # Opened again the same day: the countdown, no button.
-    page.reload()
+    # Back on the screen later the same day: the countdown, no button.
+    page.locator(".tab[data-screen='history']").click()
     page.locator(".tab[data-screen='balance']").click()
     page.locator(".bonus-countdown").wait_for()
     assert page.locator(".bonus-claim").count() == 0
@@ -49,10 +51,9 @@ def test_the_daily_bonus_is_taken_once_then_counts_down(miniapp_factory, init_da
 
 def test_no_bonus_card_while_the_bonus_is_off(miniapp_factory, init_data, settings):
     settings.DAILY_BONUS_CREDITS = 0
-    User.objects.create(telegram_id=7702, first_name="Nobonus", language_code="en")
-    app = miniapp_factory(telegram="fake")
-    page = app.page
-    balance_screen(app, page, 7702, init_data)
+    UserFactory.create(telegram_id=7702, first_name="Nobonus", language_code="en")
+    app = miniapp_factory(telegram="android")
+    page = balance_screen(app, 7702, init_data)
     page.locator(".promo-form").wait_for()
     page.locator(".pack-list, .empty").first.wait_for()
     assert page.locator(".bonus-card").is_hidden()
@@ -60,11 +61,10 @@ def test_no_bonus_card_while_the_bonus_is_off(miniapp_factory, init_data, settin
 
 def test_a_promo_code_adds_its_credits_and_refusals_are_said(miniapp_factory, init_data, settings, audit_passes):
     settings.DAILY_BONUS_CREDITS = 0
-    user = User.objects.create(telegram_id=7703, first_name="Promo", language_code="en")
+    user = UserFactory.create(telegram_id=7703, first_name="Promo", language_code="en")
     PromoCodeFactory.create(code="SPRING25", credits=25)
-    app = miniapp_factory(telegram="fake")
-    page = app.page
-    balance_screen(app, page, 7703, init_data)
+    app = miniapp_factory(telegram="android")
+    page = balance_screen(app, 7703, init_data)
 
     field = page.get_by_label("Promo code")
     page.locator(".promo-apply").click()
@@ -91,10 +91,9 @@ def test_a_promo_code_adds_its_credits_and_refusals_are_said(miniapp_factory, in
 
 def test_in_russian_with_the_wait_after_too_many_attempts(miniapp_factory, init_data, bonus_on, audit_passes):
     bonus_on.PROMO_RATE_LIMIT_ATTEMPTS = 1
-    User.objects.create(telegram_id=7704, first_name="Русский", language_code="ru")
-    app = miniapp_factory(telegram="fake", locale="ru-RU")
-    page = app.page
-    balance_screen(app, page, 7704, init_data, language_code="ru")
+    UserFactory.create(telegram_id=7704, first_name="Русский", language_code="ru")
+    app = miniapp_factory(telegram="weba", locale="ru-RU")
+    page = balance_screen(app, 7704, init_data, language_code="ru")
     assert page.locator(".bonus-claim").inner_text() == "Получить 5 кредитов"
     field = page.get_by_label("Промокод")
     field.fill("GUESS1")
