@@ -155,7 +155,8 @@ def broadcast_bench(*, env: dict[str, str], bot_token: str, users: int, workdir:
             if killed_at is None and entry["sent"] >= recipients * kill_at:
                 os.killpg(clusters[-1].pid, signal.SIGKILL)
                 clusters[-1].wait(timeout=30)
-                killed_at = {**entry, "t": round(time.monotonic() - t0, 1)}
+                # Counted after the kill: the dead worker may have recorded a send since the sample.
+                killed_at = {**entry, **_counts(broadcast.pk), "t": round(time.monotonic() - t0, 1)}
                 log(f"broadcast: SIGKILL of the cluster at {entry['sent']:,} sent; a new cluster starts")
                 clusters.append(_qcluster(worker_env, workdir / "qcluster-broadcast-2.log"))
                 continue
@@ -226,17 +227,23 @@ def _rates(samples: list[dict[str, Any]], killed_at: dict[str, Any] | None) -> d
 
 
 def _memory(samples: list[dict[str, Any]], killed_at: dict[str, Any] | None) -> dict[str, Any]:
-    """The largest worker process's RSS at a tenth, half and nine tenths of each cluster's share."""
+    """Every process's RSS (MiB, largest first) of each cluster at a tenth, half and nine
+    tenths of its share of the sending, and how much the cluster's total grew in between."""
     figures: dict[str, Any] = {}
     for name, part in (("first_cluster", [s for s in samples if killed_at is None or s["t"] <= killed_at["t"]]),
-                       ("second_cluster", [s for s in samples if killed_at is not None and s["t"] > killed_at["t"]])):
+                       ("second_cluster", [s for s in samples if killed_at is not None and s["t"] > killed_at["t"]
+                                           and s["sent"] > killed_at["sent"]])):
         part = [s for s in part if s["rss_kib"]]
         if not part:
             continue
-        largest = [max(s["rss_kib"].values()) for s in part]
-        picks = {f"{int(q * 100)}%": largest[min(len(largest) - 1, int(len(largest) * q))] for q in (0.1, 0.5, 0.9)}
-        figures[name] = {"largest_process_rss_kib": picks, "max_kib": max(largest), "min_kib": min(largest),
-                         "processes": len(part[-1]["rss_kib"])}
+        picks = {f"{int(q * 100)}%": part[min(len(part) - 1, int(len(part) * q))] for q in (0.1, 0.5, 0.9)}
+        figures[name] = {
+            "rss_mib": {key: sorted((round(kib / 1024, 1) for kib in s["rss_kib"].values()), reverse=True)
+                        for key, s in picks.items()},
+            "total_growth_mib_10_to_90": round(
+                (sum(picks["90%"]["rss_kib"].values()) - sum(picks["10%"]["rss_kib"].values())) / 1024, 1),
+            "processes": len(part[-1]["rss_kib"]),
+        }
     return figures
 
 
@@ -263,13 +270,14 @@ def render(result: dict[str, Any]) -> list[str]:
         f"| chats that got it twice | {result['duplicates']} |",
         f"| total time | {result['total_seconds']} s |",
         "",
-        "Largest worker process's RSS (KiB) at 10% / 50% / 90% of each cluster's share:",
+        "RSS of every process of the cluster (MiB, largest first) at 10% / 50% / 90% of its share of the sending:",
         "",
     ]
     for name, figures in result["memory"].items():
-        picks = figures["largest_process_rss_kib"]
-        lines.append(f"- {name.replace('_', ' ')}: {picks.get('10%')} / {picks.get('50%')} / {picks.get('90%')} "
-                     f"(min {figures['min_kib']}, max {figures['max_kib']}, {figures['processes']} processes)")
+        rss = figures["rss_mib"]
+        lines.append(f"- {name.replace('_', ' ')} ({figures['processes']} processes): {rss.get('10%')} / "
+                     f"{rss.get('50%')} / {rss.get('90%')}; total growth from 10% to 90%: "
+                     f"{figures['total_growth_mib_10_to_90']} MiB")
     per_second = rates.get("before_kill") or rates.get("overall") or result["rate_setting"]
     lines += ["", f"At this rate 100,000 recipients take about {100_000 / per_second / 60:.0f} minutes.", ""]
     return lines
