@@ -199,6 +199,7 @@ class FakeTelegram:
             self._failures.clear()
             self._responses.clear()
             self._updates.clear()
+            self.__dict__.pop("_ok_calls", None)  # what `delivered` reports
 
     # --- inspection ------------------------------------------------------------------
     @property
