@@ -77,7 +77,6 @@ class _Answer:
     message_id: int | None = None
     error: str = ""
     retry_after: float | None = None
-    counts_as_try: bool = False
     bot_broken: bool = False
 
 
@@ -223,7 +222,7 @@ def _answer_for(exc: TelegramApiError) -> _Answer:
     if exc.maybe_processed:
         return _Answer(status=Delivery.FAILED, error=f"unknown whether delivered ({error})"[:255])
     if exc.is_transient:
-        return _Answer(status=Delivery.PENDING, error=error, counts_as_try=True)
+        return _Answer(status=Delivery.PENDING, error=error)
     return _Answer(status=Delivery.FAILED, error=error)
 
 

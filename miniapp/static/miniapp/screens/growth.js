@@ -15,7 +15,8 @@ function countdown(nextAt) {
 /** The daily bonus: hidden while the service has none (404), else a button or a countdown. */
 export function dailyBonusCard(ctx) {
   const body = h("div", { class: "bonus-body" });
-  const el = h("div", { class: "card bonus-card", hidden: true, "aria-live": "polite" },
+  // Not a live region: the countdown changes every second (the toast says what happened).
+  const el = h("div", { class: "card bonus-card", hidden: true },
     h("h2", { class: "bonus-title" }, icon("sparkles", { size: 18 }), t("bonus_title")), body);
   let timer = null;
   let claiming = false;
