@@ -37,7 +37,7 @@ export function dailyBonusCard(ctx) {
 
   function showCountdown(nextAt) {
     stopTimer();
-    const left = h("span", { class: "bonus-countdown" }, countdown(nextAt));
+    const left = h("span", { class: "bonus-countdown", role: "timer" }, countdown(nextAt));
     clear(body).append(h("p", { class: "bonus-next" }, t("bonus_next"), " ", left));
     timer = setInterval(() => {
       left.textContent = countdown(nextAt);
