@@ -357,3 +357,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The covering indexes of the time windows (INCLUDE columns) are PostgreSQL's; on
     # SQLite (a local run) they are plain indexes, which is all a small database needs.
     SILENCED_SYSTEM_CHECKS = ["models.W040"]
+
+# --- Security hardening (issue 11): result downloads, staff login, bot webhook ----------
+# The worker downloads results only from public internet addresses (see
+# generations/public_http.py). Private addresses it may reach all the same, as
+# ADDRESS, ADDRESS/PREFIX or ADDRESS:PORT ([IPv6]:PORT), comma-separated: e.g. an
+# object store on the private network. Empty (the default): none.
+GENERATION_RESULT_ALLOWED_PRIVATE_ADDRESSES = env.list("GENERATION_RESULT_ALLOWED_PRIVATE_ADDRESSES", default=[])
