@@ -7,12 +7,13 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import CreditKind, CreditLedgerEntry, User
-from accounts.services import credits_change, user_set_banned
+from accounts.services import CREDITS_CHANGE_MAX, credits_change, user_set_banned
 from nanogen.errors import InsufficientCredits
 
 
 class CreditsChangeForm(forms.Form):
-    amount = forms.IntegerField(label=_("Amount"), help_text=_("Positive grants credits, negative removes them."))
+    amount = forms.IntegerField(label=_("Amount"), help_text=_("Positive grants credits, negative removes them."),
+                                min_value=-CREDITS_CHANGE_MAX, max_value=CREDITS_CHANGE_MAX)
     reason = forms.CharField(label=_("Reason"), max_length=255)
 
     def clean_amount(self) -> int:

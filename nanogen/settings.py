@@ -364,3 +364,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # ADDRESS, ADDRESS/PREFIX or ADDRESS:PORT ([IPv6]:PORT), comma-separated: e.g. an
 # object store on the private network. Empty (the default): none.
 GENERATION_RESULT_ALLOWED_PRIVATE_ADDRESSES = env.list("GENERATION_RESULT_ALLOWED_PRIVATE_ADDRESSES", default=[])
+# The API's JSON parser refuses what PostgreSQL, the renderer or Python's recursion
+# cannot take (lone surrogates, NaN, numbers past 64 bits, deep nesting): 400, not 500.
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = ["nanogen.api.parsers.StrictJSONParser"]

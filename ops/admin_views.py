@@ -26,6 +26,8 @@ STATUS_COLORS = {
     Generation.Status.PENDING: "#5bc0de",
 }
 QUICK_PERIODS = (7, 30, 90, 365)
+# Dates the dashboard can show: long before launch to far in the future.
+EARLIEST, LATEST = date(2000, 1, 1), date(2099, 12, 31)
 
 
 class PeriodForm(forms.Form):
@@ -44,6 +46,11 @@ class PeriodForm(forms.Form):
             days = min(data["days"], limit)
             data["period"] = Period.last_days(days, today=self.today)
             return data
+        if any(not EARLIEST <= day <= LATEST for day in (data.get("first"), data.get("last")) if day):
+            # A period at the ends of the calendar overflowed computing its bounds (a 500).
+            raise forms.ValidationError(
+                _("Choose dates from %(earliest)s to %(latest)s.") % {"earliest": EARLIEST, "latest": LATEST}
+            )
         last = data.get("last") or self.today
         first = data.get("first") or last - timedelta(days=settings.DASHBOARD_DEFAULT_DAYS - 1)
         if first > last:
