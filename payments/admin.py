@@ -147,6 +147,10 @@ class PaymentAdmin(ReadOnlyAdmin):
                 text += " " + gettext("%(short)d Stars of it had already been withdrawn.") % {
                     "short": result.earnings_short
                 }
+            if result.generations_cancelled:
+                text += " " + gettext("%(count)d live generations were cancelled and refunded first.") % {
+                    "count": result.generations_cancelled
+                }
             if result.already_refunded_by_telegram:
                 text += " " + gettext("Telegram had already refunded the Stars.")
             level = messages.WARNING if result.credits_short or result.earnings_short else messages.SUCCESS
