@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import CreditKind, CreditLedgerEntry, User
 from accounts.services import CREDITS_CHANGE_MAX, credits_change, user_set_banned
+from accounts.staff_actions import staff_action, staff_permission
 from nanogen.errors import InsufficientCredits
 
 
@@ -62,19 +63,23 @@ class UserAdmin(DjangoUserAdmin):
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2", "is_staff"]})]
 
-    @admin.action(description=_("Ban selected users"))
+    # Moving money and moderating need permissions of their own (accounts.staff_actions).
+    has_ban_user_permission = staff_permission("accounts.ban_user")
+    has_change_credits_permission = staff_permission("accounts.change_credits")
+
+    @staff_action(permission="accounts.ban_user", description=_("Ban selected users"))
     def ban(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         for user in queryset:
             user_set_banned(user=user, banned=True)
         self.message_user(request, _("Banned %(count)d users.") % {"count": len(queryset)})
 
-    @admin.action(description=_("Unban selected users"))
+    @staff_action(permission="accounts.ban_user", description=_("Unban selected users"))
     def unban(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         for user in queryset:
             user_set_banned(user=user, banned=False)
         self.message_user(request, _("Unbanned %(count)d users.") % {"count": len(queryset)})
 
-    @admin.action(description=_("Grant or remove credits"))
+    @staff_action(permission="accounts.change_credits", description=_("Grant or remove credits"))
     def change_credits(self, request: HttpRequest, queryset: QuerySet[User]) -> HttpResponse | None:
         form = CreditsChangeForm(request.POST if "apply" in request.POST else None)
         if "apply" in request.POST and form.is_valid():

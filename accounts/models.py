@@ -74,6 +74,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
+        permissions = [
+            ("change_credits", _("Can grant or remove credits")),
+            ("ban_user", _("Can ban and unban users")),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(credits__gte=0), name="user_credits_non_negative"),
             models.CheckConstraint(condition=~Q(referred_by=models.F("id")), name="user_not_self_referred"),

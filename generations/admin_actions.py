@@ -1,8 +1,7 @@
 """The admin action that refunds completed generations (a bad result).
 
-Wired into GenerationAdmin's `actions`. It moves money, so it is offered only to
-staff with `generations.change_generation` and checks that permission again
-when it runs.
+Wired into GenerationAdmin's `actions`. It moves money, so it needs
+`generations.refund_generation`, checked twice (accounts.staff_actions).
 """
 
 from django import forms
@@ -13,6 +12,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from accounts.staff_actions import staff_action
 from generations.models import Generation
 from generations.services.staff_refund import generation_staff_refund
 from nanogen.errors import DomainError
@@ -22,13 +22,11 @@ class StaffRefundForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=255, widget=forms.Textarea(attrs={"rows": 3}))
 
 
-@admin.action(description=_("Refund the credits of completed generations (bad result)"), permissions=["change"])
+@staff_action(permission="generations.refund_generation",
+              description=_("Refund the credits of completed generations (bad result)"))
 def staff_refund(
     modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Generation]
 ) -> HttpResponse | None:
-    if not request.user.has_perm("generations.change_generation"):
-        modeladmin.message_user(request, gettext("You may not refund generations."), messages.ERROR)
-        return None
     form = StaffRefundForm(request.POST if "apply" in request.POST else None)
     if "apply" in request.POST and form.is_valid():
         for generation in queryset:

@@ -14,6 +14,8 @@ class NanoGenAdminSite(admin.AdminSite):
         from ops.admin_views import dashboard_view
 
         return [
+            # Staff only (admin_view), and of them only those with ops.view_dashboard
+            # (the view checks it): revenue is not for every staff member.
             path("dashboard/", self.admin_view(dashboard_view), name="dashboard"),
             *super().get_urls(),
         ]

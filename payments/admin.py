@@ -19,6 +19,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from accounts.staff_actions import staff_action, staff_permission
 from nanogen.errors import DomainError
 from payments import services
 from payments.models import (
@@ -127,10 +128,9 @@ class PaymentAdmin(ReadOnlyAdmin):
                                   "refund_credits_removed", "refund_earnings_reversed"]}),
     ]
 
-    def has_refund_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("payments.refund_payment")
+    has_refund_payment_permission = staff_permission("payments.refund_payment")
 
-    @admin.action(description=_("Refund the Stars and take back the credits"), permissions=["refund"])
+    @staff_action(permission="payments.refund_payment", description=_("Refund the Stars and take back the credits"))
     def refund(self, request: HttpRequest, queryset: QuerySet[Payment]) -> HttpResponse | None:
         def apply(payment: Payment, data: dict[str, Any]) -> None:
             result = services.payment_refund(
@@ -183,8 +183,7 @@ class PaymentIssueAdmin(ReadOnlyAdmin):
     list_select_related = ["user", "payment"]
     actions = ["refund_stars", "resolve"]
 
-    def has_resolve_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("payments.resolve_paymentissue")
+    has_resolve_paymentissue_permission = staff_permission("payments.resolve_paymentissue")
 
     def _close(self, request: HttpRequest, queryset: QuerySet[PaymentIssue], *, refund: bool) -> HttpResponse | None:
         def apply(issue: PaymentIssue, data: dict[str, Any]) -> None:
@@ -207,11 +206,11 @@ class PaymentIssueAdmin(ReadOnlyAdmin):
             apply=apply,
         )
 
-    @admin.action(description=_("Refund the Stars"), permissions=["resolve"])
+    @staff_action(permission="payments.resolve_paymentissue", description=_("Refund the Stars"))
     def refund_stars(self, request: HttpRequest, queryset: QuerySet[PaymentIssue]) -> HttpResponse | None:
         return self._close(request, queryset, refund=True)
 
-    @admin.action(description=_("Mark as resolved"), permissions=["resolve"])
+    @staff_action(permission="payments.resolve_paymentissue", description=_("Mark as resolved"))
     def resolve(self, request: HttpRequest, queryset: QuerySet[PaymentIssue]) -> HttpResponse | None:
         return self._close(request, queryset, refund=False)
 
@@ -236,8 +235,7 @@ class WithdrawalAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
     actions = ["approve", "reject"]
 
-    def has_decide_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("payments.decide_withdrawal")
+    has_decide_withdrawal_permission = staff_permission("payments.decide_withdrawal")
 
     def _line(self, withdrawal: Withdrawal) -> str:
         return f"{withdrawal} — {withdrawal.user}, {withdrawal.get_method_display()}: {withdrawal.destination}"
@@ -249,7 +247,7 @@ class WithdrawalAdmin(ReadOnlyAdmin):
             self.message_user(request, gettext("%(withdrawal)s was already decided; nothing changed.")
                               % {"withdrawal": withdrawal}, messages.WARNING)
 
-    @admin.action(description=_("Approve: mark as paid out"), permissions=["decide"])
+    @staff_action(permission="payments.decide_withdrawal", description=_("Approve: mark as paid out"))
     def approve(self, request: HttpRequest, queryset: QuerySet[Withdrawal]) -> HttpResponse | None:
         def apply(withdrawal: Withdrawal, data: dict[str, Any]) -> None:
             done = services.withdrawal_approve(
@@ -264,7 +262,7 @@ class WithdrawalAdmin(ReadOnlyAdmin):
             submit_label=gettext("Mark as paid"), line=self._line, apply=apply,
         )
 
-    @admin.action(description=_("Reject: return the earnings"), permissions=["decide"])
+    @staff_action(permission="payments.decide_withdrawal", description=_("Reject: return the earnings"))
     def reject(self, request: HttpRequest, queryset: QuerySet[Withdrawal]) -> HttpResponse | None:
         def apply(withdrawal: Withdrawal, data: dict[str, Any]) -> None:
             done = services.withdrawal_reject(withdrawal_id=withdrawal.pk, staff=request.user, reason=data["reason"])
