@@ -5,6 +5,7 @@ defaults; a production run (DEBUG off) refuses to start without a SECRET_KEY.
 `.env.example` lists every variable with its default.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -367,3 +368,26 @@ GENERATION_RESULT_ALLOWED_PRIVATE_ADDRESSES = env.list("GENERATION_RESULT_ALLOWE
 # The API's JSON parser refuses what PostgreSQL, the renderer or Python's recursion
 # cannot take (lone surrogates, NaN, numbers past 64 bits, deep nesting): 400, not 500.
 REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = ["nanogen.api.parsers.StrictJSONParser"]
+
+# Staff login to /admin/: django-axes locks out an e-mail after ADMIN_LOGIN_FAILURE_LIMIT
+# failed passwords from one IP address (the combination: an attacker elsewhere cannot
+# lock staff out), for ADMIN_LOGIN_COOLOFF_MINUTES; lockouts are listed (and lifted by
+# deleting them) in the admin under "Axes", or with `manage.py axes_reset`. Behind a
+# proxy every client has the proxy's REMOTE_ADDR, so the lockout acts per e-mail.
+INSTALLED_APPS += ["axes", "django_otp", "django_otp.plugins.otp_totp"]
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+# OTPMiddleware right after authentication: it tells whether the session passed a TOTP code.
+MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+                  "django_otp.middleware.OTPMiddleware")
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")
+AXES_FAILURE_LIMIT = env.int("ADMIN_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("ADMIN_LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The admin's login form calls the e-mail field "username" (AuthenticationForm).
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_RESET_ON_SUCCESS = True
+# Two-factor login (TOTP apps such as Google Authenticator, via django-otp): staff who
+# have a confirmed device always need its code; STAFF_REQUIRE_2FA makes a device
+# mandatory for the whole admin. Enrol with `manage.py staff_totp_enrol <email>`.
+STAFF_REQUIRE_2FA = env.bool("STAFF_REQUIRE_2FA", default=False)
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="NanoGen")
