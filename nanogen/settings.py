@@ -391,3 +391,8 @@ AXES_RESET_ON_SUCCESS = True
 # mandatory for the whole admin. Enrol with `manage.py staff_totp_enrol <email>`.
 STAFF_REQUIRE_2FA = env.bool("STAFF_REQUIRE_2FA", default=False)
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="NanoGen")
+# The bot's webhook server refuses a body longer than this (413) before reading it.
+# Telegram's updates are a few kilobytes.
+TELEGRAM_WEBHOOK_MAX_BODY_BYTES = env.int("TELEGRAM_WEBHOOK_MAX_BODY_BYTES", default=1024 * 1024)
+# django-axes says hello at every start-up at INFO.
+LOGGING["loggers"]["axes.apps"] = {"level": "WARNING"}
