@@ -17,7 +17,24 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
-DEBUG = env.bool("DEBUG", default=False)
+BOOLEAN_WORDS = {"true": True, "1": True, "yes": True, "on": True, "false": False, "0": False, "no": False,
+                 "off": False}
+
+
+def env_bool(name: str, *, default: bool) -> bool:
+    """A yes/no setting. Unlike django-environ's `env.bool`, which reads any unknown
+    word (a typo such as DEBUG=ture) as False, this refuses to start on one."""
+    raw = env.str(name, default="").strip()
+    if not raw:
+        return default
+    if raw.lower() not in BOOLEAN_WORDS:
+        raise ImproperlyConfigured(
+            f"{name}={raw!r} is not a yes/no value: use one of {', '.join(BOOLEAN_WORDS)}."
+        )
+    return BOOLEAN_WORDS[raw.lower()]
+
+
+DEBUG = env_bool("DEBUG", default=False)
 
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
@@ -126,7 +143,7 @@ MEDIA_URL = env.str("MEDIA_URL", default="/media/")
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 # The web process serves MEDIA_URL from MEDIA_ROOT itself unless something in front
 # does (nginx) or the storage is remote (its URLs point elsewhere): see nanogen/media.py.
-SERVE_MEDIA = env.bool("SERVE_MEDIA", default=MEDIA_URL.startswith("/"))
+SERVE_MEDIA = env_bool("SERVE_MEDIA", default=MEDIA_URL.startswith("/"))
 STORAGES = {
     "default": {"BACKEND": env.str("DEFAULT_FILE_STORAGE", default="django.core.files.storage.FileSystemStorage")},
     "staticfiles": {
@@ -230,7 +247,7 @@ CACHES = {
 # Behind a TLS-terminating proxy (Railway, Heroku, nginx) the proxy sets
 # X-Forwarded-Proto; SECURE_SSL_REDIRECT and HSTS assume HTTPS end to end.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 # Load balancers and Prometheus often talk plain HTTP inside a private network.
 SECURE_REDIRECT_EXEMPT = [r"^api/health$", r"^metrics$"]
 SESSION_COOKIE_SECURE = not DEBUG
@@ -389,7 +406,7 @@ AXES_RESET_ON_SUCCESS = True
 # Two-factor login (TOTP apps such as Google Authenticator, via django-otp): staff who
 # have a confirmed device always need its code; STAFF_REQUIRE_2FA makes a device
 # mandatory for the whole admin. Enrol with `manage.py staff_totp_enrol <email>`.
-STAFF_REQUIRE_2FA = env.bool("STAFF_REQUIRE_2FA", default=False)
+STAFF_REQUIRE_2FA = env_bool("STAFF_REQUIRE_2FA", default=False)
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="NanoGen")
 # The bot's webhook server refuses a body longer than this (413) before reading it.
 # Telegram's updates are a few kilobytes.
