@@ -125,7 +125,8 @@ class PaymentAdmin(ReadOnlyAdmin):
         (_("Telegram"), {"fields": ["invoice_payload", "invoice_link", "failure_reason",
                                     "telegram_payment_charge_id", "provider_payment_charge_id"]}),
         (_("Refund"), {"fields": ["refunded_by", "refunded_at", "refund_reason", "refund_forced",
-                                  "refund_credits_removed", "refund_earnings_reversed"]}),
+                                  "refund_credits_removed", "refund_earnings_reversed", "refund_attempts",
+                                  "refund_call_started_at"]}),
     ]
 
     has_refund_payment_permission = staff_permission("payments.refund_payment")

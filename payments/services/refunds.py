@@ -141,7 +141,9 @@ def payment_refund(*, payment_id: int, staff: User, reason: str, force: bool = F
                     "\"refund in progress\": run the refund again to finish it."
                 ) % {"error": exc.description or exc.error_code}
             ) from exc
-        _refund_undo(hold, why=exc.description or str(exc.error_code))
+        if not _refund_undo(hold, why=exc.description or str(exc.error_code)):
+            # Our call outlived its lease: the try that took the refund over decides.
+            raise RefundInProgress() from exc
         raise RefundProviderError(
             gettext("Telegram did not refund the Stars: %(error)s. The credits were returned to the user.")
             % {"error": exc.description or exc.error_code}
