@@ -63,7 +63,7 @@ def test_a_cursor_with_a_position_that_is_not_ours_is_refused(owner_client, worl
     ids=["surrogate-key", "surrogate-value", "surrogate-model", "nan", "infinity", "1e400", "2^63",
          "nested-5000", "nested-5000-in-params", "nested-40"],
 )
-def test_json_that_no_later_step_can_take_is_refused_at_the_door(owner_client, world, body):
+def test_json_that_no_later_step_can_take_is_refused_at_the_door(owner_client, world, audit_passes, body):
     response = owner_client.post("/api/generations", body, content_type="application/json")
     details = assert_contract_400(response)["details"]
     # Reported where the problem is: the member that holds it, or the body itself.
@@ -80,7 +80,7 @@ def test_other_endpoints_refuse_the_same_input(owner_client, world, fake_telegra
     assert_contract_400(owner_client.post(path, body, content_type="application/json"))
 
 
-def test_ordinary_json_still_starts_a_generation(owner_client, world):
+def test_ordinary_json_still_starts_a_generation(owner_client, world, audit_passes):
     response = owner_client.post("/api/generations", '{"model": "bad-input", "prompt": "ok", "params": {"seed": 3}}',
                                  content_type="application/json")
     assert response.status_code == 201, response.content

@@ -106,7 +106,7 @@ def fuzz_world(db, fake_telegram):
 @settings(max_examples=40, derandomize=True, deadline=None, database=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(query=query, body=raw_body, path_id=path_id, key=text)
-def test_hostile_input_never_gets_a_server_error(fuzz_world, method, route, query, body, path_id, key):
+def test_hostile_input_never_gets_a_server_error(fuzz_world, audit_passes, method, route, query, body, path_id, key):
     path = "/api/" + re.sub(r"<int:\w+>", str(path_id), route)
     if query:
         path += "?" + "&".join(f"{name}={_wire(value)}" for name, value in query.items())

@@ -9,7 +9,7 @@ from tests.conftest import api_client_for, run_in_threads
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_45_concurrent_invoice_requests_make_exactly_the_limit(owner, pack, fake_telegram):
+def test_45_concurrent_invoice_requests_make_exactly_the_limit(owner, pack, fake_telegram, audit_passes):
     def request(i: int) -> int:
         client = api_client_for(owner.telegram_id, first_name="Owner", username="owner")
         return client.post("/api/payments/invoice", {"pack": "test-pack"}, format="json").status_code
