@@ -20,6 +20,10 @@ from accounts.errors import InsufficientCredits
 from accounts.models import CreditKind, CreditLedgerEntry, User
 from accounts.telegram_init_data import TelegramUser
 
+# The most credits one staff grant (or removal) may move. Far above any real grant,
+# far below the 64-bit balance column: a typo of 2^63 is a form error, not a 500.
+CREDITS_CHANGE_MAX = 1_000_000_000
+
 
 def user_lock(*, user_id: int) -> User:
     """The user row, locked until the surrounding transaction ends.

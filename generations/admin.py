@@ -10,6 +10,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from core.admin import staff_action, staff_permission
 from generations.admin_actions import staff_refund
 from generations.models import AIModel, Generation
 from generations.params import params_schema_problems
@@ -92,7 +93,11 @@ class GenerationAdmin(admin.ModelAdmin[Generation]):
             return format_html('<a href="{0}" target="_blank"><img src="{0}" style="max-height:240px"></a>', url)
         return format_html('<a href="{}" target="_blank">{}</a>', url, generation.result_file.name)
 
-    @admin.action(description=_("Cancel and refund selected active generations"), permissions=["change"])
+    has_cancel_generation_permission = staff_permission("generations.cancel_generation")
+    has_refund_generation_permission = staff_permission("generations.refund_generation")
+
+    @staff_action(permission="generations.cancel_generation",
+                  description=_("Cancel and refund selected active generations"))
     def cancel_and_refund(self, request: HttpRequest, queryset: QuerySet[Generation]) -> None:
         active_ids = list(queryset.filter(status__in=Generation.ACTIVE_STATUSES).values_list("pk", flat=True))
         # The service's conditional UPDATE decides, so a generation that finished

@@ -40,3 +40,14 @@ def worker_settings_check(app_configs: Sequence[AppConfig] | None = None, **kwar
             )
         )
     return messages
+
+
+@register()
+def result_download_settings_check(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> list[CheckMessage]:
+    from generations.public_http import allowed_addresses_parse
+
+    try:
+        allowed_addresses_parse(settings.GENERATION_RESULT_ALLOWED_PRIVATE_ADDRESSES)
+    except ValueError as exc:
+        return [Error(f"GENERATION_RESULT_ALLOWED_PRIVATE_ADDRESSES: {exc}.", id="generations.E004")]
+    return []

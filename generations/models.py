@@ -108,6 +108,10 @@ class Generation(models.Model):
         verbose_name = _("generation")
         verbose_name_plural = _("generations")
         ordering = ["-id"]
+        permissions = [
+            ("cancel_generation", _("Can cancel and refund active generations")),
+            ("refund_generation", _("Can refund completed generations")),
+        ]
         indexes = [
             # History, newest first (cursor pagination on -id).
             models.Index(fields=["user", "-id"], name="generation_user_recent"),

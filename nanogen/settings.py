@@ -5,6 +5,7 @@ defaults; a production run (DEBUG off) refuses to start without a SECRET_KEY.
 `.env.example` lists every variable with its default.
 """
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,24 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
-DEBUG = env.bool("DEBUG", default=False)
+BOOLEAN_WORDS = {"true": True, "1": True, "yes": True, "on": True, "false": False, "0": False, "no": False,
+                 "off": False}
+
+
+def env_bool(name: str, *, default: bool) -> bool:
+    """A yes/no setting. Unlike django-environ's `env.bool`, which reads any unknown
+    word (a typo such as DEBUG=ture) as False, this refuses to start on one."""
+    raw = env.str(name, default="").strip()
+    if not raw:
+        return default
+    if raw.lower() not in BOOLEAN_WORDS:
+        raise ImproperlyConfigured(
+            f"{name}={raw!r} is not a yes/no value: use one of {', '.join(BOOLEAN_WORDS)}."
+        )
+    return BOOLEAN_WORDS[raw.lower()]
+
+
+DEBUG = env_bool("DEBUG", default=False)
 
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
@@ -134,7 +152,7 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 MEDIA_STORAGE = env.str("MEDIA_STORAGE", default="local")
 # The web process serves MEDIA_URL from MEDIA_ROOT itself unless something in front
 # does (nginx) or the storage is remote (its URLs point elsewhere): see core/media.py.
-SERVE_MEDIA = env.bool("SERVE_MEDIA", default=MEDIA_STORAGE == "local" and MEDIA_URL.startswith("/"))
+SERVE_MEDIA = env_bool("SERVE_MEDIA", default=MEDIA_STORAGE == "local" and MEDIA_URL.startswith("/"))
 STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -238,7 +256,7 @@ CACHES = {
 # Behind a TLS-terminating proxy (Railway, Heroku, nginx) the proxy sets
 # X-Forwarded-Proto; SECURE_SSL_REDIRECT and HSTS assume HTTPS end to end.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 # Load balancers and Prometheus often talk plain HTTP inside a private network.
 SECURE_REDIRECT_EXEMPT = [r"^api/health$", r"^metrics$"]
 SESSION_COOKIE_SECURE = not DEBUG
@@ -381,7 +399,7 @@ AWS_S3_REGION_NAME = env.str("AWS_S3_REGION_NAME", default="")
 AWS_ACCESS_KEY_ID = env.str("AWS_ACCESS_KEY_ID", default="")
 AWS_SECRET_ACCESS_KEY = env.str("AWS_SECRET_ACCESS_KEY", default="")
 AWS_S3_CUSTOM_DOMAIN = env.str("AWS_S3_CUSTOM_DOMAIN", default="")
-AWS_QUERYSTRING_AUTH = env.bool("AWS_QUERYSTRING_AUTH", default=True)
+AWS_QUERYSTRING_AUTH = env_bool("AWS_QUERYSTRING_AUTH", default=True)
 AWS_QUERYSTRING_EXPIRE = env.int("AWS_QUERYSTRING_EXPIRE", default=3600)
 AWS_LOCATION = env.str("AWS_LOCATION", default="")
 AWS_S3_ADDRESSING_STYLE = env.str("AWS_S3_ADDRESSING_STYLE", default="auto")
@@ -401,3 +419,41 @@ if MEDIA_STORAGE == "s3":
             "addressing_style": None if AWS_S3_ADDRESSING_STYLE == "auto" else AWS_S3_ADDRESSING_STYLE,
         },
     }
+
+# --- Security: result downloads, staff login, bot webhook ------------------------------
+# The worker downloads results only from public internet addresses (see
+# generations/public_http.py). Private addresses it may reach all the same, as
+# ADDRESS, ADDRESS/PREFIX or ADDRESS:PORT ([IPv6]:PORT), comma-separated: e.g. an
+# object store on the private network. Empty (the default): none.
+GENERATION_RESULT_ALLOWED_PRIVATE_ADDRESSES = env.list("GENERATION_RESULT_ALLOWED_PRIVATE_ADDRESSES", default=[])
+# The API's JSON parser refuses what PostgreSQL, the renderer or Python's recursion
+# cannot take (lone surrogates, NaN, numbers past 64 bits, deep nesting): 400, not 500.
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = ["core.api.parsers.StrictJSONParser"]
+
+# Staff login to /admin/: django-axes locks out an e-mail after ADMIN_LOGIN_FAILURE_LIMIT
+# failed passwords from one IP address (the combination: an attacker elsewhere cannot
+# lock staff out), for ADMIN_LOGIN_COOLOFF_MINUTES; lockouts are listed (and lifted by
+# deleting them) in the admin under "Axes", or with `manage.py axes_reset`. Behind a
+# proxy every client has the proxy's REMOTE_ADDR, so the lockout acts per e-mail.
+INSTALLED_APPS += ["axes", "django_otp", "django_otp.plugins.otp_totp"]
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+# OTPMiddleware right after authentication: it tells whether the session passed a TOTP code.
+MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+                  "django_otp.middleware.OTPMiddleware")
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")
+AXES_FAILURE_LIMIT = env.int("ADMIN_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("ADMIN_LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The admin's login form calls the e-mail field "username" (AuthenticationForm).
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_RESET_ON_SUCCESS = True
+# Two-factor login (TOTP apps such as Google Authenticator, via django-otp): staff who
+# have a confirmed device always need its code; STAFF_REQUIRE_2FA makes a device
+# mandatory for the whole admin. Enrol with `manage.py staff_totp_enrol <email>`.
+STAFF_REQUIRE_2FA = env_bool("STAFF_REQUIRE_2FA", default=False)
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="NanoGen")
+# The bot's webhook server refuses a body longer than this (413) before reading it.
+# Telegram's updates are a few kilobytes.
+TELEGRAM_WEBHOOK_MAX_BODY_BYTES = env.int("TELEGRAM_WEBHOOK_MAX_BODY_BYTES", default=1024 * 1024)
+# django-axes says hello at every start-up at INFO.
+LOGGING["loggers"]["axes.apps"] = {"level": "WARNING"}

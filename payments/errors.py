@@ -50,6 +50,12 @@ class RefundCreditsSpent(DomainError):
     default_message = _("The user has already spent some of the credits of this payment.")
 
 
+class RefundInProgress(DomainError):
+    status_code = 409
+    code = "REFUND_IN_PROGRESS"
+    default_message = _("A refund of this payment is being processed. Try again in a minute.")
+
+
 class RefundProviderError(DomainError):
     status_code = 502
     code = "REFUND_PROVIDER_ERROR"

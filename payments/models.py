@@ -54,10 +54,12 @@ class CreditPack(models.Model):
 class Payment(models.Model):
     """One purchase of a credit pack with Telegram Stars.
 
-    pending -> paid (successful_payment, credits granted once) -> refunding ->
-    refunded (by staff); pending -> failed when no invoice link could be made;
-    pending -> cancelled when the buyer closed the invoice unpaid (the Mini App says so).
-    Stars that arrive all the same for a failed or cancelled payment still pay it.
+    pending -> paid (successful_payment, credits granted once) -> refunding (the
+    credits and commission taken back, Telegram being asked) -> refunded, or back
+    to paid if Telegram refuses (everything returned through the ledgers);
+    pending -> failed when no invoice link could be made; pending -> cancelled when
+    the buyer closed the invoice unpaid (the Mini App says so). Stars that arrive all
+    the same for a failed or cancelled payment still pay it.
     `telegram_payment_charge_id` is unique: a repeated successful_payment finds
     the payment it already paid and grants nothing more.
     """
@@ -111,6 +113,12 @@ class Payment(models.Model):
     # withdrawn it.
     refund_credits_removed = models.PositiveIntegerField(_("credits removed by the refund"), default=0)
     refund_earnings_reversed = models.PositiveIntegerField(_("referral earnings reversed"), default=0)
+    # Each try at a refund takes the credits and the commission back first (ledger
+    # references `payment:<id>` for the first try, `payment:<id>:<n>` for the n-th),
+    # then asks Telegram; a refusal returns them. Set while a try's Telegram call may
+    # be in flight: another try waits until it is answered or clearly abandoned.
+    refund_attempts = models.PositiveIntegerField(_("refund tries"), default=0)
+    refund_call_started_at = models.DateTimeField(_("refund call started"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("payment")
@@ -224,6 +232,7 @@ class ReferralAccount(models.Model):
 class EarningsKind(models.TextChoices):
     COMMISSION = "commission", _("commission on a purchase")
     COMMISSION_REVERSAL = "commission_reversal", _("commission reversed (purchase refunded)")
+    COMMISSION_REVERSAL_UNDONE = "commission_reversal_undone", _("commission reversal undone (refund refused)")
     WITHDRAWAL_HOLD = "withdrawal_hold", _("withdrawal requested")
     WITHDRAWAL_RETURN = "withdrawal_return", _("withdrawal rejected")
 

@@ -45,7 +45,8 @@ def referral_summary(*, user: User) -> dict[str, Any]:
     """What the Mini App's referral screen shows. Amounts are whole Stars."""
     account = ReferralAccount.objects.filter(pk=user.pk).first()
     earned = ReferralEarningsEntry.objects.filter(
-        account_id=user.pk, kind__in=[EarningsKind.COMMISSION, EarningsKind.COMMISSION_REVERSAL]
+        account_id=user.pk,
+        kind__in=[EarningsKind.COMMISSION, EarningsKind.COMMISSION_REVERSAL, EarningsKind.COMMISSION_REVERSAL_UNDONE],
     ).aggregate(total=Coalesce(Sum("amount"), 0))["total"]
     withdrawals = Withdrawal.objects.filter(user=user).aggregate(
         withdrawn=Coalesce(Sum("amount", filter=Q(status=Withdrawal.Status.PAID)), 0),

@@ -16,7 +16,6 @@ import tempfile
 import time
 from dataclasses import dataclass
 from typing import IO
-from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
@@ -28,6 +27,7 @@ from PIL import Image, UnidentifiedImageError
 from generations.failures import FailureCode
 from generations.models import AIModel, Generation
 from generations.providers import PermanentProviderError, ProviderResult, TransientProviderError
+from generations.public_http import AddressRefused, TooManyRedirects, public_get
 
 logger = logging.getLogger(__name__)
 
@@ -64,18 +64,17 @@ def result_store(*, generation: Generation, result: ProviderResult) -> StoredRes
 
 
 def _download(url: str, buffer: IO[bytes]) -> None:
-    if urlsplit(url).scheme not in ("http", "https"):
-        raise _bad_content(f"result URL with scheme {urlsplit(url).scheme!r}")
     read_timeout = settings.GENERATION_RESULT_READ_TIMEOUT_SECONDS
     # The read timeout bounds each wait for bytes; this bounds the whole body, so a
     # server that trickles bytes cannot hold the worker until the task timeout.
     deadline = time.monotonic() + 2 * read_timeout
     limit = settings.GENERATION_RESULT_MAX_BYTES
     try:
-        # A plain request: the provider's key never goes to a CDN.
-        with requests.get(
+        # Public addresses only, checked on every redirect hop (see public_http): the
+        # URL is the provider's choice, and the worker sits inside our network. A
+        # plain request: the provider's key never goes to a CDN.
+        with public_get(
             url,
-            stream=True,
             timeout=(settings.AIMLAPI_CONNECT_TIMEOUT_SECONDS, read_timeout),
             headers={"User-Agent": "NanoGen/1.0"},
         ) as response:
@@ -95,6 +94,10 @@ def _download(url: str, buffer: IO[bytes]) -> None:
                 if time.monotonic() > deadline:
                     raise TransientProviderError(FailureCode.RESULT_UNAVAILABLE, "result download too slow")
                 buffer.write(chunk)
+    except AddressRefused as exc:
+        raise PermanentProviderError(FailureCode.RESULT_URL_REFUSED, f"result download refused: {exc}") from None
+    except (TooManyRedirects, ValueError) as exc:
+        raise _bad_content(f"result download: {exc}") from None
     except requests.RequestException as exc:
         raise TransientProviderError(FailureCode.RESULT_UNAVAILABLE, f"result download: {type(exc).__name__}") from None
 

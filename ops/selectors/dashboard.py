@@ -163,7 +163,7 @@ def credits_per_day(*, period: Period) -> dict[date, CreditsDay]:
     for row in rows:
         day, kind, total = row["day"], row["kind"], row["total"] or 0
         entry = result.setdefault(day, CreditsDay())
-        if kind in (CreditKind.PURCHASE, CreditKind.PURCHASE_REFUND):
+        if kind in (CreditKind.PURCHASE, CreditKind.PURCHASE_REFUND, CreditKind.PURCHASE_REFUND_UNDONE):
             entry.sold += total
         elif kind in (CreditKind.GENERATION_CHARGE, CreditKind.GENERATION_REFUND, CreditKind.GENERATION_STAFF_REFUND):
             entry.spent -= total

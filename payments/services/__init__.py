@@ -22,6 +22,7 @@ from payments.services.refunds import (
     payment_issue_refund,
     payment_issue_resolve,
     payment_refund,
+    payment_refund_reference,
 )
 from payments.services.withdrawals import (
     withdrawal_approve,
@@ -47,6 +48,7 @@ __all__ = [
     "payment_pre_checkout",
     "payment_reference",
     "payment_refund",
+    "payment_refund_reference",
     "referral_account_lock",
     "referral_attach",
     "referral_commission",

@@ -16,6 +16,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext, ngettext
 
 from accounts.models import User
+from accounts.services import user_lock
 from core.i18n import user_language
 from core.telegram_api import TelegramApiError, bot_api_call
 from payments.errors import InvoiceRateLimited, PackUnavailable, PaymentProviderUnavailable
@@ -41,11 +42,15 @@ def payment_pending_create(*, user: User, pack_slug: str) -> Payment:
     if pack is None:
         raise PackUnavailable(details={"pack": [gettext("This credit pack is not on sale.")]})
 
-    hour_ago = timezone.now() - timedelta(hours=1)
-    if Payment.objects.filter(user=user, created_at__gte=hour_ago).count() >= INVOICES_PER_HOUR:
-        raise InvoiceRateLimited(headers={"Retry-After": "3600"})
-
     with transaction.atomic():
+        # Counted under the user's row lock: concurrent requests of one user queue
+        # here, and each counts the invoices committed before it, so the limit holds
+        # exactly (a count before the insert without the lock let 45 concurrent
+        # requests make 32 invoices against a limit of 30).
+        user_lock(user_id=user.pk)
+        hour_ago = timezone.now() - timedelta(hours=1)
+        if Payment.objects.filter(user=user, created_at__gte=hour_ago).count() >= INVOICES_PER_HOUR:
+            raise InvoiceRateLimited(headers={"Retry-After": "3600"})
         payment = Payment.objects.create(user=user, pack=pack, stars=pack.stars, credits=pack.credits)
         payment.invoice_payload = invoice_payload_for(payment)
         payment.save(update_fields=["invoice_payload", "updated_at"])

@@ -1,13 +1,16 @@
 """`python manage.py runbot`: the Telegram bot.
 
 With TELEGRAM_WEBHOOK_URL set it serves the webhook itself on
-TELEGRAM_WEBHOOK_PORT (behind the TLS proxy that the URL points at), registers
-it with setWebhook and a secret token, and answers 403 to any request without
-the right X-Telegram-Bot-Api-Secret-Token. Without it, it long-polls (local
+TELEGRAM_WEBHOOK_PORT (behind the TLS proxy that the URL points at; the port must
+not be reachable from the internet), registers it with setWebhook and a secret
+token, and refuses, before reading the body, any request without the right
+X-Telegram-Bot-Api-Secret-Token (403) or with a body over
+TELEGRAM_WEBHOOK_MAX_BODY_BYTES (413): see telegram_bot.webhook. Without it, it long-polls (local
 development). SIGTERM and SIGINT stop it cleanly: the updates being handled
 finish, then it exits with code 0.
 """
 
+import asyncio
 import logging
 from typing import Any
 from urllib.parse import urlsplit
@@ -17,6 +20,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from telegram_bot.application import ALLOWED_UPDATES, application_build
 from telegram_bot.checks import webhook_settings_problem
+from telegram_bot.webhook import webhook_run
 
 logger = logging.getLogger("telegram_bot.runbot")
 
@@ -46,15 +50,18 @@ class Command(BaseCommand):
             url_path = urlsplit(settings.TELEGRAM_WEBHOOK_URL).path or "/"
             logger.info("bot starting: webhook %s, listening on %s:%s%s", settings.TELEGRAM_WEBHOOK_URL,
                         options["listen"], settings.TELEGRAM_WEBHOOK_PORT, url_path)
-            application.run_webhook(
+            # Our own server (telegram_bot.webhook), not run_webhook's: it refuses a
+            # request on its headers (size, secret) before reading the body.
+            asyncio.run(webhook_run(
+                application,
                 listen=options["listen"],
                 port=settings.TELEGRAM_WEBHOOK_PORT,
-                url_path=url_path,
+                path=url_path,
                 webhook_url=settings.TELEGRAM_WEBHOOK_URL,
-                secret_token=settings.TELEGRAM_WEBHOOK_SECRET,
+                secret=settings.TELEGRAM_WEBHOOK_SECRET,
                 allowed_updates=ALLOWED_UPDATES,
                 bootstrap_retries=BOOTSTRAP_RETRIES,
-            )
+            ))
         else:
             logger.info("bot starting: long polling (TELEGRAM_WEBHOOK_URL is not set)")
             application.run_polling(allowed_updates=ALLOWED_UPDATES, bootstrap_retries=BOOTSTRAP_RETRIES)
