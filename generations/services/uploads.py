@@ -29,6 +29,7 @@ import math
 import secrets
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import IO
@@ -124,6 +125,37 @@ def upload_create(*, user: User, source: IO[bytes]) -> Upload:
 def upload_create_from_bytes(*, user: User, data: bytes) -> Upload:
     """`upload_create` for bytes already in memory (a photo the bot downloaded)."""
     return upload_create(user=user, source=io.BytesIO(data))
+
+
+def uploads_unused_delete(*, now: datetime, deadline: float, batch: int = 500) -> int:
+    """Delete the uploads no generation used within UPLOAD_KEEP_HOURS: rows, then files.
+
+    Each batch is taken with FOR UPDATE SKIP LOCKED and deleted in its transaction: a
+    start holding one of them (it locks the uploads it uses, then marks them used) is
+    skipped, and a start that comes after finds the row gone and says "upload it
+    again". A file is deleted only once its row is gone; a crash in between leaves an
+    orphan file, never a row without its file.
+    """
+    cutoff = now - timedelta(hours=settings.UPLOAD_KEEP_HOURS)
+    deleted = 0
+    while time.monotonic() < deadline:
+        with transaction.atomic():
+            names = dict(
+                Upload.objects.select_for_update(skip_locked=True)
+                .filter(used_at__isnull=True, created_at__lte=cutoff)
+                .order_by("created_at")
+                .values_list("pk", "file")[:batch]
+            )
+            if not names:
+                break
+            Upload.objects.filter(pk__in=list(names), used_at__isnull=True).delete()
+        for name in names.values():
+            try:
+                default_storage.delete(name)
+            except OSError:
+                logger.exception("sweep: could not delete the file %s of an unused upload", name)
+        deleted += len(names)
+    return deleted
 
 
 def upload_rate_check(*, user_id: int, now: datetime | None = None) -> None:
