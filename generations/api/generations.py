@@ -25,6 +25,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.authentication import request_user
 from core.api.pagination import NewestFirstCursorPagination
 from core.api.schema import ErrorSerializer
 from generations.errors import DuplicateRequest
@@ -56,19 +57,19 @@ def idempotency_key_problem(key: str) -> str | None:
 # --- Output -----------------------------------------------------------------------
 
 
-class ImagesRangeSerializer(serializers.Serializer):
+class ImagesRangeSerializer(serializers.Serializer[Any]):
     min = serializers.IntegerField(source="images_min")
     max = serializers.IntegerField(source="images_max")
 
 
-class ModelInputsSerializer(serializers.Serializer):
+class ModelInputsSerializer(serializers.Serializer[Any]):
     images = ImagesRangeSerializer(source="*", help_text="How many input images a start takes (0/0: text only).")
     prompt_optional_with_images = serializers.BooleanField(
         help_text="With input images the prompt may be empty (an image-to-video model animates the picture)."
     )
 
 
-class AIModelOutputSerializer(serializers.Serializer):
+class AIModelOutputSerializer(serializers.Serializer[Any]):
     slug = serializers.CharField()
     name = serializers.CharField()
     kind = serializers.ChoiceField(choices=AIModel.Kind.choices)
@@ -86,7 +87,7 @@ class AIModelOutputSerializer(serializers.Serializer):
     inputs = ModelInputsSerializer(source="*")
 
 
-class GenerationResultSerializer(serializers.Serializer):
+class GenerationResultSerializer(serializers.Serializer[Any]):
     url = serializers.URLField()
     content_type = serializers.CharField()
 
@@ -97,12 +98,12 @@ def stored_file_render(file: StoredFile, request: Request | None) -> dict[str, s
     return {"url": request.build_absolute_uri(url) if request is not None else url, "content_type": file.content_type}
 
 
-class GenerationErrorSerializer(serializers.Serializer):
+class GenerationErrorSerializer(serializers.Serializer[Any]):
     code = serializers.CharField()
     message = serializers.CharField()
 
 
-class GenerationOutputSerializer(serializers.Serializer):
+class GenerationOutputSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     model = serializers.CharField(source="model.slug")
     kind = serializers.ChoiceField(choices=AIModel.Kind.choices)
@@ -168,7 +169,7 @@ class ModelListApi(APIView):
 # --- Start and history ----------------------------------------------------------
 
 
-class GenerationQuoteInputSerializer(serializers.Serializer):
+class GenerationQuoteInputSerializer(serializers.Serializer[Any]):
     model = StrictCharField(help_text="Slug of an active catalog model, e.g. nano-banana.")
     prompt = StrictCharField(
         required=False,
@@ -222,7 +223,7 @@ class GenerationStartInputSerializer(GenerationQuoteInputSerializer):
         return data
 
 
-class GenerationListFilterSerializer(serializers.Serializer):
+class GenerationListFilterSerializer(serializers.Serializer[Any]):
     status = serializers.CharField(
         required=False,
         allow_blank=True,
@@ -279,7 +280,7 @@ class GenerationsApi(APIView):
         filters = GenerationListFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         generations = generation_list_for_user(
-            user=request.user,
+            user=request_user(request),
             statuses=filters.validated_data.get("status"),
             kind=filters.validated_data.get("kind"),
         )
@@ -326,7 +327,7 @@ class GenerationsApi(APIView):
         data = serializer.validated_data
         try:
             generation = generation_start(
-                user=request.user,
+                user=request_user(request),
                 model_slug=data["model"],
                 prompt=data["prompt"],
                 params=data.get("params"),
@@ -344,7 +345,7 @@ class GenerationsApi(APIView):
         )
 
 
-class GenerationQuoteOutputSerializer(serializers.Serializer):
+class GenerationQuoteOutputSerializer(serializers.Serializer[Any]):
     price = serializers.IntegerField(help_text="Credits a start with the same body would charge now.")
     balance = serializers.IntegerField(help_text="The user's credits now.")
 
@@ -370,7 +371,7 @@ class GenerationQuoteApi(APIView):
         serializer.is_valid(raise_exception=True)
         body = serializer.validated_data
         quote = generation_quote(
-            user=request.user,
+            user=request_user(request),
             model_slug=body["model"],
             prompt=body["prompt"],
             params=body.get("params"),
@@ -382,7 +383,7 @@ class GenerationQuoteApi(APIView):
 class GenerationDetailApi(APIView):
     @extend_schema(operation_id="generations_detail", responses={200: GenerationOutputSerializer, 404: ErrorSchema})
     def get(self, request: Request, generation_id: int) -> Response:
-        generation = generation_get_for_user(user=request.user, generation_id=generation_id)
+        generation = generation_get_for_user(user=request_user(request), generation_id=generation_id)
         return Response(generation_render(generation, request))
 
 
@@ -393,5 +394,5 @@ class GenerationCancelApi(APIView):
         responses={200: GenerationOutputSerializer, 404: ErrorSchema, 409: ErrorSchema},
     )
     def post(self, request: Request, generation_id: int) -> Response:
-        generation = generation_cancel(user=request.user, generation_id=generation_id)
+        generation = generation_cancel(user=request_user(request), generation_id=generation_id)
         return Response(generation_render(generation, request))

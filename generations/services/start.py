@@ -345,17 +345,18 @@ def _model_and_usage(
     if not found:
         return None
     model = found[0]
+    # The usage figures are annotations: attributes the ORM sets on this row only.
     return model, _Usage(
-        user_banned=model.usage_user_banned,
-        active=model.usage_active,
-        recent=model.usage_recent,
-        oldest_recent=model.usage_oldest_recent,
+        user_banned=getattr(model, "usage_user_banned"),  # noqa: B009
+        active=getattr(model, "usage_active"),  # noqa: B009
+        recent=getattr(model, "usage_recent"),  # noqa: B009
+        oldest_recent=getattr(model, "usage_oldest_recent"),  # noqa: B009
         key_holder_id=getattr(model, "usage_key_holder_id", None),
         key_holder_hash=getattr(model, "usage_key_holder_hash", None),
     )
 
 
-def _count(generations: QuerySet[Generation]) -> QuerySet[Generation]:
+def _count(generations: QuerySet[Generation]) -> QuerySet[Generation, dict[str, Any]]:
     """`generations` as a one-value subquery of their count (no row when there are none)."""
     return generations.values("user_id").annotate(count=Count("pk")).values("count")
 
