@@ -50,7 +50,7 @@ def model_timeout_seconds(*, model: AIModel, params: dict[str, Any], images: int
     """How long the provider may take: the timeout rule's figure in seconds, or
     GENERATION_TIMEOUT_SECONDS for a model without one."""
     if not model.timeout_rule:
-        return settings.GENERATION_TIMEOUT_SECONDS
+        return int(settings.GENERATION_TIMEOUT_SECONDS)
     return rule_apply(rule=model.timeout_rule, params=params, images=images)
 
 
@@ -92,6 +92,10 @@ def _is_number(value: Any) -> bool:
         return False
 
 
+def _positive(value: Any) -> bool:
+    return _is_number(value) and value > 0
+
+
 def rule_problems(rule: Any, *, schema: dict[str, dict[str, Any]]) -> list[str]:
     """What is wrong with a rule staff wrote for a model with these parameters (empty
     when it is usable). `{}` (no rule) is fine."""
@@ -103,8 +107,7 @@ def rule_problems(rule: Any, *, schema: dict[str, dict[str, Any]]) -> list[str]:
     unknown = set(rule) - RULE_KEYS
     if unknown:
         problems.append(f"Unknown keys {', '.join(sorted(unknown))}; a rule has base, factors and per_image.")
-    base = rule.get("base")
-    if not _is_number(base) or base <= 0:
+    if not _positive(rule.get("base")):
         problems.append("base is a number above 0.")
     per_image = rule.get("per_image", 0)
     if not _is_number(per_image) or per_image < 0:
@@ -129,11 +132,8 @@ def _factor_problems(name: str, factor: Any, spec: dict[str, Any]) -> list[str]:
         return []
     if not isinstance(factor, dict) or not factor:
         return [f'{name}: a factor is "value" or a table {{"<value>": number above 0, ...}}.']
-    problems = [
-        f"{name}: the factor of {key} is a number above 0."
-        for key, number in factor.items()
-        if not _is_number(number) or number <= 0
-    ]
+    problems = [f"{name}: the factor of {key} is a number above 0." for key, number in factor.items()
+                if not _positive(number)]
     if kind == "choice":
         expected = {value_key(choice) for choice in spec.get("choices", [])}
     elif kind == "boolean":

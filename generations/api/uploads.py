@@ -27,6 +27,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.authentication import request_user
 from core.api.schema import ErrorSerializer
 from core.errors import DomainError, ValidationFailed
 from generations.models import Upload
@@ -66,7 +67,7 @@ class UploadLimitHandler(FileUploadHandler):
         return None
 
 
-class UploadOutputSerializer(serializers.ModelSerializer):
+class UploadOutputSerializer(serializers.ModelSerializer[Upload]):
     id = serializers.CharField(help_text="Opaque id of the upload, for `images` in a start or a quote.")
     content_type = serializers.CharField(help_text="image/jpeg, image/png or image/webp: what is stored.")
     width = serializers.IntegerField(help_text="Pixels as stored: upright, at most UPLOAD_MAX_SIDE on the longer side.")
@@ -89,7 +90,7 @@ class UploadApi(APIView):
     @classmethod
     def max_body_bytes(cls) -> int:
         """The body limit ApiBodySizeLimitMiddleware applies to this view (not the JSON one)."""
-        return settings.UPLOAD_MAX_BYTES + MULTIPART_ENVELOPE_BYTES
+        return int(settings.UPLOAD_MAX_BYTES) + MULTIPART_ENVELOPE_BYTES
 
     @extend_schema(
         operation_id="uploads_create",
@@ -101,7 +102,8 @@ class UploadApi(APIView):
     )
     def post(self, request: Request) -> Response:
         # Refused before a byte of the body is read.
-        upload_rate_check(user_id=request.user.pk)
+        user = request_user(request)
+        upload_rate_check(user_id=user.pk)
         django_request = request._request
         limit = UploadLimitHandler(django_request)
         django_request.upload_handlers = [
@@ -116,7 +118,7 @@ class UploadApi(APIView):
             uploaded = files.get(FIELD)
             if uploaded is None:
                 raise ValidationFailed(details={FIELD: [_("No file was submitted in the field file.")]})
-            upload = upload_create(user=request.user, source=uploaded)
+            upload = upload_create(user=user, source=uploaded)
         finally:
             for _field, uploaded_files in files.lists():
                 for file in uploaded_files:

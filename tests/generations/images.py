@@ -21,6 +21,18 @@ def two_colour(size: tuple[int, int] = (40, 20), mode: str = "RGB") -> Image.Ima
     return image
 
 
+def pixel(image: Image.Image, xy: tuple[int, int]) -> tuple[int, ...]:
+    """A pixel's channels (Pillow types getpixel for every mode at once)."""
+    value = image.getpixel(xy)
+    assert isinstance(value, tuple), value
+    return value
+
+
+def near(colour: tuple[int, ...], expected: tuple[int, int, int]) -> bool:
+    """Close enough after JPEG's losses."""
+    return all(abs(a - b) < 40 for a, b in zip(colour[:3], expected, strict=True))
+
+
 def srgb_icc() -> bytes:
     return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
 

@@ -2,6 +2,8 @@
 rule, the quote returns exactly that figure and writes nothing, /api/models shows the
 default price, and a price change never touches a started generation."""
 
+from typing import Any
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -24,7 +26,7 @@ from tests.helpers import credits_give, run_in_threads
 
 pytestmark = pytest.mark.django_db
 
-BODIES = [
+BODIES: list[tuple[str, dict[str, Any], int]] = [
     ("animate default", {"model": "test-animate"}, ANIMATE_PRICE),
     ("animate 10 s", {"model": "test-animate", "params": {"duration": 10}}, 60),
     ("animate 10 s 1080p", {"model": "test-animate", "params": {"duration": 10, "resolution": "1080p"}}, 150),
@@ -54,7 +56,7 @@ def test_the_start_charges_the_rule_and_the_quote_says_it_first(
 
 def test_input_images_are_priced_where_the_rule_bills_them(rich_owner, owner_client, edit_model, audit_passes):
     photos = [upload_id(owner_client, jpeg_bytes(size)) for size in ((10, 10), (12, 12), (14, 14))]
-    body = {"model": "test-edit", "images": photos, "params": {"num_images": 2}}
+    body: dict[str, Any] = {"model": "test-edit", "images": photos, "params": {"num_images": 2}}
     expected = 2 * EDIT_PRICE + 3 * 2
     assert quote(owner_client, **body).json()["price"] == expected
     assert start(owner_client, **body).json()["credits_charged"] == expected

@@ -25,7 +25,9 @@ from tests.generations.images import (
     gif_bytes,
     jpeg_bytes,
     jpeg_declaring,
+    near,
     noise_jpeg_bytes,
+    pixel,
     png_bytes,
     png_header_only,
     truncated,
@@ -55,10 +57,6 @@ def stored_image(upload_id: str) -> Image.Image:
     return image
 
 
-def close(colour: tuple[int, ...], expected: tuple[int, int, int]) -> bool:
-    return all(abs(a - b) < 40 for a, b in zip(colour[:3], expected, strict=True))
-
-
 def test_a_photo_is_stored_upright_without_any_metadata(owner, owner_client):
     # Orientation 6: the camera was turned; the left of the stored pixels is the top.
     response = upload(owner_client, jpeg_bytes((40, 20), orientation=6))
@@ -74,7 +72,7 @@ def test_a_photo_is_stored_upright_without_any_metadata(owner, owner_client):
 
     image = stored_image(body["id"])
     assert image.format == "JPEG" and image.size == (20, 40)
-    assert close(image.getpixel((10, 5)), RED) and close(image.getpixel((10, 35)), BLUE)
+    assert near(pixel(image, (10, 5)), RED) and near(pixel(image, (10, 35)), BLUE)
     # No EXIF (camera, GPS), no XMP, no ICC profile: nothing of the original's metadata.
     assert dict(image.getexif()) == {}
     assert not {"exif", "xmp", "icc_profile", "XML:com.adobe.xmp"} & set(image.info)
@@ -94,7 +92,7 @@ def test_a_png_named_jpg_is_recognised_by_its_bytes_and_keeps_its_transparency(o
     assert response.json()["content_type"] == "image/png"
     image = stored_image(response.json()["id"])
     assert image.format == "PNG" and image.mode == "RGBA"
-    assert image.getpixel((30, 10))[3] == 128  # the blue half is half transparent
+    assert pixel(image, (30, 10))[3] == 128  # the blue half is half transparent
     assert not {"icc_profile", "exif", "Comment"} & set(image.info)
 
 
