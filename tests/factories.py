@@ -30,7 +30,8 @@ def aimodel_create(
         name=name or f"Test {kind} {number}",
         kind=kind,
         provider=provider,
-        provider_model_id=provider_model_id or ("flux/schnell" if kind == AIModel.Kind.IMAGE else "kling/v1"),
+        provider_model_id=provider_model_id
+        or ("flux/schnell" if kind == AIModel.Kind.IMAGE else "klingai/v2.1-master-text-to-video"),
         price=price,
     )
 

@@ -11,7 +11,7 @@ from generations.providers import (
 )
 from tests.fakes.aimlapi import IMAGES, VIDEOS, Reply, error_body, png_bytes
 
-IMAGE = GenerationRequest(kind="image", model="flux/schnell", prompt="a red fox", params={"aspect_ratio": "1:1"})
+IMAGE = GenerationRequest(kind="image", model="flux/schnell", prompt="a red fox", params={"image_size": "square_hd"})
 VIDEO = GenerationRequest(kind="video", model="kling-video/v1/standard/text-to-video", prompt="waves")
 
 
@@ -28,7 +28,7 @@ def test_image_in_the_openai_shape_is_a_url_result(client, fake_aimlapi):
     assert state.finished
     assert state.result.url == f"{fake_aimlapi.base_url}/files/fox.png"
     [call] = fake_aimlapi.requests_to("POST", IMAGES)
-    assert call.json == {"model": "flux/schnell", "prompt": "a red fox", "aspect_ratio": "1:1"}
+    assert call.json == {"model": "flux/schnell", "prompt": "a red fox", "image_size": "square_hd"}
     assert call.headers["Authorization"] == "Bearer test-aimlapi-secret-key"
 
 
@@ -73,7 +73,7 @@ def test_video_job_that_ends_in_error_is_permanent(client, fake_aimlapi):
         (400, FailureCode.PROMPT_REJECTED),
         (422, FailureCode.PROMPT_REJECTED),
         (401, FailureCode.PROVIDER_ERROR),
-        (403, FailureCode.PROVIDER_ERROR),
+        (403, FailureCode.PROVIDER_UNAVAILABLE),
         (402, FailureCode.PROVIDER_UNAVAILABLE),
         (404, FailureCode.PROVIDER_ERROR),
     ],
