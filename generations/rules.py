@@ -10,7 +10,8 @@ The result is `ceil(base * every factor) + per_image * input images`:
 - `base` (a number > 0): credits (or seconds) for the parameters' neutral values;
 - `factors` (optional): per parameter of the model, either a table from each of its
   values, written as text ("10", "1080p", "true"), to a number > 0, or "value": the
-  parameter's own value (an integer parameter, e.g. `num_images` or seconds of video).
+  parameter's own value (whole numbers of 1 or more, e.g. `num_images` or the seconds
+  of a video's `duration`).
   A parameter the start leaves out (optional, or not used with input images) counts 1;
 - `per_image` (optional, >= 0): added per input image, where the provider bills them.
 
@@ -127,8 +128,13 @@ def rule_problems(rule: Any, *, schema: dict[str, dict[str, Any]]) -> list[str]:
 def _factor_problems(name: str, factor: Any, spec: dict[str, Any]) -> list[str]:
     kind = spec.get("type")
     if factor == VALUE:
-        if kind != "integer" or not isinstance(spec.get("min"), int) or spec["min"] < 1:
-            return [f'{name}: "value" needs an integer parameter with min 1 or more.']
+        choices = spec.get("choices") if kind == "choice" else None
+        counts = (kind == "integer" and isinstance(spec.get("min"), int) and spec["min"] >= 1) or (
+            isinstance(choices, list) and all(isinstance(c, int) and not isinstance(c, bool) and c >= 1
+                                              for c in choices)
+        )
+        if not counts:
+            return [f'{name}: "value" needs a parameter whose values are whole numbers of 1 or more.']
         return []
     if not isinstance(factor, dict) or not factor:
         return [f'{name}: a factor is "value" or a table {{"<value>": number above 0, ...}}.']
