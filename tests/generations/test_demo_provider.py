@@ -118,7 +118,7 @@ def test_an_animation_moves_into_the_input_image():
     photo = InputImage(data=jpeg_bytes((800, 400), metadata=False), content_type="image/jpeg")
     state = DemoProvider().submit(request=GenerationRequest(kind="video", model="demo", prompt="", images=(photo,)))
     with Image.open(io.BytesIO(state.result.data)) as animation:
-        assert animation.format == "GIF" and animation.n_frames == 20
+        assert animation.format == "GIF" and getattr(animation, "n_frames", 1) == 20
         assert animation.size == (400, 200)
         first = animation.convert("RGB").tobytes()
         animation.seek(10)
