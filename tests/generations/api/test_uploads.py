@@ -247,3 +247,11 @@ def test_uploads_need_auth_and_refuse_the_banned(anonymous_client, owner, owner_
     user_set_banned(user=owner, banned=True)
     assert_error(upload(owner_client, jpeg_bytes()), 403, "USER_BANNED")
     assert not Upload.objects.exists()
+
+
+def test_refusals_speak_the_users_language(owner):
+    from tests.helpers import api_client_for
+
+    client = api_client_for(owner.telegram_id, first_name="Owner", username="owner", language_code="ru")
+    body = assert_error(upload(client, SVG, name="x.svg"), 400, "VALIDATION_ERROR")
+    assert body["details"]["file"] == ["Загрузите изображение JPEG, PNG или WebP."]
