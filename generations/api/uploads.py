@@ -28,7 +28,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.authentication import request_user
-from core.api.schema import ErrorSerializer
+from core.api.schema import error_response
 from core.errors import DomainError, ValidationFailed
 from generations.models import Upload
 from generations.services.uploads import upload_create, upload_rate_check, upload_too_large
@@ -95,7 +95,13 @@ class UploadApi(APIView):
     @extend_schema(
         operation_id="uploads_create",
         request={"multipart/form-data": UploadInputSchema},
-        responses={201: UploadOutputSerializer, 400: ErrorSerializer, 413: ErrorSerializer, 429: ErrorSerializer},
+        responses={
+            201: UploadOutputSerializer,
+            400: error_response("VALIDATION_ERROR: not a JPEG, PNG or WebP image, damaged, over UPLOAD_MAX_PIXELS, "
+                                "empty, several files or none; `details.file` says which."),
+            413: error_response("PAYLOAD_TOO_LARGE: over UPLOAD_MAX_BYTES."),
+            429: error_response("RATE_LIMIT_EXCEEDED: over UPLOAD_RATE_LIMIT_PER_MINUTE uploads in 60 s; Retry-After."),
+        },
         description="One image to edit or animate: JPEG, PNG or WebP, at most UPLOAD_MAX_BYTES (10 MiB) and "
         "UPLOAD_MAX_PIXELS (40 megapixels). Stored upright, re-encoded without any metadata (EXIF, GPS, XMP, "
         "ICC); private to the user. Unused uploads are deleted after UPLOAD_KEEP_HOURS.",
