@@ -410,6 +410,9 @@ if MEDIA_STORAGE == "s3":
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
 UPLOAD_MAX_PIXELS = env.int("UPLOAD_MAX_PIXELS", default=40_000_000)
 UPLOAD_MAX_SIDE = env.int("UPLOAD_MAX_SIDE", default=2048)
+# Pillow decodes WebP only whole, at about 16 bytes a pixel: a WebP may have this many
+# pixels (6 MP: a web worker stays under 200 MB), JPEG and PNG up to UPLOAD_MAX_PIXELS.
+UPLOAD_WEBP_MAX_PIXELS = env.int("UPLOAD_WEBP_MAX_PIXELS", default=6_000_000)
 UPLOAD_RATE_LIMIT_PER_MINUTE = env.int("UPLOAD_RATE_LIMIT_PER_MINUTE", default=30)
 # Uploads that no generation used are deleted (file and row) by the sweeper after this long.
 UPLOAD_KEEP_HOURS = env.int("UPLOAD_KEEP_HOURS", default=24)

@@ -9,17 +9,21 @@ photo the bot downloaded) and, for one user:
    type) and reads its size from the header, refusing more than UPLOAD_MAX_PIXELS
    before anything is decoded (decompression bombs);
 3. decodes it as small as it may (a JPEG at 1/2, 1/4 or 1/8 scale by libjpeg's draft
-   mode), shrinks it to UPLOAD_MAX_SIDE, turns it upright by its EXIF orientation,
-   converts colours to sRGB by its ICC profile, and re-encodes it in its own format
-   with no metadata at all: no EXIF (camera, GPS position), no XMP, no ICC profile (it
-   can name the device; the pixels are sRGB now, which is what providers assume);
+   mode, a large PNG strip by strip: `png_strips`), shrinks it to UPLOAD_MAX_SIDE,
+   turns it upright by its EXIF orientation, converts colours to sRGB by its ICC
+   profile, and re-encodes it in its own format with no metadata at all: no EXIF
+   (camera, GPS position), no XMP, no ICC profile (it can name the device; the pixels
+   are sRGB now, which is what providers assume);
 4. stores it in `default_storage` under a random name and records it in the same
    transaction that re-checks the rate limit under the user's row lock, so the limit
    holds under concurrency. A refusal writes nothing: no row, no file.
 
 Memory: the file stays on disk (a temporary file) and at most UPLOAD_DECODE_SLOTS
 images are decoded at once per process; a JPEG, the common case, is decoded at the
-smallest scale that still gives UPLOAD_MAX_SIDE.
+smallest scale that still gives UPLOAD_MAX_SIDE, and a large 8-bit RGB(A) PNG a few
+hundred rows at a time. A 16-bit or paletted PNG is decoded whole (4 bytes a pixel at
+most); a WebP too, at about 16 bytes a pixel, so WebP has a pixel budget of its own
+(UPLOAD_WEBP_MAX_PIXELS), checked from its header before Pillow opens it.
 """
 
 import hashlib
@@ -49,6 +53,7 @@ from accounts.services import user_lock
 from core.errors import PayloadTooLarge, ValidationFailed
 from generations.errors import UploadRateLimitExceeded
 from generations.models import Upload
+from generations.services.png_strips import png_shrink
 
 logger = logging.getLogger(__name__)
 
@@ -185,7 +190,44 @@ def _refused(message: str) -> ValidationFailed:
     return ValidationFailed(message, details={"file": [message]})
 
 
+def webp_size(head: bytes) -> tuple[int, int] | None:
+    """A WebP's canvas size from its first 30 bytes (VP8, VP8L or VP8X header); None when
+    `head` is not a WebP. Read before Pillow opens the file: Pillow's WebP decoder
+    allocates its full-size canvases as it opens."""
+    if len(head) < 30 or head[:4] != b"RIFF" or head[8:12] != b"WEBP":
+        return None
+    chunk = head[12:16]
+    if chunk == b"VP8 " and head[23:26] == b"\x9d\x01\x2a":
+        return int.from_bytes(head[26:28], "little") & 0x3FFF, int.from_bytes(head[28:30], "little") & 0x3FFF
+    if chunk == b"VP8L" and head[20] == 0x2F:
+        bits = int.from_bytes(head[21:25], "little")
+        return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
+    if chunk == b"VP8X":
+        return int.from_bytes(head[24:27], "little") + 1, int.from_bytes(head[27:30], "little") + 1
+    return None
+
+
+def _webp_check(source: IO[bytes]) -> None:
+    """Refuse a WebP over its budget before anything is allocated for it: Pillow decodes a
+    WebP only whole, with about 16 bytes a pixel (libwebp's canvas and previous canvas, a
+    copy, the image), so a WebP is held to UPLOAD_WEBP_MAX_PIXELS, less than the others."""
+    source.seek(0)
+    size = webp_size(source.read(30))
+    source.seek(0)
+    if size is None:
+        return
+    pixels = size[0] * size[1]
+    if pixels > settings.UPLOAD_MAX_PIXELS:
+        raise _too_many_pixels()
+    if pixels > settings.UPLOAD_WEBP_MAX_PIXELS:
+        raise _refused(
+            _("A WebP image may have at most %(megapixels)s megapixels: send it as a JPEG or PNG.")
+            % {"megapixels": f"{settings.UPLOAD_WEBP_MAX_PIXELS / 1_000_000:g}"}
+        )
+
+
 def _image_clean(source: IO[bytes]) -> _Cleaned:
+    _webp_check(source)
     source.seek(0)
     not_an_image = _refused(_("Upload a JPEG, PNG or WebP image."))
     try:
@@ -206,7 +248,7 @@ def _image_clean(source: IO[bytes]) -> _Cleaned:
             raise not_an_image
         content_type, extension = FORMATS[image_format]
         try:
-            cleaned = _pixels_clean(image, keep_alpha=image_format != "JPEG")
+            cleaned = _pixels_clean(_large_png_shrunk(source, image) or image, keep_alpha=image_format != "JPEG")
         except Image.DecompressionBombError:
             raise _too_many_pixels() from None
         except DECODE_ERRORS:
@@ -231,6 +273,21 @@ def _too_many_pixels() -> ValidationFailed:
         _("The image is too large: at most %(megapixels)s megapixels.")
         % {"megapixels": f"{settings.UPLOAD_MAX_PIXELS / 1_000_000:g}"}
     )
+
+
+def _large_png_shrunk(source: IO[bytes], image: Image.Image) -> Image.Image | None:
+    """A PNG larger than UPLOAD_MAX_SIDE, shrunk strip by strip (`png_strips`) so that its
+    whole bitmap is never in memory; None for any other image (decoded as usual)."""
+    if image.format != "PNG" or max(image.size) <= settings.UPLOAD_MAX_SIDE:
+        return None
+    shrunk = png_shrink(source, longest=settings.UPLOAD_MAX_SIDE)
+    if shrunk is None:
+        return None
+    if shrunk.exif:
+        shrunk.image.info["exif"] = shrunk.exif  # for the orientation
+    if shrunk.icc_profile:
+        shrunk.image.info["icc_profile"] = shrunk.icc_profile  # for the conversion to sRGB
+    return shrunk.image
 
 
 def _pixels_clean(image: Image.Image, *, keep_alpha: bool) -> Image.Image:

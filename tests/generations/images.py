@@ -61,14 +61,14 @@ def jpeg_bytes(
     return buffer.getvalue()
 
 
-def png_bytes(size: tuple[int, int] = (40, 20), *, alpha: bool = False) -> bytes:
+def png_bytes(size: tuple[int, int] = (40, 20), *, alpha: bool = False, orientation: int = 1) -> bytes:
     from PIL import PngImagePlugin
 
     info = PngImagePlugin.PngInfo()
     info.add_text("Comment", "taken at home")
     buffer = io.BytesIO()
     two_colour(size, mode="RGBA" if alpha else "RGB").save(
-        buffer, format="PNG", pnginfo=info, icc_profile=srgb_icc(), exif=camera_exif()
+        buffer, format="PNG", pnginfo=info, icc_profile=srgb_icc(), exif=camera_exif(orientation=orientation)
     )
     return buffer.getvalue()
 
@@ -77,6 +77,13 @@ def webp_bytes(size: tuple[int, int] = (40, 20)) -> bytes:
     buffer = io.BytesIO()
     two_colour(size).save(buffer, format="WEBP", quality=90, exif=camera_exif())
     return buffer.getvalue()
+
+
+def webp_declaring(width: int, height: int) -> bytes:
+    """A WebP (extended format) whose header declares a `width` x `height` canvas."""
+    vp8x = bytes([0, 0, 0, 0]) + (width - 1).to_bytes(3, "little") + (height - 1).to_bytes(3, "little")
+    body = b"WEBP" + b"VP8X" + struct.pack("<I", len(vp8x)) + vp8x
+    return b"RIFF" + struct.pack("<I", len(body)) + body
 
 
 def gif_bytes() -> bytes:

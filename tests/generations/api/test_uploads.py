@@ -32,6 +32,7 @@ from tests.generations.images import (
     png_header_only,
     truncated,
     webp_bytes,
+    webp_declaring,
 )
 from tests.helpers import run_in_threads
 
@@ -96,6 +97,13 @@ def test_a_png_named_jpg_is_recognised_by_its_bytes_and_keeps_its_transparency(o
     assert not {"icc_profile", "exif", "Comment"} & set(image.info)
 
 
+@override_settings(UPLOAD_WEBP_MAX_PIXELS=500)
+def test_a_webp_over_its_own_budget_is_refused_with_a_way_out(owner_client):
+    body = assert_error(upload(owner_client, webp_bytes((40, 20))), 400, "VALIDATION_ERROR")
+    assert body["details"]["file"] == ["A WebP image may have at most 0.0005 megapixels: send it as a JPEG or PNG."]
+    assert upload(owner_client, webp_bytes((20, 20))).status_code == 201
+
+
 def test_webp_is_accepted(owner_client):
     response = upload(owner_client, webp_bytes(), name="x.bin", content_type="application/octet-stream")
     assert response.status_code == 201, response.content
@@ -114,6 +122,20 @@ def test_a_large_photo_is_stored_at_most_upload_max_side(owner_client):
     assert stored_image(body["id"]).size == (body["width"], 100)
 
 
+@override_settings(UPLOAD_MAX_SIDE=256)
+def test_a_large_png_is_shrunk_strip_by_strip_upright_and_clean(owner_client):
+    response = upload(owner_client, png_bytes((2000, 1000), alpha=True, orientation=6), name="big.png",
+                      content_type="image/png")
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert (body["content_type"], body["width"], body["height"]) == ("image/png", 128, 256)
+    image = stored_image(body["id"])
+    assert image.mode == "RGBA"
+    assert near(pixel(image, (64, 20)), RED) and near(pixel(image, (64, 236)), BLUE)
+    assert pixel(image, (64, 236))[3] == 128
+    assert not {"icc_profile", "exif", "Comment"} & set(image.info)
+
+
 def test_the_bot_stores_bytes_through_the_same_service(owner):
     stored = upload_create_from_bytes(user=owner, data=jpeg_bytes((30, 30)))
     assert (stored.content_type, stored.width, stored.height) == ("image/jpeg", 30, 30)
@@ -125,6 +147,8 @@ REFUSED = [
     ("decompression bomb (JPEG)", jpeg_declaring(60_000, 60_000), "bomb.jpg", "image/jpeg"),
     ("over the pixel limit", png_header_only(8000, 6000), "big.png", "image/png"),
     ("over the pixel limit (JPEG)", jpeg_declaring(8000, 6000), "big.jpg", "image/jpeg"),
+    ("decompression bomb (WebP)", webp_declaring(16_000, 16_000), "bomb.webp", "image/webp"),
+    ("WebP over its budget", webp_declaring(4000, 3000), "big.webp", "image/webp"),
     ("truncated JPEG", truncated(jpeg_bytes((400, 300), metadata=False)), "cut.jpg", "image/jpeg"),
     ("truncated PNG", truncated(png_bytes((400, 300))), "cut.png", "image/png"),
     ("SVG", SVG, "logo.svg", "image/svg+xml"),
