@@ -422,4 +422,7 @@ UPLOAD_KEEP_HOURS = env.int("UPLOAD_KEEP_HOURS", default=24)
 AIMLAPI_LOOKUP_WINDOW_SECONDS = env.int("AIMLAPI_LOOKUP_WINDOW_SECONDS", default=300)
 # What one credit brings in, in USD, for the margins on the staff dashboard (the Stars a
 # credit sells for, times what Telegram pays out per Star).
-CREDIT_VALUE_USD = Decimal(env.str("CREDIT_VALUE_USD", default="0.01"))
+try:
+    CREDIT_VALUE_USD = Decimal(env.str("CREDIT_VALUE_USD", default="0.01"))
+except ArithmeticError:
+    raise ImproperlyConfigured("CREDIT_VALUE_USD must be a decimal number of dollars, e.g. 0.01.") from None

@@ -117,7 +117,7 @@ def test_the_catalog_list_refuses_a_price_that_contradicts_the_rule(staff_client
     assert video.price == 40
 
 
-def test_a_generation_page_shows_inputs_results_and_the_providers_cost(staff_client, owner):
+def test_a_generation_page_shows_inputs_results_and_the_providers_cost(staff_client, owner, audit_passes):
     AIModel.objects.create(slug="edit", name="Edit", kind="image", provider_model_id="x/y", price=5,
                            images_max=2)
     credits_give(owner, 50)

@@ -240,7 +240,7 @@ def test_a_lost_create_without_a_trace_fails_without_a_second_post(owner, kling,
         Status.FAILED, FailureCode.PROVIDER_UNAVAILABLE, True)
 
 
-def test_a_lost_create_keeps_being_looked_up_within_the_window(owner, kling, fake_aimlapi, settings):
+def test_a_lost_create_keeps_being_looked_up_within_the_window(owner, kling, fake_aimlapi, settings, audit_passes):
     settings.AIMLAPI_LOOKUP_WINDOW_SECONDS = 3600
     generation = start(owner, kling)
     fake_aimlapi.script("POST", VIDEOS, Reply(json={"id": "job-late", "status": "queued"}, delay=2.0))

@@ -103,7 +103,7 @@ def test_a_quote_refuses_what_a_start_refuses(
     assert not Generation.objects.exists()
 
 
-def test_a_quote_tells_the_price_even_when_credits_are_short(owner, owner_client, animate_model):
+def test_a_quote_tells_the_price_even_when_credits_are_short(owner, owner_client, animate_model, audit_passes):
     credits_give(owner, 5)
     assert quote(owner_client, model="test-animate", params={"duration": 10}).json() == {"price": 60, "balance": 5}
     assert_error(start(owner_client, model="test-animate", params={"duration": 10}), 402, "INSUFFICIENT_CREDITS")
@@ -163,7 +163,8 @@ def test_a_price_change_never_touches_a_started_generation(rich_owner, owner_cli
     assert quote(owner_client, model="test-animate", params={"duration": 10}).json()["price"] == 500
 
 
-def test_the_timeout_follows_the_parameters(rich_owner, owner_client, animate_model, image_model, settings):
+def test_the_timeout_follows_the_parameters(rich_owner, owner_client, animate_model, image_model, settings,
+                                           audit_passes):
     five = start(owner_client, model="test-animate").json()
     ten = start(owner_client, model="test-animate", params={"duration": 10}).json()
     flat = start(owner_client, model="test-image").json()

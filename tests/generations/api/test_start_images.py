@@ -53,21 +53,21 @@ def test_a_start_with_images_keeps_their_order_and_shows_them(rich_owner, owner_
     assert owner_client.get(f"/api/generations/{generation.pk}").json()["images"] == body["images"]
 
 
-def test_an_input_image_is_served_to_its_url(rich_owner, owner_client, edit_model, photos):
+def test_an_input_image_is_served_to_its_url(rich_owner, owner_client, edit_model, photos, audit_passes):
     body = start(owner_client, model="test-edit", images=[photos[0]]).json()
     response = owner_client.get(body["images"][0]["url"].removeprefix("http://testserver"))
     assert response.status_code == 200
     assert response["Cache-Control"].startswith("private")
 
 
-def test_a_used_upload_is_never_swept(rich_owner, owner_client, edit_model, photos, settings):
+def test_a_used_upload_is_never_swept(rich_owner, owner_client, edit_model, photos, settings, audit_passes):
     start(owner_client, model="test-edit", images=[photos[0]])
     Upload.objects.update(created_at=timezone.now() - timedelta(hours=settings.UPLOAD_KEEP_HOURS * 10))
     generations_sweep()
     assert list(Upload.objects.values_list("pk", flat=True).order_by()) == [Upload.objects.get(pk=photos[0]).pk]
 
 
-def test_a_start_without_images_uses_no_upload(rich_owner, owner_client, edit_model, photos):
+def test_a_start_without_images_uses_no_upload(rich_owner, owner_client, edit_model, photos, audit_passes):
     response = start(owner_client, model="test-edit")
     assert response.status_code == 201
     assert response.json()["images"] == [] and response.json()["credits_charged"] == EDIT_PRICE
@@ -184,7 +184,7 @@ def test_the_fingerprint_covers_the_images_content(rich_owner, owner_client, edi
     assert balance(rich_owner) == 10_000 - (EDIT_PRICE + 2) - (EDIT_PRICE + 4)
 
 
-def test_the_stored_pixels_are_what_the_generation_keeps(rich_owner, owner_client, edit_model):
+def test_the_stored_pixels_are_what_the_generation_keeps(rich_owner, owner_client, edit_model, audit_passes):
     """The input is the cleaned upload (upright), not the bytes the client sent."""
     from django.core.files.storage import default_storage
     from PIL import Image
