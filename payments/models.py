@@ -12,6 +12,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import LedgerEntry
+
 # Telegram Stars: the only currency Telegram allows for digital goods.
 STARS_CURRENCY = "XTR"
 
@@ -53,7 +55,9 @@ class Payment(models.Model):
     """One purchase of a credit pack with Telegram Stars.
 
     pending -> paid (successful_payment, credits granted once) -> refunding ->
-    refunded (by staff); pending -> failed when no invoice link could be made.
+    refunded (by staff); pending -> failed when no invoice link could be made;
+    pending -> cancelled when the buyer closed the invoice unpaid (the Mini App says so).
+    Stars that arrive all the same for a failed or cancelled payment still pay it.
     `telegram_payment_charge_id` is unique: a repeated successful_payment finds
     the payment it already paid and grants nothing more.
     """
@@ -64,6 +68,7 @@ class Payment(models.Model):
         PAID = "paid", _("paid")
         REFUNDING = "refunding", _("refund in progress")
         REFUNDED = "refunded", _("refunded")
+        CANCELLED = "cancelled", _("cancelled by the buyer")
 
     # States in which the Stars were received and the credits granted.
     PAID_STATUSES = (Status.PAID, Status.REFUNDING, Status.REFUNDED)
@@ -123,7 +128,8 @@ class Payment(models.Model):
             models.CheckConstraint(condition=Q(stars__gt=0), name="payment_stars_positive"),
             models.CheckConstraint(condition=Q(credits__gt=0), name="payment_credits_positive"),
             models.CheckConstraint(
-                condition=Q(status__in=["pending", "failed"]) | Q(telegram_payment_charge_id__isnull=False),
+                condition=Q(status__in=["pending", "failed", "cancelled"])
+                | Q(telegram_payment_charge_id__isnull=False),
                 name="payment_paid_has_charge_id",
             ),
             models.CheckConstraint(
@@ -222,8 +228,8 @@ class EarningsKind(models.TextChoices):
     WITHDRAWAL_RETURN = "withdrawal_return", _("withdrawal rejected")
 
 
-class ReferralEarningsEntry(models.Model):
-    """One change of one referrer's earnings. Append-only: never updated or deleted.
+class ReferralEarningsEntry(LedgerEntry):
+    """One change of one referrer's earnings, in Stars (see LedgerEntry).
 
     Every kind happens at most once per cause (`payment:7`, `withdrawal:3`): a
     unique (kind, reference) makes the database refuse a second commission for a
@@ -237,19 +243,11 @@ class ReferralEarningsEntry(models.Model):
     )
     amount = models.BigIntegerField(_("amount (Stars)"))
     kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
-    balance_after = models.BigIntegerField(_("balance after"))
-    reference = models.CharField(_("reference"), max_length=64)
-    note = models.CharField(_("note"), max_length=255, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    reference = models.CharField(_("reference"), max_length=64)  # every entry has a cause
 
-    class Meta:
+    class Meta(LedgerEntry.Meta):
         verbose_name = _("referral earnings entry")
         verbose_name_plural = _("referral earnings ledger")
-        ordering = ["-id"]
         # Lookups by cause always name the kind too: the unique index serves them.
         indexes = [models.Index(fields=["account", "-id"], name="earnings_account_recent")]
         constraints = [
@@ -257,9 +255,6 @@ class ReferralEarningsEntry(models.Model):
             models.CheckConstraint(condition=Q(balance_after__gte=0), name="earnings_balance_after_non_negative"),
             models.UniqueConstraint(fields=["kind", "reference"], name="earnings_once_per_reference"),
         ]
-
-    def __str__(self) -> str:
-        return f"{self.amount:+d} {self.kind} ({self.reference})"
 
 
 class Withdrawal(models.Model):

@@ -24,6 +24,7 @@ from decimal import Decimal
 from typing import Any
 
 from generations.failures import FailureCode
+from generations.models import AIModel
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ class InputImage:
 class GenerationRequest:
     """What to generate, as a provider needs it (no database objects)."""
 
-    kind: str  # AIModel.Kind: "image" or "video"
+    kind: AIModel.Kind
     model: str  # the provider's model id for this request (with images: the model that takes them)
     prompt: str
     params: dict[str, Any] = field(default_factory=dict)

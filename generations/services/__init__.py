@@ -11,7 +11,7 @@ from generations.services.lifecycle import (
     generation_step_handoff,
 )
 from generations.services.quote import Quote, generation_quote
-from generations.services.staff_refund import generation_staff_refund, generation_staff_refund_entry
+from generations.services.staff_refund import generation_staff_refund
 from generations.services.start import generation_start, payload_fingerprint
 from generations.services.uploads import upload_create, upload_create_from_bytes
 
@@ -26,7 +26,6 @@ __all__ = [
     "generation_quote",
     "generation_reference",
     "generation_staff_refund",
-    "generation_staff_refund_entry",
     "generation_start",
     "generation_step_handoff",
     "payload_fingerprint",

@@ -13,9 +13,9 @@ from django.conf import settings
 from django.core.cache import cache
 from django_q.tasks import async_task
 
-logger = logging.getLogger(__name__)
+from core.task_names import ADMIN_ALERT_SEND
 
-ALERT_TASK = "telegram_bot.tasks.admin_alert_send"
+logger = logging.getLogger(__name__)
 
 
 def admin_alert_enqueue(*, text: str, rate_key: str) -> bool:
@@ -29,7 +29,7 @@ def admin_alert_enqueue(*, text: str, rate_key: str) -> bool:
         if not cache.add(key, 1, timeout=settings.ADMIN_ALERT_INTERVAL_SECONDS):
             logger.info("admin alert %s suppressed (rate limit)", rate_key)
             return False
-        async_task(ALERT_TASK, text=text)
+        async_task(ADMIN_ALERT_SEND, text=text)
     except Exception:
         logger.exception("could not queue the admin alert %s", rate_key)
         return False

@@ -21,15 +21,12 @@ from django_q.tasks import async_task
 
 from accounts.models import CreditKind
 from accounts.services import credits_apply, user_lock
+from core.task_names import GENERATION_NOTIFY
 from generations.models import Generation, StoredFile
 
 logger = logging.getLogger(__name__)
 
 Status = Generation.Status
-
-# The bot tells the user about a finished generation. Named, not imported:
-# generations must not depend on telegram_bot.
-NOTIFY_TASK = "telegram_bot.tasks.generation_notify"
 
 # Django-Q's guard kills a worker that overran its task's timeout within ~3 seconds.
 LEASE_MARGIN_SECONDS = 5
@@ -158,7 +155,7 @@ def generation_cancel_if_active(*, generation_id: int) -> bool:
 
 
 def _end_with_refund(
-    *, generation_id: int, status: str, error_code: str, error_message: str,
+    *, generation_id: int, status: Generation.Status, error_code: str, error_message: str,
     provider_cost_usd: Decimal | None = None,
 ) -> bool:
     changes: dict[str, Any] = {
@@ -192,4 +189,4 @@ def generation_reference(generation_id: int) -> str:
 
 
 def _notify_on_commit(generation_id: int) -> None:
-    transaction.on_commit(lambda: async_task(NOTIFY_TASK, generation_id, task_name=f"notify-{generation_id}"))
+    transaction.on_commit(lambda: async_task(GENERATION_NOTIFY, generation_id, task_name=f"notify-{generation_id}"))

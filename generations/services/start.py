@@ -64,6 +64,7 @@ from accounts.services import (
     user_lock,
 )
 from core.errors import DomainError
+from core.task_names import GENERATION_RUN
 from generations.errors import (
     DuplicateRequest,
     IdempotencyKeyReused,
@@ -88,10 +89,6 @@ from generations.services.lifecycle import generation_reference
 logger = logging.getLogger(__name__)
 
 __all__ = ["IDEMPOTENCY_KEY_PATTERN", "generation_start", "payload_fingerprint"]
-
-# The worker's entry point, named rather than imported: the task module belongs to
-# the worker and django_q stores only the dotted name.
-RUN_TASK = "generations.tasks.generation_run"
 
 RATE_WINDOW = timedelta(seconds=60)
 
@@ -281,7 +278,7 @@ def _generation_insert(user: User, request: StartRequest, plan: _Plan) -> Genera
     # the enqueue fails the sweeper re-enqueues pending generations, so the client
     # still gets its 201 instead of a 500 for work that was accepted.
     generation_id = generation.pk
-    transaction.on_commit(lambda: async_task(RUN_TASK, generation_id), robust=True)
+    transaction.on_commit(lambda: async_task(GENERATION_RUN, generation_id), robust=True)
     return generation
 
 

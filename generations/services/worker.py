@@ -30,10 +30,11 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import DatabaseError
 from django.utils import timezone
-from django_q.models import Schedule
 
+from core.scheduling import task_schedule_once
+from core.task_names import GENERATION_ATTEMPT
 from generations.failures import FailureCode, failure_message
-from generations.models import Generation
+from generations.models import AIModel, Generation
 from generations.providers import (
     GenerationRequest,
     InputImage,
@@ -57,7 +58,6 @@ from generations.services.results import results_delete, results_store
 
 logger = logging.getLogger(__name__)
 
-ATTEMPT_TASK = "generations.tasks.generation_attempt"
 # Clocks of the machines that schedule and run steps may disagree a little.
 CLOCK_SKEW = timedelta(seconds=2)
 
@@ -166,7 +166,7 @@ def _provider_request(generation: Generation) -> GenerationRequest:
         InputImage(data=_read(file.name), content_type=file.content_type) for file in generation.image_files()
     )
     return GenerationRequest(
-        kind=generation.kind,
+        kind=AIModel.Kind(generation.kind),
         model=(model.provider_model_id_with_images or model.provider_model_id) if images else model.provider_model_id,
         prompt=generation.prompt,
         params=generation.params or {},
@@ -331,14 +331,7 @@ def _schedule(
         provider_cost_usd=provider_cost_usd,
     ):
         return False
-    Schedule.objects.create(
-        name=f"generation {generation.pk}",
-        func=ATTEMPT_TASK,
-        args=repr(generation.pk),
-        schedule_type=Schedule.ONCE,
-        repeats=-1,  # a ONCE schedule with negative repeats deletes itself after it ran
-        next_run=due,
-    )
+    task_schedule_once(func=GENERATION_ATTEMPT, args=(generation.pk,), due=due, name=f"generation {generation.pk}")
     return True
 
 

@@ -3,6 +3,7 @@
 import pytest
 
 from generations.failures import FailureCode
+from generations.models import AIModel
 from generations.providers import (
     AimlApiProvider,
     GenerationRequest,
@@ -11,8 +12,10 @@ from generations.providers import (
 )
 from tests.fakes.aimlapi import IMAGES, VIDEOS, Reply, error_body, png_bytes
 
-IMAGE = GenerationRequest(kind="image", model="flux/schnell", prompt="a red fox", params={"image_size": "square_hd"})
-VIDEO = GenerationRequest(kind="video", model="kling-video/v1/standard/text-to-video", prompt="waves")
+# Models and fields as the AIML API documents them: the fake refuses anything else.
+IMAGE = GenerationRequest(kind=AIModel.Kind.IMAGE, model="flux/schnell", prompt="a red fox",
+                          params={"image_size": "square_hd"})
+VIDEO = GenerationRequest(kind=AIModel.Kind.VIDEO, model="klingai/v2.1-master-text-to-video", prompt="waves")
 
 
 @pytest.fixture
@@ -55,7 +58,7 @@ def test_video_is_created_then_polled_until_completed(client, fake_aimlapi):
     assert done.result.url.endswith("/files/clip.mp4")
     polls = fake_aimlapi.requests_to("GET", VIDEOS)
     assert [p.query for p in polls] == [{"generation_id": ["gen-42"]}] * 3
-    assert fake_aimlapi.requests_to("POST", VIDEOS)[0].json["model"] == "kling-video/v1/standard/text-to-video"
+    assert fake_aimlapi.requests_to("POST", VIDEOS)[0].json["model"] == "klingai/v2.1-master-text-to-video"
 
 
 def test_video_job_that_ends_in_error_is_permanent(client, fake_aimlapi):
@@ -73,7 +76,7 @@ def test_video_job_that_ends_in_error_is_permanent(client, fake_aimlapi):
         (400, FailureCode.PROMPT_REJECTED),
         (422, FailureCode.PROMPT_REJECTED),
         (401, FailureCode.PROVIDER_ERROR),
-        (403, FailureCode.PROVIDER_UNAVAILABLE),
+        (403, FailureCode.PROVIDER_ERROR),
         (402, FailureCode.PROVIDER_UNAVAILABLE),
         (404, FailureCode.PROVIDER_ERROR),
     ],

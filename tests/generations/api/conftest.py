@@ -5,13 +5,14 @@ import pytest
 
 from accounts.models import User
 from generations.models import AIModel
+from tests.factories import AIModelFactory
 from tests.generations.api.helpers import ANIMATE_PRICE, EDIT_PRICE, IMAGE_PRICE, VIDEO_PRICE
 from tests.helpers import credits_give
 
 
 @pytest.fixture
 def image_model(db: None) -> AIModel:
-    return AIModel.objects.create(
+    return AIModelFactory.create(
         slug="test-image",
         name="Test image",
         kind=AIModel.Kind.IMAGE,
@@ -29,7 +30,7 @@ def image_model(db: None) -> AIModel:
 
 @pytest.fixture
 def video_model(db: None) -> AIModel:
-    return AIModel.objects.create(
+    return AIModelFactory.create(
         slug="test-video",
         name="Test video",
         kind=AIModel.Kind.VIDEO,
@@ -42,7 +43,7 @@ def video_model(db: None) -> AIModel:
 
 @pytest.fixture
 def inactive_model(db: None) -> AIModel:
-    return AIModel.objects.create(
+    return AIModelFactory.create(
         slug="test-retired", name="Retired", kind=AIModel.Kind.IMAGE, provider_model_id="test/old", price=1,
         is_active=False,
     )
@@ -58,7 +59,7 @@ def rich_owner(owner: User) -> User:
 def edit_model(db: None) -> AIModel:
     """Like nano-banana: 0 to 3 input images (an edit model when there are some),
     num_images 1-4 multiplying the price, and input images billed a little."""
-    return AIModel.objects.create(
+    return AIModelFactory.create(
         slug="test-edit",
         name="Test edit",
         kind=AIModel.Kind.IMAGE,
@@ -80,7 +81,7 @@ def edit_model(db: None) -> AIModel:
 def animate_model(db: None) -> AIModel:
     """Like Kling: text or image to video, priced per second; with an image the prompt is
     optional and the aspect ratio is the picture's."""
-    return AIModel.objects.create(
+    return AIModelFactory.create(
         slug="test-animate",
         name="Test animate",
         kind=AIModel.Kind.VIDEO,

@@ -3,10 +3,9 @@ a withdrawal requested from the earnings, listed with its status."""
 
 import pytest
 
-from accounts.models import User
-from payments.models import CreditPack, Withdrawal
+from payments.models import Withdrawal
 from payments.services import referral_link
-from tests.payments.helpers import payment_paid
+from tests.factories import CreditPackFactory, PaidPaymentFactory, UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -16,19 +15,19 @@ def referrer_with_earnings(settings, packs):
     settings.TELEGRAM_BOT_USERNAME = "nanogen_e2e_bot"
     settings.REFERRAL_PERCENT = 10
     settings.WITHDRAWAL_MIN_AMOUNT = 10
-    referrer = User.objects.create(telegram_id=7601, first_name="Inviter", language_code="en")
-    big = CreditPack.objects.create(slug="e2e-big", title="Big", stars=1000, credits=1200, sort_order=3)
+    referrer = UserFactory.create(telegram_id=7601, first_name="Inviter", language_code="en")
+    big = CreditPackFactory.create(slug="e2e-big", title="Big", stars=1000, credits=1200, sort_order=3)
     for telegram_id in (7602, 7603):
-        friend = User.objects.create(telegram_id=telegram_id, first_name="Friend", language_code="en")
+        friend = UserFactory.create(telegram_id=telegram_id, first_name="Friend", language_code="en")
         assert referral_link(referrer=referrer, new_user=friend)
-        payment_paid(friend, big)
+        PaidPaymentFactory.create(user=friend, pack=big)
     return referrer
 
 
 def test_invite_link_is_shared_through_telegram(miniapp_factory, init_data, referrer_with_earnings):
-    app = miniapp_factory(telegram="fake")
-    page = app.page
+    app = miniapp_factory(telegram="android")
     app.open(init_data(7601))
+    page = app.view
     page.locator(".tab[data-screen='referrals']").click()
     link = page.get_by_label("Your invite link")
     assert link.input_value().startswith("https://t.me/nanogen_e2e_bot?start=ref_")
@@ -37,8 +36,9 @@ def test_invite_link_is_shared_through_telegram(miniapp_factory, init_data, refe
     assert "10%" in page.locator(".screen-referrals .card").first.inner_text()
 
     page.locator(".share-invite").click()
-    opened = [c[1] for c in app.telegram_calls() if c[0] == "openTelegramLink"]
-    assert len(opened) == 1 and opened[0].startswith("https://t.me/share/url?url=https%3A%2F%2Ft.me%2Fnanogen_e2e_bot")
+    app.client.wait_for("c => c.links.length > 0")
+    opened = [e["data"] for e in app.client.events("web_app_open_tg_link")]
+    assert len(opened) == 1 and opened[0]["path_full"].startswith("/share/url?url=https%3A%2F%2Ft.me%2Fnanogen_e2e_bot")
 
 
 def test_withdrawal_request_and_list(miniapp_factory, init_data, referrer_with_earnings, audit_passes):
