@@ -11,6 +11,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from core.admin import ReadOnlyAdmin
 from generations.admin_actions import staff_refund
 from generations.models import IMAGES_MAX_PER_GENERATION, AIModel, Generation, StoredFile, Upload
 from generations.params import params_schema_problems
@@ -208,8 +209,9 @@ def _files_html(files: list[StoredFile], *, preview: bool) -> str:
 
 
 @admin.register(Upload)
-class UploadAdmin(admin.ModelAdmin[Upload]):
-    """Read-only: uploads are made by users and deleted by the sweeper when unused."""
+class UploadAdmin(ReadOnlyAdmin[Upload]):
+    """Read-only: uploads are made by users and deleted by the sweeper when unused (a used
+    one is a generation's input, kept as long as the generation)."""
 
     list_display = ["id", "created_at", "user", "content_type", "width", "height", "size", "used_at"]
     list_filter = ["content_type", ("used_at", admin.EmptyFieldListFilter)]
@@ -225,13 +227,3 @@ class UploadAdmin(admin.ModelAdmin[Upload]):
     @admin.display(description=_("file"))
     def file_link(self, upload: Upload) -> str:
         return _files_html([StoredFile(name=upload.file.name, content_type=upload.content_type)], preview=False)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Upload | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Upload | None = None) -> bool:
-        # A used upload is a generation's input; unused ones go with the sweeper.
-        return False
