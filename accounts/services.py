@@ -152,6 +152,27 @@ def credits_debit_if_enough(*, user_id: int, amount: int | BaseExpression) -> De
     return Debit(amount=int(row[0]), balance_after=int(row[1]))
 
 
+def credits_debit_settle(*, user_id: int, debit: Debit, amount: int) -> Debit | None:
+    """Turn a debit this transaction took with `credits_debit_if_enough` into one of
+    `amount` (the exact price, once the caller could compute it): one conditional
+    UPDATE of the difference, either way. None, changing nothing, when the balance does
+    not cover a larger amount.
+
+    The row is still locked by the debit, so the balance it left is the one to adjust;
+    record the ledger row of the settled debit (one row, `-amount`) afterwards.
+    """
+    if amount <= 0:
+        raise ValueError("a debit takes a positive amount")
+    difference = amount - debit.amount
+    if difference == 0:
+        return debit
+    # `credits >= difference` holds trivially when the difference is negative (money back).
+    settled = User.objects.filter(pk=user_id, credits__gte=difference).update(credits=F("credits") - difference)
+    if not settled:
+        return None
+    return Debit(amount=amount, balance_after=debit.balance_after - difference)
+
+
 def credits_ledger_record(
     *,
     user_id: int,

@@ -32,6 +32,14 @@ def worker_settings_check(app_configs: Sequence[AppConfig] | None = None, **kwar
                 id="generations.W001",
             )
         )
+    for name in ("UPLOAD_MAX_BYTES", "UPLOAD_MAX_PIXELS", "UPLOAD_WEBP_MAX_PIXELS", "UPLOAD_RATE_LIMIT_PER_MINUTE",
+                 "UPLOAD_KEEP_HOURS", "AIMLAPI_LOOKUP_WINDOW_SECONDS"):
+        if getattr(settings, name) < 1:
+            messages.append(Error(f"{name} must be at least 1.", id="generations.E004"))
+    if settings.UPLOAD_MAX_SIDE < 64:
+        messages.append(Error("UPLOAD_MAX_SIDE must be at least 64 pixels.", id="generations.E005"))
+    if not settings.CREDIT_VALUE_USD.is_finite() or settings.CREDIT_VALUE_USD < 0:
+        messages.append(Error("CREDIT_VALUE_USD must be 0 or more.", id="generations.E006"))
     if settings.DEMO_PROVIDER_DELAY_SECONDS > timeout / 4:
         messages.append(
             Warning(

@@ -6,6 +6,7 @@ defaults; a production run (DEBUG off) refuses to start without a SECRET_KEY.
 """
 
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -457,3 +458,26 @@ OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="NanoGen")
 TELEGRAM_WEBHOOK_MAX_BODY_BYTES = env.int("TELEGRAM_WEBHOOK_MAX_BODY_BYTES", default=1024 * 1024)
 # django-axes says hello at every start-up at INFO.
 LOGGING["loggers"]["axes.apps"] = {"level": "WARNING"}
+# --- Input images, prices and provider costs (generations: uploads, price rules) --------------
+# An upload (POST /api/uploads): JPEG, PNG or WebP of at most UPLOAD_MAX_BYTES bytes and
+# UPLOAD_MAX_PIXELS pixels, stored re-encoded at most UPLOAD_MAX_SIDE pixels on its longer
+# side (what the providers need: larger inputs only make their requests heavier).
+UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
+UPLOAD_MAX_PIXELS = env.int("UPLOAD_MAX_PIXELS", default=40_000_000)
+UPLOAD_MAX_SIDE = env.int("UPLOAD_MAX_SIDE", default=2048)
+# Pillow decodes WebP only whole, at about 16 bytes a pixel: a WebP may have this many
+# pixels (6 MP: a web worker stays under 200 MB), JPEG and PNG up to UPLOAD_MAX_PIXELS.
+UPLOAD_WEBP_MAX_PIXELS = env.int("UPLOAD_WEBP_MAX_PIXELS", default=6_000_000)
+UPLOAD_RATE_LIMIT_PER_MINUTE = env.int("UPLOAD_RATE_LIMIT_PER_MINUTE", default=30)
+# Uploads that no generation used are deleted (file and row) by the sweeper after this long.
+UPLOAD_KEEP_HOURS = env.int("UPLOAD_KEEP_HOURS", default=24)
+# A video create whose answer never came (a timeout) may still have started a paid job:
+# the worker looks it up in the AIML API's usage logs for this long before it gives up
+# (and refunds) rather than post a second job.
+AIMLAPI_LOOKUP_WINDOW_SECONDS = env.int("AIMLAPI_LOOKUP_WINDOW_SECONDS", default=300)
+# What one credit brings in, in USD, for the margins on the staff dashboard (the Stars a
+# credit sells for, times what Telegram pays out per Star).
+try:
+    CREDIT_VALUE_USD = Decimal(env.str("CREDIT_VALUE_USD", default="0.01"))
+except ArithmeticError:
+    raise ImproperlyConfigured("CREDIT_VALUE_USD must be a decimal number of dollars, e.g. 0.01.") from None

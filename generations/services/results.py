@@ -14,7 +14,7 @@ import logging
 import secrets
 import tempfile
 import time
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import IO
 
 import requests
@@ -25,7 +25,7 @@ from django.utils import timezone
 from PIL import Image, UnidentifiedImageError
 
 from generations.failures import FailureCode
-from generations.models import AIModel, Generation
+from generations.models import AIModel, Generation, StoredFile
 from generations.providers import PermanentProviderError, ProviderResult, TransientProviderError
 from generations.public_http import AddressRefused, TooManyRedirects, public_get
 
@@ -38,13 +38,28 @@ CHUNK_BYTES = 64 * 1024
 IN_MEMORY_BYTES = 8 * 1024 * 1024
 
 
-@dataclass(frozen=True)
-class StoredResult:
-    name: str  # the storage name, for Generation.result_file
-    content_type: str
+def results_store(*, generation: Generation, results: Sequence[ProviderResult]) -> list[StoredFile]:
+    """Store every result, in order; all or none (a failure deletes those already stored)."""
+    stored: list[StoredFile] = []
+    try:
+        for result in results:
+            stored.append(result_store(generation=generation, result=result))
+    except BaseException:
+        results_delete(stored)
+        raise
+    return stored
 
 
-def result_store(*, generation: Generation, result: ProviderResult) -> StoredResult:
+def results_delete(stored: Sequence[StoredFile]) -> None:
+    """Delete stored results nobody will see (a late result, a half-stored set)."""
+    for result in stored:
+        try:
+            default_storage.delete(result.name)
+        except OSError:
+            logger.exception("could not delete the stored result %s", result.name)
+
+
+def result_store(*, generation: Generation, result: ProviderResult) -> StoredFile:
     """Download (or take) the result's bytes, check them and save them under a name nobody can guess."""
     with tempfile.SpooledTemporaryFile(max_size=IN_MEMORY_BYTES) as buffer:
         if result.url:
@@ -60,7 +75,7 @@ def result_store(*, generation: Generation, result: ProviderResult) -> StoredRes
             f"generations/{timezone.now():%Y/%m/%d}/{generation.pk}-{secrets.token_urlsafe(12)}.{extension}",
             File(buffer),
         )
-    return StoredResult(name=name, content_type=content_type)
+    return StoredFile(name=name, content_type=content_type)
 
 
 def _download(url: str, buffer: IO[bytes]) -> None:

@@ -57,6 +57,8 @@ CHANGELISTS: dict[tuple[str, str], set[str]] = {
     ("accounts", "creditledgerentry"): EVERYONE_IN_A_ROLE,
     ("generations", "aimodel"): {"support", "admin"},
     ("generations", "generation"): EVERYONE_IN_A_ROLE,
+    # Users' own photos: admins only (support sees a generation's inputs as links on its page).
+    ("generations", "upload"): ADMIN,
     ("payments", "creditpack"): FINANCE,
     ("payments", "payment"): FINANCE,
     ("payments", "paymentissue"): FINANCE,
