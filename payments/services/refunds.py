@@ -23,15 +23,15 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from accounts.models import CreditKind, User
-from accounts.services import credits_apply, user_lock
+from accounts.models import User
+from accounts.services import user_lock
 from core.errors import ValidationFailed
 from core.telegram_api import TelegramApiError, bot_api_call
 from payments.errors import PaymentNotRefundable, RefundCreditsSpent, RefundProviderError
 from payments.hooks import PAYMENT_REFUNDED, hook_emit_on_commit
-from payments.models import EarningsKind, Payment, PaymentIssue, ReferralEarningsEntry
+from payments.models import Payment, PaymentIssue
 from payments.services.checkout import payment_reference
-from payments.services.earnings import earnings_apply, referral_account_lock
+from payments.services.reversals import payment_reverse
 
 logger = logging.getLogger(__name__)
 
@@ -118,17 +118,9 @@ def _refund_book(*, payment_id: int, staff: User, reason: str, force: bool, alre
             raise PaymentNotRefundable(gettext("This payment has already been refunded."))
         buyer = user_lock(user_id=payment.user_id)
         # Never below 0: what the buyer already spent stays spent.
-        credits_removed = min(payment.credits, buyer.credits)
-        if credits_removed:
-            credits_apply(
-                user=buyer,
-                amount=-credits_removed,
-                kind=CreditKind.PURCHASE_REFUND,
-                reference=reference,
-                note=reason,
-                created_by=staff,
-            )
-        earnings_reversed, earnings_short = _commission_reverse(reference=reference, reason=reason, staff=staff)
+        reversal = payment_reverse(payment=payment, buyer=buyer, reference=reference, note=reason, staff=staff)
+        credits_removed, earnings_reversed = reversal.credits_removed, reversal.earnings_reversed
+        earnings_short = reversal.earnings_short
         payment.status = Status.REFUNDED
         payment.refunded_by = staff
         payment.refunded_at = timezone.now()
@@ -153,26 +145,6 @@ def _refund_book(*, payment_id: int, staff: User, reason: str, force: bool, alre
         earnings_short=earnings_short,
         already_refunded_by_telegram=already,
     )
-
-
-def _commission_reverse(*, reference: str, reason: str, staff: User) -> tuple[int, int]:
-    """Take back the referrer's commission on a refunded payment, as much as is
-    left (they may have withdrawn it). Returns (reversed, could not reverse)."""
-    commission = ReferralEarningsEntry.objects.filter(kind=EarningsKind.COMMISSION, reference=reference).first()
-    if commission is None:
-        return 0, 0
-    account = referral_account_lock(user_id=commission.account_id)
-    reversed_amount = min(commission.amount, account.earnings)
-    if reversed_amount:
-        earnings_apply(
-            account=account,
-            amount=-reversed_amount,
-            kind=EarningsKind.COMMISSION_REVERSAL,
-            reference=reference,
-            note=reason,
-            created_by=staff,
-        )
-    return reversed_amount, commission.amount - reversed_amount
 
 
 def payment_issue_refund(*, issue_id: int, staff: User, note: str) -> bool:
