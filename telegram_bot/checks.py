@@ -35,11 +35,19 @@ def bot_settings_check(app_configs: Any = None, **kwargs: Any) -> list[CheckMess
         ("TELEGRAM_BOT_CONCURRENT_UPDATES", 1),
         ("TELEGRAM_NOTIFY_MAX_ATTEMPTS", 1),
         # Telegram retries an update for up to a day: a shorter memory lets repeats through.
-        ("TELEGRAM_PROCESSED_UPDATES_KEEP_DAYS", 2),
+        ("TELEGRAM_UPDATES_KEEP_DAYS", 2),
         ("ADMIN_ALERT_INTERVAL_SECONDS", 0),
+        ("TELEGRAM_UPDATE_MAX_ATTEMPTS", 1),
+        ("TELEGRAM_UPDATE_LEASE_SECONDS", 1),
+        ("TELEGRAM_UPDATE_RETRY_BASE_SECONDS", 0),
+        # Telegram's updates are a few kilobytes; a smaller limit would refuse real ones.
+        ("TELEGRAM_WEBHOOK_MAX_BODY_BYTES", 64 * 1024),
     ):
         if getattr(settings, name) < minimum:
             messages.append(Error(f"{name} must be at least {minimum}.", id="telegram_bot.E002"))
+    if settings.TELEGRAM_UPDATE_RETRY_MAX_SECONDS < settings.TELEGRAM_UPDATE_RETRY_BASE_SECONDS:
+        messages.append(Error("TELEGRAM_UPDATE_RETRY_MAX_SECONDS cannot be below TELEGRAM_UPDATE_RETRY_BASE_SECONDS.",
+                              id="telegram_bot.E002"))
     if settings.TELEGRAM_NOTIFY_RETRY_BASE_SECONDS < 0 or settings.TELEGRAM_NOTIFY_RETRY_MAX_SECONDS < 0:
         messages.append(Error("The TELEGRAM_NOTIFY_RETRY_* delays cannot be negative.", id="telegram_bot.E002"))
     if not settings.TELEGRAM_BOT_ENABLED:

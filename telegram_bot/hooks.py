@@ -17,6 +17,8 @@ logger = logging.getLogger(__name__)
 PAYMENT_ISSUE_ALERT_TASK = "telegram_bot.tasks.payment_issue_alert"
 WITHDRAWAL_REQUESTED_ALERT_TASK = "telegram_bot.tasks.withdrawal_requested_alert"
 WITHDRAWAL_DECIDED_TASK = "telegram_bot.tasks.withdrawal_decided_notify"
+UPDATE_PROCESS_TASK = "telegram_bot.tasks.update_process"
+PAYMENT_REFUNDED_OUTSIDE_ALERT_TASK = "telegram_bot.tasks.payment_refunded_outside_alert"
 
 
 def task_enqueue(func: str, **kwargs: Any) -> bool:
@@ -32,6 +34,11 @@ def task_enqueue(func: str, **kwargs: Any) -> bool:
 def on_payment_issue(*, issue_id: int) -> None:
     if settings.ADMIN_ALERT_CHAT_ID:
         task_enqueue(PAYMENT_ISSUE_ALERT_TASK, issue_id=issue_id)
+
+
+def on_payment_refunded_outside(*, payment_id: int) -> None:
+    if settings.ADMIN_ALERT_CHAT_ID:
+        task_enqueue(PAYMENT_REFUNDED_OUTSIDE_ALERT_TASK, payment_id=payment_id)
 
 
 def on_withdrawal_requested(*, withdrawal_id: int) -> None:

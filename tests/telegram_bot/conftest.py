@@ -7,10 +7,11 @@ from typing import Any
 import pytest
 from asgiref.sync import async_to_sync
 from django.core.cache import cache
-from telegram import Update
-
 from core.logging import log_context
 from telegram_bot.application import application_build
+from telegram_bot.intake import update_process
+from telegram_bot.orm import db
+from telegram_bot.services import update_store
 from tests.fakes.telegram_updates import TelegramUpdates, telegram_profile
 from tests.telegram_bot.helpers import MINI_APP_URL
 
@@ -37,7 +38,8 @@ def owner_profile(owner: Any) -> dict[str, Any]:
 
 @pytest.fixture
 def feed(bot_settings: Any) -> Callable[..., None]:
-    """feed(update, ...): the bot's Application handles the updates in order, in one
+    """feed(update, ...): the updates arrive as through the webhook, in order: each is
+    stored, then the bot's Application processes it (`telegram_bot.intake`), in one
     event loop made for the call (with the test's database connection: Django's
     thread-sensitive sync work runs in the test's own thread under async_to_sync)."""
 
@@ -46,7 +48,9 @@ def feed(bot_settings: Any) -> Callable[..., None]:
             application = application_build()
             async with application:
                 for raw in raw_updates:
-                    await application.process_update(Update.de_json(raw, application.bot))
+                    stored = await db(update_store)(payload=raw)
+                    if stored.waiting:
+                        await update_process(application, update_id=stored.update_id)
 
         with log_context():  # the ids the handlers add to the log context end with the call
             async_to_sync(process)()

@@ -7,7 +7,7 @@ import pytest
 
 from accounts.models import CreditKind, CreditLedgerEntry, User
 from payments.models import CreditPack, Payment
-from telegram_bot.models import ProcessedUpdate
+from telegram_bot.models import TelegramUpdate
 from tests.fakes.telegram_updates import TelegramUpdates, telegram_profile
 from tests.helpers import api_client_for
 from tests.telegram_bot.runbot import WEBHOOK_SECRET, WEBHOOK_URL, RunBot, bot_env, free_port, wait_until
@@ -38,7 +38,8 @@ def updates():
 
 
 def test_start_registers_the_webhook_with_its_secret_and_the_commands(bot, fake_telegram):
-    webhook = fake_telegram.last("setWebhook")
+    # The server listens first, then tells Telegram where it is.
+    (webhook,) = fake_telegram.wait_for("setWebhook")
     assert (webhook["url"], webhook["secret_token"]) == (WEBHOOK_URL, WEBHOOK_SECRET)
     assert set(webhook["allowed_updates"]) == {"message", "callback_query", "pre_checkout_query", "my_chat_member"}
     commands = {call.get("language_code"): call["commands"] for call in fake_telegram.calls_to("setMyCommands")}
@@ -60,7 +61,7 @@ def test_updates_without_the_secret_are_refused_and_start_with_it_works(bot, fak
     assert reply["reply_markup"] == OPEN_APP
     assert User.objects.get(telegram_id=NEW_ID).referred_by == owner
     assert not User.objects.filter(telegram_id=9009).exists()
-    assert not ProcessedUpdate.objects.filter(update_id=intruder["update_id"]).exists()
+    assert not TelegramUpdate.objects.filter(update_id=intruder["update_id"]).exists()
 
     # Telegram delivers the same update again: it is dropped, nothing is sent twice.
     assert bot.post(start).status_code == 200
