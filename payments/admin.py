@@ -20,7 +20,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import DomainError
-from payments import services
+from payments import admin_stars, services  # noqa: F401 - admin_stars registers subscriptions and reconciliations
 from payments.models import (
     CreditPack,
     Payment,

@@ -184,7 +184,9 @@ class Payment(models.Model):
 class PaymentIssue(models.Model):
     """A successful_payment that matched no payable payment: Stars were received
     but nothing was granted. Kept for staff with everything Telegram sent, so the
-    money is never silently dropped; staff refund the Stars or resolve it."""
+    money is never silently dropped; staff refund the Stars or resolve it. Also
+    recorded (closed as refunded) when Telegram refunded a charge NanoGen never saw,
+    so that reconciliation knows it next time."""
 
     class Reason(models.TextChoices):
         BAD_PAYLOAD = "bad_payload", _("payload not ours or forged")
@@ -194,6 +196,8 @@ class PaymentIssue(models.Model):
         WRONG_AMOUNT = "wrong_amount", _("wrong amount")
         ALREADY_PAID = "already_paid", _("payment already paid with another charge")
         NOT_PAYABLE = "not_payable", _("payment refunded")
+        # Telegram refunded a charge NanoGen had never recorded (nothing was granted for it).
+        UNKNOWN_CHARGE = "unknown_charge", _("refund of a charge never recorded")
 
     class Status(models.TextChoices):
         OPEN = "open", _("open")

@@ -46,6 +46,8 @@ def subscription_list_for_user(*, user: User) -> QuerySet[Subscription]:
 
 def subscription_get_for_user(*, user: User, subscription_id: int) -> Subscription:
     """The user's subscription; NotFound for anybody else's (or none)."""
+    if not 0 < subscription_id < 2**63:
+        raise NotFound()
     subscription = subscription_list_for_user(user=user).filter(pk=subscription_id).first()
     if subscription is None:
         raise NotFound()

@@ -6,6 +6,8 @@ from payments.api import (
     PaymentDetailApi,
     PaymentListApi,
     ReferralSummaryApi,
+    SubscriptionCancelApi,
+    SubscriptionListApi,
     WithdrawalsApi,
 )
 
@@ -16,5 +18,7 @@ api_urlpatterns: list[URLPattern] = [
     path("payments/invoice", InvoiceCreateApi.as_view(), name="payment-invoice"),
     path("payments/<int:payment_id>", PaymentDetailApi.as_view(), name="payment-detail"),
     path("referrals", ReferralSummaryApi.as_view(), name="referrals"),
+    path("subscriptions", SubscriptionListApi.as_view(), name="subscriptions"),
+    path("subscriptions/<int:subscription_id>/cancel", SubscriptionCancelApi.as_view(), name="subscription-cancel"),
     path("withdrawals", WithdrawalsApi.as_view(), name="withdrawals"),
 ]

@@ -234,9 +234,13 @@ async def successful_payment(update: Update, context: Context) -> None:
 async def refunded_payment(update: Update, context: Context) -> None:
     """Telegram refunded a payment outside NanoGen (its support): take back what it
     gave, once; the admins are alerted through the payments hook."""
-    refund = update.effective_message.refunded_payment
+    message = update.effective_message
+    refund = message.refunded_payment
     await db(payment_refund_outside)(
         telegram_payment_charge_id=refund.telegram_payment_charge_id,
+        telegram_user_id=message.chat.id,
+        total_amount=refund.total_amount,
+        invoice_payload=refund.invoice_payload,
         reason=f"Refunded by Telegram outside NanoGen (refunded_payment, {refund.total_amount} {refund.currency})",
     )
 

@@ -119,4 +119,9 @@ class Migration(migrations.Migration):
             model_name='subscription',
             constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'cancelled'), _negated=True), ('cancelled_at__isnull', False), _connector='OR'), name='subscription_cancelled_has_time'),
         ),
+        migrations.AlterField(
+            model_name='paymentissue',
+            name='reason',
+            field=models.CharField(choices=[('bad_payload', 'payload not ours or forged'), ('unknown_payment', 'no such payment'), ('wrong_user', 'paid by another user'), ('wrong_currency', 'wrong currency'), ('wrong_amount', 'wrong amount'), ('already_paid', 'payment already paid with another charge'), ('not_payable', 'payment refunded'), ('unknown_charge', 'refund of a charge never recorded')], max_length=32, verbose_name='reason'),
+        ),
     ]

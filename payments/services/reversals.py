@@ -23,7 +23,7 @@ from django.utils import timezone
 from accounts.models import CreditKind, User
 from accounts.services import credits_apply, user_lock
 from payments.hooks import PAYMENT_REFUNDED, PAYMENT_REFUNDED_OUTSIDE, hook_emit_on_commit
-from payments.models import EarningsKind, Payment, PaymentIssue, ReferralEarningsEntry
+from payments.models import STARS_CURRENCY, EarningsKind, Payment, PaymentIssue, ReferralEarningsEntry
 from payments.services.checkout import payment_reference
 from payments.services.earnings import earnings_apply, referral_account_lock
 
@@ -93,7 +93,7 @@ class OutsideRefundOutcome:
     REFUNDED = "refunded"  # the payment was paid: now refunded, its credits taken back
     ALREADY_REFUNDED = "already_refunded"  # a repeat, or NanoGen's staff refunded it
     ISSUE_CLOSED = "issue_closed"  # unmatched Stars (a PaymentIssue) that Telegram returned
-    UNKNOWN = "unknown"  # a charge NanoGen never recorded
+    UNKNOWN = "unknown"  # a charge NanoGen never recorded: recorded now, as a settled issue
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,9 @@ class OutsideRefund:
     reversal: Reversal | None = None
 
 
-def payment_refund_outside(*, telegram_payment_charge_id: str, reason: str) -> OutsideRefund:
+def payment_refund_outside(
+    *, telegram_payment_charge_id: str, telegram_user_id: int, total_amount: int, invoice_payload: str, reason: str
+) -> OutsideRefund:
     """Book a refund that Telegram made outside NanoGen (see the module docstring),
     once however often it is reported. `reason` says how NanoGen learnt of it."""
     with transaction.atomic():
@@ -112,7 +114,10 @@ def payment_refund_outside(*, telegram_payment_charge_id: str, reason: str) -> O
             telegram_payment_charge_id=telegram_payment_charge_id
         ).first()
         if payment is None:
-            return _issue_refunded(charge_id=telegram_payment_charge_id, reason=reason)
+            return _issue_refunded(
+                charge_id=telegram_payment_charge_id, telegram_user_id=telegram_user_id, total_amount=total_amount,
+                invoice_payload=invoice_payload, reason=reason,
+            )
         if payment.status == Status.REFUNDED:
             return OutsideRefund(outcome=OutsideRefundOutcome.ALREADY_REFUNDED, payment_id=payment.pk)
         # paid, or refunding (a staff refund asking Telegram right now: its own
@@ -144,12 +149,25 @@ def payment_refund_outside(*, telegram_payment_charge_id: str, reason: str) -> O
     return OutsideRefund(outcome=OutsideRefundOutcome.REFUNDED, payment_id=payment.pk, reversal=reversal)
 
 
-def _issue_refunded(*, charge_id: str, reason: str) -> OutsideRefund:
-    issue = PaymentIssue.objects.filter(telegram_payment_charge_id=charge_id).first()
-    if issue is None:
+def _issue_refunded(
+    *, charge_id: str, telegram_user_id: int, total_amount: int, invoice_payload: str, reason: str
+) -> OutsideRefund:
+    """Unmatched Stars that Telegram returned: the issue is settled. A charge NanoGen
+    never recorded is recorded now, already settled, so that it is known next time."""
+    now = timezone.now()
+    issue, created = PaymentIssue.objects.get_or_create(
+        telegram_payment_charge_id=charge_id,
+        defaults={
+            "reason": PaymentIssue.Reason.UNKNOWN_CHARGE, "status": PaymentIssue.Status.REFUNDED,
+            "telegram_user_id": telegram_user_id, "user": User.objects.filter(telegram_id=telegram_user_id).first(),
+            "payload": invoice_payload[:255], "currency": STARS_CURRENCY, "total_amount": total_amount,
+            "resolved_at": now, "resolution_note": reason[:500],
+        },
+    )
+    if created:
         logger.error("Telegram refunded charge %s, which NanoGen never recorded (%s)", charge_id, reason)
-        return OutsideRefund(outcome=OutsideRefundOutcome.UNKNOWN)
+        return OutsideRefund(outcome=OutsideRefundOutcome.UNKNOWN, issue_id=issue.pk)
     PaymentIssue.objects.filter(pk=issue.pk, status=PaymentIssue.Status.OPEN).update(
-        status=PaymentIssue.Status.REFUNDED, resolved_at=timezone.now(), resolution_note=reason[:500]
+        status=PaymentIssue.Status.REFUNDED, resolved_at=now, resolution_note=reason[:500]
     )
     return OutsideRefund(outcome=OutsideRefundOutcome.ISSUE_CLOSED, issue_id=issue.pk)

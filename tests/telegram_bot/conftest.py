@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from asgiref.sync import async_to_sync
 from django.core.cache import cache
+
 from core.logging import log_context
 from telegram_bot.application import application_build
 from telegram_bot.intake import update_process

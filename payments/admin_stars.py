@@ -1,0 +1,90 @@
+"""Staff pages of Stars subscriptions and reconciliations (registered by
+payments.admin). Subscriptions are read-only but for the cancel action, which
+needs its own permission (cancel_subscription) and calls the same service as the
+user's cancel; reconciliations are the reports of `reconcile_stars`."""
+
+import json
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from core.errors import DomainError
+from payments import selectors, services
+from payments.models import Payment, StarsReconciliation, Subscription
+
+
+class _ReadOnly(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+class SubscriptionPaymentInline(admin.TabularInline):
+    model = Payment
+    fields = ["id", "paid_at", "stars", "credits", "status", "telegram_payment_charge_id"]
+    readonly_fields = fields
+    ordering = ["-id"]
+    extra = 0
+    max_num = 0
+    can_delete = False
+    show_change_link = True
+    verbose_name_plural = _("Payments (the first and every renewal)")
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(_ReadOnly):
+    list_display = ["id", "user", "pack", "stars", "credits", "state", "expires_at", "created_at", "cancelled_at"]
+    list_filter = ["status", "pack", "created_at"]
+    search_fields = ["=id", "=user__telegram_id", "user__username", "=telegram_payment_charge_id"]
+    list_select_related = ["user", "pack"]
+    date_hierarchy = "created_at"
+    inlines = [SubscriptionPaymentInline]
+    actions = ["cancel"]
+
+    @admin.display(description=_("state"))
+    def state(self, subscription: Subscription) -> str:
+        return selectors.subscription_state(subscription)
+
+    def has_cancel_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("payments.cancel_subscription")
+
+    @admin.action(description=_("Cancel: no more renewals (the paid period stays)"), permissions=["cancel"])
+    def cancel(self, request: HttpRequest, queryset: QuerySet[Subscription]) -> None:
+        if not self.has_cancel_permission(request):  # checked again: an action is a POST anybody can forge
+            self.message_user(request, gettext("You may not cancel subscriptions."), messages.ERROR)
+            return
+        for subscription in queryset:
+            try:
+                services.subscription_cancel(subscription_id=subscription.pk, staff=request.user)
+            except DomainError as exc:
+                self.message_user(request, f"{subscription}: {exc.message}", messages.ERROR)
+                continue
+            self.message_user(request, gettext("%(subscription)s cancelled.") % {"subscription": subscription})
+
+
+@admin.register(StarsReconciliation)
+class StarsReconciliationAdmin(_ReadOnly):
+    list_display = ["id", "started_at", "status", "days", "transactions", "credited", "issues", "refunds",
+                    "affiliate_commissions", "unresolved", "error"]
+    list_filter = ["status", "started_at"]
+    exclude = ["report"]
+    readonly_fields = ["findings"]
+
+    @admin.display(description=_("findings"))
+    def findings(self, run: StarsReconciliation) -> str:
+        return format_html("<pre>{}</pre>", json.dumps(run.report.get("findings", []), indent=2, ensure_ascii=False))
