@@ -85,7 +85,10 @@ class FakeStars:
     def payment(self, profile: dict[str, Any], *, payload: str, amount: int, charge_id: str | None = None,
                 subscription_period: int | None = None, affiliate: dict[str, Any] | None = None,
                 date: int | None = None) -> dict[str, Any]:
-        """A user pays an invoice; the `successful_payment` content for the bot."""
+        """A user pays an invoice of `amount` Stars; the `successful_payment` content for
+        the bot. With an affiliate, the transaction lists what the bot kept (the
+        amount less the affiliate's share; Telegram does not document which of the
+        two it lists, and NanoGen accepts either)."""
         charge_id = charge_id or self._charge_id()
         date = date or int(time.time())
         source: dict[str, Any] = {"type": "user", "transaction_type": "invoice_payment", "user": profile,
@@ -94,8 +97,9 @@ class FakeStars:
             source["subscription_period"] = subscription_period
         if affiliate:
             source["affiliate"] = affiliate
+        kept = amount - (affiliate or {}).get("amount", 0)
         with self._lock:
-            self._transactions.append({"id": charge_id, "amount": amount, "date": date, "source": source})
+            self._transactions.append({"id": charge_id, "amount": kept, "date": date, "source": source})
         paid: dict[str, Any] = {"currency": "XTR", "total_amount": amount, "invoice_payload": payload,
                                 "telegram_payment_charge_id": charge_id, "provider_payment_charge_id": ""}
         if subscription_period:
