@@ -33,7 +33,8 @@ def reconcile(*args: str) -> str:
 def confirmed(user, paid: dict) -> Payment:
     """The bot received the successful_payment of this charge."""
     return payment_confirm(telegram_user_id=user.telegram_id, payload=paid["invoice_payload"], currency="XTR",
-                           total_amount=paid["total_amount"], telegram_payment_charge_id=paid["telegram_payment_charge_id"])
+                           total_amount=paid["total_amount"],
+                           telegram_payment_charge_id=paid["telegram_payment_charge_id"])
 
 
 def purchases(user) -> int:
@@ -46,7 +47,8 @@ def test_a_charge_whose_update_was_lost_is_credited_and_a_second_run_finds_nothi
     seen = payment_pending(owner, pack)
     confirmed(owner, fake_telegram.stars.payment(profile, payload=seen.invoice_payload, amount=100))
     lost = payment_pending(owner, pack)
-    charge = fake_telegram.stars.payment(profile, payload=lost.invoice_payload, amount=100)["telegram_payment_charge_id"]
+    paid = fake_telegram.stars.payment(profile, payload=lost.invoice_payload, amount=100)
+    charge = paid["telegram_payment_charge_id"]
 
     out = reconcile("--days", "3")
 

@@ -104,7 +104,7 @@ def test_the_first_payment_starts_the_subscription_and_each_renewal_grants_once(
 
 
 def test_a_renewal_for_another_amount_is_left_to_staff(owner, monthly, fake_telegram, audit_passes):
-    first, paid = first_payment(owner, monthly, fake_telegram)
+    _first, paid = first_payment(owner, monthly, fake_telegram)
     renewal_paid = fake_telegram.stars.renewal(paid["telegram_payment_charge_id"])
 
     with pytest.raises(PaymentNotMatched):
@@ -116,7 +116,7 @@ def test_a_renewal_for_another_amount_is_left_to_staff(owner, monthly, fake_tele
 
 @pytest.mark.django_db(transaction=True)
 def test_a_renewal_delivered_three_times_at_once_grants_once(owner, monthly, fake_telegram, audit_passes):
-    first, paid = first_payment(owner, monthly, fake_telegram)
+    _first, paid = first_payment(owner, monthly, fake_telegram)
     renewal_paid = fake_telegram.stars.renewal(paid["telegram_payment_charge_id"])
 
     renewals = run_in_threads(3, lambda i: confirm(owner, renewal_paid))
@@ -128,7 +128,7 @@ def test_a_renewal_delivered_three_times_at_once_grants_once(owner, monthly, fak
 
 def test_the_user_lists_and_cancels_their_subscription_and_the_paid_period_stays(
         owner, owner_client, stranger_client, monthly, fake_telegram, audit_passes):
-    first, paid = first_payment(owner, monthly, fake_telegram)
+    _first, paid = first_payment(owner, monthly, fake_telegram)
     subscription = Subscription.objects.get()
 
     page = owner_client.get("/api/subscriptions").json()
@@ -146,8 +146,8 @@ def test_the_user_lists_and_cancels_their_subscription_and_the_paid_period_stays
     assert response.json()["status"] == "cancelled"
     assert response.json()["expires_at"] == item["expires_at"]  # the paid period stays
     call = fake_telegram.last("editUserStarSubscription")
-    assert call.params == {"user_id": owner.telegram_id, "telegram_payment_charge_id": paid["telegram_payment_charge_id"],
-                           "is_canceled": True}
+    assert call.params == {"user_id": owner.telegram_id, "is_canceled": True,
+                           "telegram_payment_charge_id": paid["telegram_payment_charge_id"]}
     assert fake_telegram.stars.subscription(paid["telegram_payment_charge_id"])["canceled"] is True
     with pytest.raises(AssertionError, match="does not renew"):
         fake_telegram.stars.renewal(paid["telegram_payment_charge_id"])  # no more renewals
