@@ -4,20 +4,24 @@ needs its own permission (cancel_subscription) and calls the same service as the
 user's cancel; reconciliations are the reports of `reconcile_stars`."""
 
 import json
+from typing import TypeVar
 
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from accounts.authentication import staff_user
 from core.errors import DomainError
 from payments import selectors, services
 from payments.models import Payment, StarsReconciliation, Subscription
 
+_M = TypeVar("_M", bound=Model)
 
-class _ReadOnly(admin.ModelAdmin):
+
+class _ReadOnly(admin.ModelAdmin[_M]):
     def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
@@ -28,10 +32,9 @@ class _ReadOnly(admin.ModelAdmin):
         return False
 
 
-class SubscriptionPaymentInline(admin.TabularInline):
+class SubscriptionPaymentInline(admin.TabularInline[Payment, Subscription]):
     model = Payment
-    fields = ["id", "paid_at", "stars", "credits", "status", "telegram_payment_charge_id"]
-    readonly_fields = fields
+    fields = readonly_fields = ("id", "paid_at", "stars", "credits", "status", "telegram_payment_charge_id")
     ordering = ["-id"]
     extra = 0
     max_num = 0
@@ -47,7 +50,7 @@ class SubscriptionPaymentInline(admin.TabularInline):
 
 
 @admin.register(Subscription)
-class SubscriptionAdmin(_ReadOnly):
+class SubscriptionAdmin(_ReadOnly[Subscription]):
     list_display = ["id", "user", "pack", "stars", "credits", "state", "expires_at", "created_at", "cancelled_at"]
     list_filter = ["status", "pack", "created_at"]
     search_fields = ["=id", "=user__telegram_id", "user__username", "=telegram_payment_charge_id"]
@@ -70,7 +73,7 @@ class SubscriptionAdmin(_ReadOnly):
             return
         for subscription in queryset:
             try:
-                services.subscription_cancel(subscription_id=subscription.pk, staff=request.user)
+                services.subscription_cancel(subscription_id=subscription.pk, staff=staff_user(request))
             except DomainError as exc:
                 self.message_user(request, f"{subscription}: {exc.message}", messages.ERROR)
                 continue
@@ -78,7 +81,7 @@ class SubscriptionAdmin(_ReadOnly):
 
 
 @admin.register(StarsReconciliation)
-class StarsReconciliationAdmin(_ReadOnly):
+class StarsReconciliationAdmin(_ReadOnly[StarsReconciliation]):
     list_display = ["id", "started_at", "status", "days", "transactions", "credited", "issues", "refunds",
                     "affiliate_commissions", "unresolved", "error"]
     list_filter = ["status", "started_at"]

@@ -4,20 +4,24 @@ and the failed ones (handlers failed every attempt) can be retried once the caus
 is fixed. Both are written only by the bot and the worker."""
 
 import json
+from typing import TypeVar
 
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from accounts.authentication import staff_user
 from telegram_bot import services
 from telegram_bot.hooks import UPDATE_PROCESS_TASK, task_enqueue
 from telegram_bot.models import GenerationNotification, TelegramUpdate
 
+_M = TypeVar("_M", bound=Model)
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+
+class ReadOnlyAdmin(admin.ModelAdmin[_M]):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
@@ -29,7 +33,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(GenerationNotification)
-class GenerationNotificationAdmin(ReadOnlyAdmin):
+class GenerationNotificationAdmin(ReadOnlyAdmin[GenerationNotification]):
     list_display = ["generation", "user", "status", "method", "attempts", "detail", "created_at", "sent_at"]
     list_filter = ["status", "method", ("created_at", admin.DateFieldListFilter)]
     search_fields = ["=generation__id", "=generation__user__telegram_id", "generation__user__username"]
@@ -42,7 +46,7 @@ class GenerationNotificationAdmin(ReadOnlyAdmin):
 
 
 @admin.register(TelegramUpdate)
-class TelegramUpdateAdmin(ReadOnlyAdmin):
+class TelegramUpdateAdmin(ReadOnlyAdmin[TelegramUpdate]):
     list_display = ["update_id", "kind", "telegram_user_id", "status", "attempts", "last_error", "received_at",
                     "processed_at"]
     list_filter = ["status", "kind", ("received_at", admin.DateFieldListFilter)]
@@ -67,7 +71,7 @@ class TelegramUpdateAdmin(ReadOnlyAdmin):
             return
         retried = 0
         for update_id in queryset.values_list("update_id", flat=True):
-            if services.update_retry(update_id=update_id, staff=request.user):
+            if services.update_retry(update_id=update_id, staff=staff_user(request)):
                 task_enqueue(UPDATE_PROCESS_TASK, update_id=update_id)
                 retried += 1
         skipped = queryset.count() - retried

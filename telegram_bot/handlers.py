@@ -9,7 +9,7 @@ A handler that raises leaves the update to be retried by the worker.
 import contextlib
 import logging
 from contextlib import AbstractContextManager
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.utils import translation
@@ -23,6 +23,8 @@ from telegram.ext import (
     ChatMemberHandler,
     CommandHandler,
     ContextTypes,
+    ExtBot,
+    JobQueue,
     MessageHandler,
     PreCheckoutQueryHandler,
     TypeHandler,
@@ -49,7 +51,24 @@ from telegram_bot.orm import db
 logger = logging.getLogger(__name__)
 
 Context = ContextTypes.DEFAULT_TYPE
+# What ApplicationBuilder().build() makes: the default bot, context and data types.
+BotApplication = Application[
+    ExtBot[None], Context, dict[Any, Any], dict[Any, Any], dict[Any, Any], JobQueue[Context]
+]
 PRIVATE = filters.ChatType.PRIVATE
+
+T = TypeVar("T")
+
+
+class UnexpectedUpdate(Exception):
+    """An update without what its handler's filter promises (a message, a sender):
+    a bug in the registration, reported by `on_error` like any failure."""
+
+
+def present(value: T | None, what: str) -> T:
+    if value is None:
+        raise UnexpectedUpdate(f"the update has no {what}")
+    return value
 
 
 def telegram_user_from(profile: TelegramProfile) -> TelegramUser:
@@ -81,60 +100,65 @@ async def log_ids(update: Update, context: Context) -> None:
 
 
 async def start(update: Update, context: Context) -> None:
+    message = present(update.effective_message, "message")
     parameter = context.args[0] if context.args else ""
     result = await db(services.bot_user_start)(
-        telegram_user=telegram_user_from(update.effective_user), start_parameter=parameter
+        telegram_user=telegram_user_from(present(update.effective_user, "sender")), start_parameter=parameter
     )
     user = result.user
     with in_language(user.language_code):
         if user.is_banned:
-            await update.effective_message.reply_text(texts.banned())
+            await message.reply_text(texts.banned())
             return
         text = texts.welcome(user=user, referral_linked=result.referral_linked)
         keyboard = keyboards.open_app_keyboard()
         menu_button = keyboards.app_menu_button()
         if keyboard is None:
             text = f"{text}\n\n{texts.app_link_line()}"
-    await update.effective_message.reply_text(text, reply_markup=keyboard)
+    await message.reply_text(text, reply_markup=keyboard)
     if menu_button is not None:
-        await context.bot.set_chat_menu_button(chat_id=update.effective_chat.id, menu_button=menu_button)
+        await context.bot.set_chat_menu_button(chat_id=message.chat.id, menu_button=menu_button)
 
 
 async def balance(update: Update, context: Context) -> None:
-    user = await db(services.bot_user_seen)(telegram_user=telegram_user_from(update.effective_user))
+    message = present(update.effective_message, "message")
+    user = await db(services.bot_user_seen)(telegram_user=telegram_user_from(present(update.effective_user, "sender")))
     with in_language(user.language_code):
         text, keyboard = texts.balance(user=user), keyboards.open_app_keyboard()
-    await update.effective_message.reply_text(text, reply_markup=keyboard)
+    await message.reply_text(text, reply_markup=keyboard)
 
 
 async def help_command(update: Update, context: Context) -> None:
-    user = await db(services.bot_user_seen)(telegram_user=telegram_user_from(update.effective_user))
+    message = present(update.effective_message, "message")
+    user = await db(services.bot_user_seen)(telegram_user=telegram_user_from(present(update.effective_user, "sender")))
     with in_language(user.language_code):
         text, keyboard = texts.help_text(), keyboards.open_app_keyboard()
-    await update.effective_message.reply_text(text, reply_markup=keyboard)
+    await message.reply_text(text, reply_markup=keyboard)
 
 
 async def pay_support(update: Update, context: Context) -> None:
-    user = await db(services.bot_user_seen)(telegram_user=telegram_user_from(update.effective_user))
+    message = present(update.effective_message, "message")
+    user = await db(services.bot_user_seen)(telegram_user=telegram_user_from(present(update.effective_user, "sender")))
     team_told = False
     if not settings.TELEGRAM_SUPPORT_CONTACT:
         team_told = await db(services.paysupport_request)(user=user)
     with in_language(user.language_code):
         text = texts.pay_support(team_told=team_told)
-    await update.effective_message.reply_text(text)
+    await message.reply_text(text)
 
 
 async def buy(update: Update, context: Context) -> None:
     """The packs on sale as buttons; a button sends that pack's invoice (`buy_pack`)."""
-    user = await db(services.bot_user_seen)(telegram_user=telegram_user_from(update.effective_user))
+    message = present(update.effective_message, "message")
+    user = await db(services.bot_user_seen)(telegram_user=telegram_user_from(present(update.effective_user, "sender")))
     offers = await db(selectors.pack_offers)()
     language = user_language(user.language_code)
     with translation.override(language):
         if user.is_banned:
-            await update.effective_message.reply_text(texts.banned())
+            await message.reply_text(texts.banned())
             return
         if not offers:
-            await update.effective_message.reply_text(texts.buy_nothing_on_sale())
+            await message.reply_text(texts.buy_nothing_on_sale())
             return
         buttons = [
             (offer.slug, texts.buy_pack_button(title=offer.title_for(language), credits=offer.credits,
@@ -142,18 +166,18 @@ async def buy(update: Update, context: Context) -> None:
             for offer in offers
         ]
         text = texts.buy_choose()
-    await update.effective_message.reply_text(text, reply_markup=keyboards.packs_keyboard(buttons))
+    await message.reply_text(text, reply_markup=keyboards.packs_keyboard(buttons))
 
 
 async def buy_pack(update: Update, context: Context) -> None:
-    query = update.callback_query
-    slug = query.data.removeprefix(keyboards.BUY_CALLBACK_PREFIX)
+    query = present(update.callback_query, "callback query")
+    slug = present(query.data, "callback data").removeprefix(keyboards.BUY_CALLBACK_PREFIX)
     user = await db(services.bot_user_seen)(telegram_user=telegram_user_from(query.from_user))
     with contextlib.suppress(TelegramError):
         # Only stops the button's spinner: a button pressed long ago can no longer be
         # answered, and the invoice is still wanted.
         await query.answer()
-    chat_id = query.message.chat.id if query.message else user.telegram_id
+    chat_id = query.message.chat.id if query.message else query.from_user.id
     with in_language(user.language_code):
         if user.is_banned:
             await context.bot.send_message(chat_id, texts.banned())
@@ -185,7 +209,7 @@ async def buy_pack(update: Update, context: Context) -> None:
 async def pre_checkout(update: Update, context: Context) -> None:
     """Telegram waits at most 10 seconds for this answer before it gives up the
     payment: only database reads happen before it."""
-    query = update.pre_checkout_query
+    query = present(update.pre_checkout_query, "pre-checkout query")
     try:
         ok, error_message = await db(payment_pre_checkout)(
             telegram_user_id=query.from_user.id,
@@ -202,12 +226,13 @@ async def pre_checkout(update: Update, context: Context) -> None:
 
 
 async def successful_payment(update: Update, context: Context) -> None:
-    message = update.effective_message
-    paid = message.successful_payment
-    language_code = message.from_user.language_code if message.from_user else None
+    message = present(update.effective_message, "message")
+    paid = present(message.successful_payment, "successful payment")
+    buyer = present(message.from_user, "sender")
+    language_code = buyer.language_code
     try:
         payment = await db(payment_confirm)(
-            telegram_user_id=message.from_user.id,
+            telegram_user_id=buyer.id,
             payload=paid.invoice_payload,
             currency=paid.currency,
             total_amount=paid.total_amount,
@@ -234,8 +259,8 @@ async def successful_payment(update: Update, context: Context) -> None:
 async def refunded_payment(update: Update, context: Context) -> None:
     """Telegram refunded a payment outside NanoGen (its support): take back what it
     gave, once; the admins are alerted through the payments hook."""
-    message = update.effective_message
-    refund = message.refunded_payment
+    message = present(update.effective_message, "message")
+    refund = present(message.refunded_payment, "refunded payment")
     await db(payment_refund_outside)(
         telegram_payment_charge_id=refund.telegram_payment_charge_id,
         telegram_user_id=message.chat.id,
@@ -250,7 +275,7 @@ async def refunded_payment(update: Update, context: Context) -> None:
 
 async def membership_changed(update: Update, context: Context) -> None:
     """The user blocked the bot (kicked) or unblocked it (member) in their private chat."""
-    change = update.my_chat_member
+    change = present(update.my_chat_member, "chat member change")
     if change.chat.type != ChatType.PRIVATE:
         return
     status = change.new_chat_member.status
@@ -261,12 +286,13 @@ async def membership_changed(update: Update, context: Context) -> None:
 
 
 async def other_message(update: Update, context: Context) -> None:
-    user = await db(services.bot_user_seen)(telegram_user=telegram_user_from(update.effective_user))
+    message = present(update.effective_message, "message")
+    user = await db(services.bot_user_seen)(telegram_user=telegram_user_from(present(update.effective_user, "sender")))
     with in_language(user.language_code):
         text, keyboard = texts.unknown_message(), keyboards.open_app_keyboard()
         if keyboard is None:
             text = f"{text}\n\n{texts.app_link_line()}"
-    await update.effective_message.reply_text(text, reply_markup=keyboard)
+    await message.reply_text(text, reply_markup=keyboard)
 
 
 # --- errors -------------------------------------------------------------------------------------
@@ -333,7 +359,7 @@ async def on_error(update: object, context: Context) -> None:
                 pass  # Telegram itself may be what failed
 
 
-def handlers_register(application: Application) -> None:
+def handlers_register(application: BotApplication) -> None:
     application.add_error_handler(handler_error_record)  # first: the intake must learn of every failure
     application.add_handler(TypeHandler(Update, log_ids), group=-1)
     application.add_handler(CommandHandler("start", start, filters=PRIVATE))

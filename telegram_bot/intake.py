@@ -16,16 +16,19 @@ import asyncio
 import contextvars
 import enum
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import async_to_sync
 from django.conf import settings
 from telegram import Update
-from telegram.ext import Application, ContextTypes
+from telegram.ext import ContextTypes
 
 from core.logging import log_context, redact
 from telegram_bot import services
 from telegram_bot.orm import db
+
+if TYPE_CHECKING:
+    from telegram_bot.handlers import BotApplication  # the handlers import this module
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +57,7 @@ def _error_text(error: BaseException) -> str:
     return redact(f"{type(error).__name__}: {error}")[:500]
 
 
-async def update_process(application: Application, *, update_id: int) -> Outcome:
+async def update_process(application: "BotApplication", *, update_id: int) -> Outcome:
     """Claim a stored update and run the handlers on it; see the module docstring."""
     claim = await db(services.update_claim)(update_id=update_id)
     if claim is None:
@@ -95,7 +98,7 @@ class Intake:
     """The bot process's receiver: stores each update, then processes it in a task
     of its own, at most TELEGRAM_BOT_CONCURRENT_UPDATES at a time."""
 
-    def __init__(self, application: Application) -> None:
+    def __init__(self, application: "BotApplication") -> None:
         self.application = application
         self._slots = asyncio.Semaphore(settings.TELEGRAM_BOT_CONCURRENT_UPDATES)
         self._tasks: set[asyncio.Task[Any]] = set()

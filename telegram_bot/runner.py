@@ -18,9 +18,9 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from telegram.error import NetworkError, RetryAfter
-from telegram.ext import Application
 
 from telegram_bot.application import ALLOWED_UPDATES, application_build
+from telegram_bot.handlers import BotApplication
 from telegram_bot.intake import Intake
 from telegram_bot.polling import polling_run
 from telegram_bot.webhook import WebhookServer
@@ -77,7 +77,7 @@ async def _run(*, listen: str) -> None:
         await application.shutdown()
 
 
-async def _serve_webhook(application: Application, intake: Intake, *, listen: str, stop: asyncio.Event) -> None:
+async def _serve_webhook(application: BotApplication, intake: Intake, *, listen: str, stop: asyncio.Event) -> None:
     path = urlsplit(settings.TELEGRAM_WEBHOOK_URL).path or "/"
     server = WebhookServer(
         intake=intake, path=path, secret=settings.TELEGRAM_WEBHOOK_SECRET,
@@ -97,7 +97,7 @@ async def _serve_webhook(application: Application, intake: Intake, *, listen: st
         await server.stop()
 
 
-async def _poll(application: Application, intake: Intake, *, stop: asyncio.Event) -> None:
+async def _poll(application: BotApplication, intake: Intake, *, stop: asyncio.Event) -> None:
     logger.info("bot starting: long polling (TELEGRAM_WEBHOOK_URL is not set)")
     await _with_retries("deleteWebhook", application.bot.delete_webhook)
     await polling_run(intake, allowed_updates=ALLOWED_UPDATES, stop=stop)

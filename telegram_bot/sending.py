@@ -16,7 +16,7 @@ import asyncio
 import warnings
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 
 from django.conf import settings
 from telegram import Bot, InlineKeyboardMarkup, Message
@@ -52,13 +52,18 @@ def retry_after_seconds(error: RetryAfter) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
+# How a file is shown in the chat; a message is one of these or plain text.
+FileKind = Literal["photo", "video", "animation", "document"]
+MessageKind = Literal["text", FileKind]
+
+
 @dataclass(frozen=True)
 class Outgoing:
-    """One message to a user: `kind` photo, video, animation or document (with
-    `file` and `filename`, `text` is the caption) or text."""
+    """One message to a user: a file (`file` and `filename`; `text` is the caption)
+    or text."""
 
     chat_id: int
-    kind: str
+    kind: MessageKind
     text: str
     file: bytes | None = None
     filename: str = ""
@@ -71,7 +76,7 @@ class Sent:
     message_id: int
 
 
-_METHODS = {
+_METHODS: dict[FileKind, tuple[str, str, str]] = {
     "photo": ("sendPhoto", "send_photo", "photo"),
     "video": ("sendVideo", "send_video", "video"),
     "animation": ("sendAnimation", "send_animation", "animation"),
@@ -122,7 +127,7 @@ async def _send(message: Outgoing) -> Sent:
             return await _send_file(bot, message, "document")
 
 
-async def _send_file(bot: Bot, message: Outgoing, kind: str) -> Sent:
+async def _send_file(bot: Bot, message: Outgoing, kind: FileKind) -> Sent:
     method, function, field = _METHODS[kind]
     arguments: dict[str, Any] = {
         "chat_id": message.chat_id,

@@ -43,7 +43,7 @@ class _UpdateHandler(RequestHandler):
     secret: bytes
     max_body_bytes: int
 
-    def initialize(self, *, intake: Intake, secret: str, max_body_bytes: int) -> None:  # type: ignore[override]
+    def initialize(self, *, intake: Intake, secret: str, max_body_bytes: int) -> None:
         self.intake = intake
         self.secret = secret.encode()
         self.max_body_bytes = max_body_bytes

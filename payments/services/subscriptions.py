@@ -53,6 +53,8 @@ def subscription_renewal_record(
     existing = Payment.objects.filter(telegram_payment_charge_id=telegram_payment_charge_id).first()
     if existing is not None:
         return existing, False
+    if first.subscription_id is None:
+        raise ValueError(f"payment {first.pk} is no subscription's: it has no renewals")
     subscription = Subscription.objects.select_for_update().get(pk=first.subscription_id)
     now = timezone.now()
     renewal = Payment.objects.create(

@@ -38,7 +38,14 @@ from core.i18n import user_language
 from generations.models import Generation
 from telegram_bot import keyboards, texts
 from telegram_bot.models import GenerationNotification
-from telegram_bot.sending import PHOTO_MAX_BYTES, UPLOAD_MAX_BYTES, Outgoing, bot_send, retry_after_seconds
+from telegram_bot.sending import (
+    PHOTO_MAX_BYTES,
+    UPLOAD_MAX_BYTES,
+    FileKind,
+    Outgoing,
+    bot_send,
+    retry_after_seconds,
+)
 from telegram_bot.services.scheduling import backoff_seconds, task_schedule_once
 
 logger = logging.getLogger(__name__)
@@ -73,14 +80,16 @@ def generation_notification_send(*, generation_id: int) -> NotifyOutcome:
         return NotifyOutcome.NOT_MINE
 
     user = generation.user
+    chat_id = user.telegram_id
     skip_reason = _skip_reason(generation)
-    if skip_reason:
+    if skip_reason or chat_id is None:
+        skip_reason = skip_reason or "no Telegram account"
         _finish(generation_id, status=Status.SKIPPED, detail=skip_reason)
         logger.info("generation %s: no notification (%s)", generation_id, skip_reason)
         return NotifyOutcome.SKIPPED
 
     try:
-        message = _message_for(generation)
+        message = _message_for(generation, chat_id=chat_id)
         # Outside any transaction: an upload may take as long as TELEGRAM_UPLOAD_TIMEOUT.
         sent = bot_send(message)
     except Forbidden as exc:
@@ -100,6 +109,10 @@ def generation_notification_send(*, generation_id: int) -> NotifyOutcome:
         _finish(generation_id, status=Status.FAILED, detail=f"{type(exc).__name__}: {exc.message}")
         logger.error("generation %s: notification refused by Telegram: %s", generation_id, exc.message)
         return NotifyOutcome.FAILED
+    except OSError as exc:
+        # The media storage (an object store on another machine) did not answer: like a
+        # network error, try again later. A result that is gone is not this (see _result_bytes).
+        return _retry_or_fail(generation_id, delay=None, detail=f"media storage: {exc}")
     except Exception as exc:
         # Not Telegram's answer (python-telegram-bot wraps transport errors): our own bug.
         _finish(generation_id, status=Status.FAILED, detail=f"{type(exc).__name__}")
@@ -175,7 +188,7 @@ def _retry_or_fail(generation_id: int, *, delay: float | None, detail: str) -> N
     return NotifyOutcome.RETRY_SCHEDULED
 
 
-def _message_for(generation: Generation) -> Outgoing:
+def _message_for(generation: Generation, *, chat_id: int) -> Outgoing:
     user = generation.user
     with translation.override(user_language(user.language_code)):
         keyboard = keyboards.open_app_keyboard()
@@ -185,14 +198,14 @@ def _message_for(generation: Generation) -> Outgoing:
                 reason=generation.error_message,
                 credits_returned=generation.credits_charged if generation.refunded else 0,
             )
-            return Outgoing(chat_id=user.telegram_id, kind="text", text=text, reply_markup=keyboard)
+            return Outgoing(chat_id=chat_id, kind="text", text=text, reply_markup=keyboard)
         data = _result_bytes(generation)
         kind = _kind_for(generation.result_content_type, len(data) if data is not None else 0)
         if data is None or kind is None:
             text = texts.generation_ready_in_app(prompt=generation.prompt)
-            return Outgoing(chat_id=user.telegram_id, kind="text", text=text, reply_markup=keyboard)
+            return Outgoing(chat_id=chat_id, kind="text", text=text, reply_markup=keyboard)
     return Outgoing(
-        chat_id=user.telegram_id,
+        chat_id=chat_id,
         kind=kind,
         text=generation.prompt,
         file=data,
@@ -201,7 +214,7 @@ def _message_for(generation: Generation) -> Outgoing:
     )
 
 
-def _kind_for(content_type: str, size: int) -> str | None:
+def _kind_for(content_type: str, size: int) -> FileKind | None:
     """How Telegram should show a result of this type and size; None: too large to upload."""
     if size > UPLOAD_MAX_BYTES:
         return None
@@ -215,7 +228,12 @@ def _kind_for(content_type: str, size: int) -> str | None:
 
 
 def _result_bytes(generation: Generation) -> bytes | None:
-    """The stored result, or None when it is missing or too large to upload."""
+    """The stored result, or None when it is missing or too large to upload.
+
+    Read through the media storage, never a path: the worker that sends this may run on
+    another machine than the one that stored the result. Other storage errors (OSError)
+    are raised: the storage is down, and the send is tried again later.
+    """
     name = generation.result_file.name
     if not name:
         return None
@@ -223,7 +241,8 @@ def _result_bytes(generation: Generation) -> bytes | None:
         if default_storage.size(name) > UPLOAD_MAX_BYTES:
             return None
         with default_storage.open(name, "rb") as result:
-            return result.read()
-    except OSError:
-        logger.exception("generation %s: result file %s cannot be read", generation.pk, name)
+            data: bytes = result.read()
+            return data
+    except FileNotFoundError:
+        logger.error("generation %s: result file %s is missing from the media storage", generation.pk, name)
         return None

@@ -145,8 +145,7 @@ class FakeTelegram:
     @property
     def base_url(self) -> str:
         assert self._server is not None, "start() the fake first"
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://127.0.0.1:{self._server.server_port}"
 
     @property
     def bot_base_url(self) -> str:
@@ -455,9 +454,11 @@ def _multipart(raw: bytes, content_type: str) -> Iterator[tuple[str, Any]]:
         raise ValueError("malformed multipart body")
     for part in message.iter_parts():
         name = part.get_param("name", header="content-disposition")
-        if not name:
+        if not name or not isinstance(name, str):
             continue
-        payload = part.get_payload(decode=True) or b""
+        payload = part.get_payload(decode=True)
+        if not isinstance(payload, bytes):
+            payload = b""
         filename = part.get_filename()
         if filename is not None:
             yield name, FakeFile(filename=filename, content_type=part.get_content_type(), content=payload)

@@ -19,6 +19,7 @@ REASON = "Refunded by Telegram outside NanoGen (test)"
 
 
 def refund_outside(payment: Payment):
+    assert payment.telegram_payment_charge_id is not None and payment.user.telegram_id is not None
     return payment_refund_outside(
         telegram_payment_charge_id=payment.telegram_payment_charge_id, telegram_user_id=payment.user.telegram_id,
         total_amount=payment.stars, invoice_payload=payment.invoice_payload, reason=REASON,

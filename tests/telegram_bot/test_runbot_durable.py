@@ -44,7 +44,7 @@ def database_refusing_writes() -> Iterator[None]:
     and the bot's sessions are cut, so it reconnects into that. Afterwards the bot's
     read-only sessions are cut again, so it reconnects into a writable database."""
     with _admin() as admin:
-        name = admin.execute("SELECT current_database()").fetchone()[0]
+        (name,) = admin.execute("SELECT current_database()").fetchall()[0]
         admin.execute(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on')
         try:
             _bot_backends_terminate(admin)
