@@ -18,13 +18,9 @@ from telegram_bot import tasks
 from telegram_bot.models import TelegramUpdate
 from telegram_bot.services import updates_due
 from tests.fakes.telegram_updates import TelegramUpdates, telegram_profile
-from tests.ops.processes import Process, child_env
-from tests.telegram_bot.runbot import WEBHOOK_PATH, WEBHOOK_SECRET, RunBot, bot_env, database_url, free_port, wait_until
+from tests.telegram_bot.runbot import BOT_APP, WEBHOOK_PATH, WEBHOOK_SECRET, RunBot, bot_env, database_url, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-BOT_APP = "nanogen-test-bot"
-
 
 def _admin() -> psycopg.Connection:
     return psycopg.connect(database_url().replace("postgres://", "postgresql://"), autocommit=True)
@@ -73,41 +69,6 @@ def payments_refused(*, sleep: bool = False) -> Iterator[None]:
 @pytest.fixture
 def updates() -> TelegramUpdates:
     return TelegramUpdates(first_update_id=600_001)
-
-
-@pytest.fixture
-def processes(tmp_path, fake_telegram) -> Iterator[dict]:
-    """runbot (webhook) and, on request, qcluster; their logs are printed when a test fails."""
-    started: dict = {}
-
-    def bot(**env: str) -> RunBot:
-        port = free_port()
-        env = bot_env(fake_telegram.base_url, TELEGRAM_WEBHOOK_PORT=str(port),
-                      DATABASE_URL=f"{database_url()}?application_name={BOT_APP}", **env)
-        started["bot"] = RunBot(log=tmp_path / "runbot.log", env=env, port=port).start()
-        started["bot"].wait_serving()
-        fake_telegram.wait_for("setWebhook")
-        return started["bot"]
-
-    def worker() -> Process:
-        started["worker"] = Process(
-            [sys.executable, "manage.py", "qcluster"],
-            env=child_env(TELEGRAM_API_BASE_URL=fake_telegram.base_url, Q_WORKERS="1", Q_TIMEOUT="20", Q_RETRY="30",
-                          LOG_FORMAT="plain", MINI_APP_URL="https://app.nanogen.test/", ADMIN_ALERT_CHAT_ID=""),
-            log=tmp_path / "qcluster.log",
-        ).start()
-        return started["worker"]
-
-    try:
-        yield {"bot": bot, "worker": worker}
-    finally:
-        if "bot" in started:
-            started["bot"].kill()
-            sys.stdout.write("--- runbot\n" + started["bot"].output()[-4000:])
-        if "worker" in started:
-            started["worker"].stop()
-            sys.stdout.write("--- qcluster\n" + started["worker"].tail())
-        connection.close()
 
 
 def _paid_update(fake_telegram, updates, owner, packs) -> tuple[Payment, dict]:
