@@ -16,6 +16,7 @@ import asyncio
 import contextvars
 import enum
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import async_to_sync
@@ -25,7 +26,7 @@ from telegram.ext import ContextTypes
 
 from core.logging import log_context, redact
 from telegram_bot import services
-from telegram_bot.orm import db
+from telegram_bot.orm import db, db_apart
 
 if TYPE_CHECKING:
     from telegram_bot.handlers import BotApplication  # the handlers import this module
@@ -37,6 +38,9 @@ logger = logging.getLogger(__name__)
 _handler_errors: contextvars.ContextVar[list[BaseException] | None] = contextvars.ContextVar(
     "telegram_bot_handler_errors", default=None
 )
+
+
+STORE_THREADS = 2
 
 
 class Outcome(enum.StrEnum):
@@ -102,11 +106,15 @@ class Intake:
         self.application = application
         self._slots = asyncio.Semaphore(settings.TELEGRAM_BOT_CONCURRENT_UPDATES)
         self._tasks: set[asyncio.Task[Any]] = set()
+        # Storing has threads (and connections) of its own: an acknowledgement never
+        # waits behind a handler's database work (a lock wait, a slow query) in
+        # Django's one sync thread, which would make Telegram time out and resend.
+        self._store_threads = ThreadPoolExecutor(max_workers=STORE_THREADS, thread_name_prefix="update-store")
 
     async def receive(self, payload: dict[str, Any]) -> services.StoreResult:
         """Store the update; when this returns it is committed and may be acknowledged.
         Raises UpdateInvalid, or the database's error (then do not acknowledge)."""
-        stored = await db(services.update_store)(payload=payload)
+        stored = await db_apart(services.update_store, self._store_threads)(payload=payload)
         if stored.waiting:
             self.schedule(stored.update_id)
         return stored
@@ -137,3 +145,7 @@ class Intake:
         if late:
             logger.warning("%s updates still in progress at shutdown: left to the worker", len(late))
             await asyncio.gather(*late, return_exceptions=True)
+
+    def close(self) -> None:
+        """Stop the storing threads (their connections end with the process)."""
+        self._store_threads.shutdown(wait=True)

@@ -71,6 +71,7 @@ async def _run(*, listen: str) -> None:
         else:
             await _poll(application, intake, stop=stop)
         await intake.drain(timeout=STOP_GRACE_SECONDS)
+        intake.close()
     finally:
         if application.running:
             await application.stop()

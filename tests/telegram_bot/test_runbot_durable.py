@@ -156,6 +156,10 @@ def test_a_payment_whose_bot_died_mid_way_is_credited_once_by_the_worker(
         wait_until(lambda: admin.execute(
             "SELECT 1 FROM pg_stat_activity WHERE application_name = %s AND wait_event = 'PgSleep'", [BOT_APP],
         ).fetchone(), what="the bot to be in the middle of confirming the payment")
+        # Storing does not wait behind a handler stuck in the database: other updates are acknowledged.
+        other = updates.command(telegram_profile(owner.telegram_id, first_name="Owner"), "balance")
+        assert bot.post(other).status_code == 200
+        assert TelegramUpdate.objects.filter(pk=other["update_id"]).exists()
         bot.kill()  # SIGKILL, in the middle of the payment's transaction
         _bot_backends_terminate(admin)  # its transaction rolls back
     stored = TelegramUpdate.objects.get(pk=update["update_id"])
