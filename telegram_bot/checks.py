@@ -1,5 +1,6 @@
 """Start-up checks of the bot's settings (`manage.py check`, and before every command)."""
 
+import os
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -52,6 +53,11 @@ def bot_settings_check(app_configs: Sequence[AppConfig] | None = None, **kwargs:
                               id="telegram_bot.E002"))
     if settings.TELEGRAM_NOTIFY_RETRY_BASE_SECONDS < 0 or settings.TELEGRAM_NOTIFY_RETRY_MAX_SECONDS < 0:
         messages.append(Error("The TELEGRAM_NOTIFY_RETRY_* delays cannot be negative.", id="telegram_bot.E002"))
+    if os.environ.get("TELEGRAM_PROCESSED_UPDATES_KEEP_DAYS"):
+        messages.append(Warning(
+            "TELEGRAM_PROCESSED_UPDATES_KEEP_DAYS is no longer read: it is TELEGRAM_UPDATES_KEEP_DAYS now.",
+            id="telegram_bot.W004",
+        ))
     if not settings.TELEGRAM_BOT_ENABLED:
         return messages
     if not settings.MINI_APP_URL.startswith("https://"):

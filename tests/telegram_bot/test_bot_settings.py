@@ -49,6 +49,13 @@ def test_nonsense_update_settings_are_refused(settings, name, value):
     assert ids(settings) == ["telegram_bot.E002"]
 
 
+def test_the_old_name_of_the_updates_setting_is_pointed_out(settings, monkeypatch):
+    settings.TELEGRAM_SUPPORT_CONTACT = "@nanogen_support"
+    settings.MINI_APP_URL = "https://app.nanogen.test/"
+    monkeypatch.setenv("TELEGRAM_PROCESSED_UPDATES_KEEP_DAYS", "3")
+    assert ids(settings) == ["telegram_bot.W004"]
+
+
 def test_warnings_for_a_running_bot(settings):
     settings.TELEGRAM_SUPPORT_CONTACT = ""
     settings.ADMIN_ALERT_CHAT_ID = ""
