@@ -23,9 +23,9 @@ def monthly(packs) -> CreditPack:
 def test_subscribe_see_the_renewal_date_and_cancel(miniapp_factory, init_data, monthly, fake_telegram,
                                                      audit_passes):
     user = User.objects.create(telegram_id=7601, first_name="Subscriber", language_code="en")
-    app = miniapp_factory(telegram="fake")
-    page = app.page
+    app = miniapp_factory(telegram="android")
     app.open(init_data(7601))
+    page, client = app.view, app.client
     page.locator(".tab[data-screen='balance']").click()
 
     offer = page.locator(".subscription-buy[data-pack='e2e-monthly']")
@@ -34,7 +34,7 @@ def test_subscribe_see_the_renewal_date_and_cancel(miniapp_factory, init_data, m
     assert page.locator(".pack-list:not(.subscription-offers) .pack-title").all_inner_texts() == ["Starter", "Plus"]
 
     offer.click()
-    page.wait_for_function("() => window.__tg.invoiceOpen()")
+    client.wait_for_invoice()
     payment = Payment.objects.get(user=user)
     assert fake_telegram.last("createInvoiceLink")["subscription_period"] == 2592000
     # The user pays; Telegram tells the bot (successful_payment of a subscription) and closes the sheet.
@@ -43,7 +43,7 @@ def test_subscribe_see_the_renewal_date_and_cancel(miniapp_factory, init_data, m
     payment_confirm(telegram_user_id=7601, payload=payment.invoice_payload, currency="XTR", total_amount=300,
                     telegram_payment_charge_id=paid["telegram_payment_charge_id"],
                     subscription_expires_at=datetime.fromtimestamp(paid["subscription_expiration_date"], tz=UTC))
-    page.evaluate("() => window.__tg.closeInvoice('paid')")
+    client.close_invoice("paid")
     page.wait_for_function("() => document.querySelector('.balance-amount').textContent === '500 credits'")
 
     item = page.locator(".subscription[data-status='active']")
@@ -68,11 +68,11 @@ def test_subscribe_see_the_renewal_date_and_cancel(miniapp_factory, init_data, m
 
 def test_the_offer_in_russian(miniapp_factory, init_data, monthly, fake_telegram):
     User.objects.create(telegram_id=7602, first_name="Подписчик", language_code="ru")
-    app = miniapp_factory(telegram="fake")
+    app = miniapp_factory(telegram="weba")
     app.open(init_data(7602, language_code="ru"))
-    app.page.locator(".tab[data-screen='balance']").click()
-    offer = app.page.locator(".subscription-offer")
+    app.view.locator(".tab[data-screen='balance']").click()
+    offer = app.view.locator(".subscription-offer")
     offer.wait_for()
     assert offer.locator(".pack-title").inner_text() == "Месячная"
     assert offer.locator(".pack-credits").inner_text() == "500 кредитов каждые 30 дней"
-    assert app.page.locator(".subscriptions .section-title").text_content() == "Подписка"
+    assert app.view.locator(".subscriptions .section-title").text_content() == "Подписка"

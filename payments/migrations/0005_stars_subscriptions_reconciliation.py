@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('payments', '0003_ops_time_indexes'),
+        ('payments', '0004_payment_cancelled'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

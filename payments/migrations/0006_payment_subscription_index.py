@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ('payments', '0004_stars_subscriptions_reconciliation'),
+        ('payments', '0005_stars_subscriptions_reconciliation'),
     ]
 
     operations = [
