@@ -4,53 +4,30 @@ needs its own permission (cancel_subscription) and calls the same service as the
 user's cancel; reconciliations are the reports of `reconcile_stars`."""
 
 import json
-from typing import TypeVar
 
 from django.contrib import admin, messages
-from django.db.models import Model, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.authentication import staff_user
+from core.admin import ReadOnlyAdmin, ReadOnlyTabularInline
 from core.errors import DomainError
 from payments import selectors, services
 from payments.models import Payment, StarsReconciliation, Subscription
 
-_M = TypeVar("_M", bound=Model)
 
-
-class _ReadOnly(admin.ModelAdmin[_M]):
-    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-
-class SubscriptionPaymentInline(admin.TabularInline[Payment, Subscription]):
+class SubscriptionPaymentInline(ReadOnlyTabularInline[Payment, Subscription]):
     model = Payment
     fields = readonly_fields = ("id", "paid_at", "stars", "credits", "status", "telegram_payment_charge_id")
     ordering = ["-id"]
-    extra = 0
-    max_num = 0
-    can_delete = False
-    show_change_link = True
     verbose_name_plural = _("Payments (the first and every renewal)")
-
-    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 @admin.register(Subscription)
-class SubscriptionAdmin(_ReadOnly[Subscription]):
+class SubscriptionAdmin(ReadOnlyAdmin[Subscription]):
     list_display = ["id", "user", "pack", "stars", "credits", "state", "expires_at", "created_at", "cancelled_at"]
     list_filter = ["status", "pack", "created_at"]
     search_fields = ["=id", "=user__telegram_id", "user__username", "=telegram_payment_charge_id"]
@@ -81,7 +58,7 @@ class SubscriptionAdmin(_ReadOnly[Subscription]):
 
 
 @admin.register(StarsReconciliation)
-class StarsReconciliationAdmin(_ReadOnly[StarsReconciliation]):
+class StarsReconciliationAdmin(ReadOnlyAdmin[StarsReconciliation]):
     list_display = ["id", "started_at", "status", "days", "transactions", "credited", "issues", "refunds",
                     "affiliate_commissions", "unresolved", "error"]
     list_filter = ["status", "started_at"]

@@ -5,7 +5,6 @@ from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 RECONCILE_SCHEDULE_NAME = "payments: reconcile stars"
-RECONCILE_TASK = "payments.tasks.stars_reconcile_daily"
 
 
 class PaymentsConfig(AppConfig):
@@ -32,7 +31,9 @@ class PaymentsConfig(AppConfig):
 def _reconcile_schedule_ensure(using: str = "default", **kwargs: Any) -> None:
     from django_q.models import Schedule
 
-    from core.schedules import schedule_ensure, schedule_table_exists
+    from core.scheduling import schedule_ensure, schedule_table_exists
+    from core.task_names import STARS_RECONCILE_DAILY
 
     if schedule_table_exists(using=using):
-        schedule_ensure(name=RECONCILE_SCHEDULE_NAME, func=RECONCILE_TASK, using=using, schedule_type=Schedule.DAILY)
+        schedule_ensure(name=RECONCILE_SCHEDULE_NAME, func=STARS_RECONCILE_DAILY, using=using,
+                        schedule_type=Schedule.DAILY)

@@ -4,32 +4,20 @@ and the failed ones (handlers failed every attempt) can be retried once the caus
 is fixed. Both are written only by the bot and the worker."""
 
 import json
-from typing import TypeVar
 
 from django.contrib import admin, messages
-from django.db.models import Model, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.authentication import staff_user
+from core.admin import ReadOnlyAdmin
+from core.task_names import UPDATE_PROCESS
 from telegram_bot import services
-from telegram_bot.hooks import UPDATE_PROCESS_TASK, task_enqueue
+from telegram_bot.hooks import task_enqueue
 from telegram_bot.models import GenerationNotification, TelegramUpdate
-
-_M = TypeVar("_M", bound=Model)
-
-
-class ReadOnlyAdmin(admin.ModelAdmin[_M]):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 @admin.register(GenerationNotification)
@@ -72,7 +60,7 @@ class TelegramUpdateAdmin(ReadOnlyAdmin[TelegramUpdate]):
         retried = 0
         for update_id in queryset.values_list("update_id", flat=True):
             if services.update_retry(update_id=update_id, staff=staff_user(request)):
-                task_enqueue(UPDATE_PROCESS_TASK, update_id=update_id)
+                task_enqueue(UPDATE_PROCESS, update_id=update_id)
                 retried += 1
         skipped = queryset.count() - retried
         self.message_user(request, gettext("%(retried)d updates handed to the worker again.") % {"retried": retried})

@@ -5,7 +5,6 @@ from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 UPDATES_SWEEP_SCHEDULE_NAME = "telegram_bot: updates sweep"
-UPDATES_SWEEP_TASK = "telegram_bot.tasks.updates_sweep"
 
 
 class TelegramBotConfig(AppConfig):
@@ -38,8 +37,9 @@ class TelegramBotConfig(AppConfig):
 def _updates_sweep_schedule_ensure(using: str = "default", **kwargs: Any) -> None:
     from django_q.models import Schedule
 
-    from core.schedules import schedule_ensure, schedule_table_exists
+    from core.scheduling import schedule_ensure, schedule_table_exists
+    from core.task_names import UPDATES_SWEEP
 
     if schedule_table_exists(using=using):
-        schedule_ensure(name=UPDATES_SWEEP_SCHEDULE_NAME, func=UPDATES_SWEEP_TASK, using=using,
+        schedule_ensure(name=UPDATES_SWEEP_SCHEDULE_NAME, func=UPDATES_SWEEP, using=using,
                         schedule_type=Schedule.MINUTES, minutes=1)

@@ -12,10 +12,10 @@ what is stored is exactly what Telegram sent.
 import asyncio
 import logging
 
+from core.scheduling import backoff_seconds
 from core.telegram_api import TelegramApiError, bot_api_call
 from telegram_bot.intake import Intake
 from telegram_bot.services import UpdateInvalid, update_id_of
-from telegram_bot.services.scheduling import backoff_seconds
 
 logger = logging.getLogger(__name__)
 

@@ -2,8 +2,9 @@
 calls a service; lower apps enqueue them by dotted name."""
 
 from core.logging import log_context
+from core.task_names import UPDATE_PROCESS
 from telegram_bot import services
-from telegram_bot.hooks import UPDATE_PROCESS_TASK, task_enqueue
+from telegram_bot.hooks import task_enqueue
 
 
 def generation_notify(generation_id: int) -> str:
@@ -50,5 +51,5 @@ def updates_sweep() -> dict[str, int]:
     harmless: the update's claim lets one through."""
     due = services.updates_due()
     for update_id in due:
-        task_enqueue(UPDATE_PROCESS_TASK, update_id=update_id)
+        task_enqueue(UPDATE_PROCESS, update_id=update_id)
     return {"enqueued": len(due), "pruned": services.updates_prune()}

@@ -19,9 +19,9 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import User
+from core.scheduling import backoff_seconds
 from telegram_bot.models import TelegramUpdate
 from telegram_bot.services.alerts import admin_alert
-from telegram_bot.services.scheduling import backoff_seconds
 
 logger = logging.getLogger(__name__)
 

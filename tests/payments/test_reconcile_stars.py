@@ -11,13 +11,14 @@ from django.core.management import CommandError, call_command
 from django_q.models import Schedule
 
 from accounts.models import CreditKind, CreditLedgerEntry
-from payments.apps import RECONCILE_SCHEDULE_NAME, RECONCILE_TASK
-from payments.models import CreditPack, Payment, PaymentIssue, StarsReconciliation, Subscription
+from core.task_names import STARS_RECONCILE_DAILY
+from payments.apps import RECONCILE_SCHEDULE_NAME
+from payments.models import Payment, PaymentIssue, StarsReconciliation, Subscription
 from payments.services import payment_confirm
 from payments.services.reconciliation import ReconciliationBusy, stars_reconcile
+from tests.factories import CreditPackFactory, PaymentFactory
 from tests.fakes.telegram_updates import telegram_profile
 from tests.helpers import run_in_threads
-from tests.payments.helpers import payment_pending
 
 pytestmark = pytest.mark.django_db
 
@@ -44,9 +45,9 @@ def purchases(user) -> int:
 def test_a_charge_whose_update_was_lost_is_credited_and_a_second_run_finds_nothing(
         owner, pack, fake_telegram, audit_passes):
     profile = telegram_profile(owner.telegram_id)
-    seen = payment_pending(owner, pack)
+    seen = PaymentFactory.create(user=owner, pack=pack)
     confirmed(owner, fake_telegram.stars.payment(profile, payload=seen.invoice_payload, amount=100))
-    lost = payment_pending(owner, pack)
+    lost = PaymentFactory.create(user=owner, pack=pack)
     paid = fake_telegram.stars.payment(profile, payload=lost.invoice_payload, amount=100)
     charge = paid["telegram_payment_charge_id"]
 
@@ -69,7 +70,7 @@ def test_a_charge_whose_update_was_lost_is_credited_and_a_second_run_finds_nothi
 
 
 def test_dry_run_writes_nothing(owner, pack, fake_telegram):
-    lost = payment_pending(owner, pack)
+    lost = PaymentFactory.create(user=owner, pack=pack)
     fake_telegram.stars.payment(telegram_profile(owner.telegram_id), payload=lost.invoice_payload, amount=100)
 
     out = reconcile("--dry-run")
@@ -95,7 +96,7 @@ def test_stars_for_an_invoice_that_is_not_ours_are_left_to_staff(owner, fake_tel
 
 def test_a_refund_made_outside_is_booked_once(referred_owner, referrer, pack, fake_telegram, audit_passes):
     profile = telegram_profile(referred_owner.telegram_id)
-    pending = payment_pending(referred_owner, pack)
+    pending = PaymentFactory.create(user=referred_owner, pack=pack)
     paid = fake_telegram.stars.payment(profile, payload=pending.invoice_payload, amount=100)
     payment = confirmed(referred_owner, paid)
     fake_telegram.stars.refund_outside(paid["telegram_payment_charge_id"])  # its refunded_payment was lost
@@ -112,7 +113,7 @@ def test_a_refund_made_outside_is_booked_once(referred_owner, referrer, pack, fa
 
 def test_a_lost_payment_refunded_in_the_same_period_is_credited_then_taken_back(owner, pack, fake_telegram,
                                                                                 audit_passes):
-    pending = payment_pending(owner, pack)
+    pending = PaymentFactory.create(user=owner, pack=pack)
     paid = fake_telegram.stars.payment(telegram_profile(owner.telegram_id), payload=pending.invoice_payload,
                                        amount=100)
     fake_telegram.stars.refund_outside(paid["telegram_payment_charge_id"])
@@ -141,10 +142,10 @@ def test_affiliate_commissions_are_recorded_so_revenue_is_net(owner, pack, fake_
     profile = telegram_profile(owner.telegram_id)
     affiliate = {"affiliate_user": {"id": 4242, "is_bot": False, "first_name": "Aff"}, "commission_per_mille": 200,
                  "amount": 20}
-    seen = payment_pending(owner, pack)
+    seen = PaymentFactory.create(user=owner, pack=pack)
     paid = confirmed(owner, fake_telegram.stars.payment(profile, payload=seen.invoice_payload, amount=100,
                                                         affiliate=affiliate))
-    lost = payment_pending(owner, pack)
+    lost = PaymentFactory.create(user=owner, pack=pack)
     # The transaction lists 80 (what the bot kept): matched with the affiliate's 20 to the price.
     fake_telegram.stars.payment(profile, payload=lost.invoice_payload, amount=100, affiliate=affiliate)
 
@@ -164,8 +165,8 @@ def test_affiliate_commissions_are_recorded_so_revenue_is_net(owner, pack, fake_
 
 
 def test_a_subscription_renewal_whose_update_was_lost_is_credited_as_a_renewal(owner, fake_telegram, audit_passes):
-    monthly = CreditPack.objects.create(slug="monthly", title="Monthly", stars=300, credits=500, period_days=30)
-    pending = payment_pending(owner, monthly)
+    monthly = CreditPackFactory.create(slug="monthly", title="Monthly", stars=300, credits=500, period_days=30)
+    pending = PaymentFactory.create(user=owner, pack=monthly)
     first = fake_telegram.stars.payment(telegram_profile(owner.telegram_id), payload=pending.invoice_payload,
                                         amount=300, subscription_period=2592000)
     from tests.payments.test_subscriptions import confirm
@@ -188,7 +189,7 @@ def test_transactions_are_read_page_by_page_within_the_period(owner, pack, fake_
     old = int(time.time()) - 10 * DAY
     for i in range(230):  # other bots' business, before the period
         fake_telegram.stars.payment(profile, payload=f"old-{i}", amount=1, date=old + i)
-    lost = payment_pending(owner, pack)
+    lost = PaymentFactory.create(user=owner, pack=pack)
     fake_telegram.stars.payment(profile, payload=lost.invoice_payload, amount=100)
 
     reconcile("--days", "3")
@@ -228,7 +229,7 @@ def test_runs_do_not_overlap(owner, fake_telegram):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_run_next_to_the_live_payment_of_the_same_charge_credits_once(owner, pack, fake_telegram, audit_passes):
-    pending = payment_pending(owner, pack)
+    pending = PaymentFactory.create(user=owner, pack=pack)
     paid = fake_telegram.stars.payment(telegram_profile(owner.telegram_id), payload=pending.invoice_payload,
                                        amount=100)
 
@@ -241,13 +242,13 @@ def test_a_run_next_to_the_live_payment_of_the_same_charge_credits_once(owner, p
 
 def test_the_daily_schedule_exists_once():
     schedule = Schedule.objects.get(name=RECONCILE_SCHEDULE_NAME)
-    assert (schedule.func, schedule.schedule_type) == (RECONCILE_TASK, Schedule.DAILY)
+    assert (schedule.func, schedule.schedule_type) == (STARS_RECONCILE_DAILY, Schedule.DAILY)
 
 
 def test_the_daily_task_reconciles(owner, pack, fake_telegram, audit_passes):
     from payments.tasks import stars_reconcile_daily
 
-    lost = payment_pending(owner, pack)
+    lost = PaymentFactory.create(user=owner, pack=pack)
     fake_telegram.stars.payment(telegram_profile(owner.telegram_id), payload=lost.invoice_payload, amount=100)
 
     assert stars_reconcile_daily() == {"transactions": 1, "credited": 1, "issues": 0, "unresolved": 0}

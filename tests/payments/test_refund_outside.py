@@ -8,8 +8,8 @@ from accounts.models import CreditKind, CreditLedgerEntry
 from payments.errors import PaymentNotRefundable
 from payments.models import EarningsKind, Payment, PaymentIssue, ReferralAccount, ReferralEarningsEntry
 from payments.services import OutsideRefundOutcome, payment_refund, payment_refund_outside
+from tests.factories import charge_id_new
 from tests.helpers import run_in_threads
-from tests.payments.helpers import charge_id_new
 from tests.payments.test_payment_refunds import spend
 from tests.telegram_bot.helpers import ADMIN_CHAT_ID
 from tests.telegram_bot.queue import queued

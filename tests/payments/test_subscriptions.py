@@ -14,9 +14,9 @@ from accounts.models import CreditKind, CreditLedgerEntry, User
 from payments.errors import PaymentNotMatched
 from payments.models import CreditPack, Payment, PaymentIssue, Subscription
 from payments.services import payment_confirm
+from tests.factories import CreditPackFactory, PaymentFactory
 from tests.fakes.telegram_updates import telegram_profile
 from tests.helpers import run_in_threads
-from tests.payments.helpers import payment_pending
 
 pytestmark = pytest.mark.django_db
 
@@ -25,16 +25,14 @@ MONTH = 2592000
 
 @pytest.fixture
 def monthly(db: None) -> CreditPack:
-    return CreditPack.objects.create(slug="monthly", title="Monthly: 500 credits", title_ru="Месяц: 500 кредитов",
+    return CreditPackFactory.create(slug="monthly", title="Monthly: 500 credits", title_ru="Месяц: 500 кредитов",
                                      stars=300, credits=500, period_days=30, sort_order=5)
 
 
 def first_payment(user: User, pack: CreditPack, fake) -> tuple[Payment, dict]:
     """The subscription's first payment, confirmed as the bot does."""
     assert user.telegram_id is not None
-    pending = payment_pending(user, pack)
-    pending.period_days = pack.period_days
-    pending.save()
+    pending = PaymentFactory.create(user=user, pack=pack, period_days=pack.period_days)
     paid = fake.stars.payment(telegram_profile(user.telegram_id), payload=pending.invoice_payload, amount=pack.stars,
                               subscription_period=MONTH)
     return confirm(user, paid), paid
@@ -218,7 +216,7 @@ def test_the_audit_sees_a_subscription_payment_that_is_not_the_subscriptions(own
 def test_a_pack_changed_into_a_subscription_refuses_the_old_invoice(owner, pack, fake_telegram):
     from payments.services import payment_pre_checkout
 
-    pending = payment_pending(owner, pack)
+    pending = PaymentFactory.create(user=owner, pack=pack)
     CreditPack.objects.filter(pk=pack.pk).update(period_days=30)
 
     ok, message = payment_pre_checkout(telegram_user_id=owner.telegram_id, payload=pending.invoice_payload,

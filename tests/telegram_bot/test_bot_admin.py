@@ -5,7 +5,7 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 
 from accounts.models import User
-from telegram_bot.hooks import UPDATE_PROCESS_TASK
+from core.task_names import UPDATE_PROCESS
 from telegram_bot.models import TelegramUpdate
 from telegram_bot.services import update_store
 from telegram_bot.tasks import generation_notify
@@ -57,7 +57,7 @@ def test_staff_retry_failed_updates_which_go_back_to_the_worker(staff_user):
     assert b"1 updates handed to the worker again" in page.content
     retried = TelegramUpdate.objects.get(pk=7001)
     assert (retried.status, retried.attempts, retried.last_error) == ("pending", 0, "RuntimeError: boom")
-    assert [task["kwargs"] for task in queued(UPDATE_PROCESS_TASK)] == [{"update_id": 7001}]
+    assert [task["kwargs"] for task in queued(UPDATE_PROCESS)] == [{"update_id": 7001}]
 
 
 def test_retrying_needs_its_own_permission():

@@ -5,6 +5,7 @@ import pytest
 from accounts.models import User
 from payments.models import CreditPack, Payment
 from payments.services import invoice_payload_verify
+from tests.factories import CreditPackFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +24,7 @@ def test_buy_offers_one_button_per_pack_on_sale(feed, updates, fake_telegram, ow
 
 def test_subscriptions_are_sold_in_the_mini_app_only(feed, updates, fake_telegram, owner_profile, packs):
     # sendInvoice cannot make a subscription (only createInvoiceLink can).
-    CreditPack.objects.create(slug="monthly", title="Monthly", stars=300, credits=500, period_days=30)
+    CreditPackFactory.create(slug="monthly", title="Monthly", stars=300, credits=500, period_days=30)
 
     feed(updates.command(owner_profile, "buy"))
 

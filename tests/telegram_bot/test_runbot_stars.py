@@ -12,9 +12,10 @@ from django_q.tasks import async_task
 
 from accounts.audit import audit_run
 from accounts.models import CreditKind, CreditLedgerEntry
-from payments.apps import RECONCILE_TASK
-from payments.models import CreditPack, Payment, StarsReconciliation, Subscription
+from core.task_names import STARS_RECONCILE_DAILY
+from payments.models import Payment, StarsReconciliation, Subscription
 from payments.services import payment_pending_create
+from tests.factories import CreditPackFactory
 from tests.fakes.telegram_updates import TelegramUpdates, telegram_profile
 from tests.helpers import api_client_for
 from tests.telegram_bot.runbot import wait_until
@@ -55,7 +56,7 @@ def test_reconciliation_by_the_worker_credits_a_dropped_charge_books_a_dropped_r
     fake_telegram.stars.refund_outside(refunded_paid["telegram_payment_charge_id"])  # its message was lost too
     processes["worker"]()
 
-    async_task(RECONCILE_TASK)
+    async_task(STARS_RECONCILE_DAILY)
     wait_until(lambda: StarsReconciliation.objects.filter(status="done").exists(), seconds=60,
                what="the worker's reconciliation")
 
@@ -68,7 +69,7 @@ def test_reconciliation_by_the_worker_credits_a_dropped_charge_books_a_dropped_r
     assert owner.credits == 2 * 60  # three packs paid, one of them refunded
     assert_audit_clean()
 
-    async_task(RECONCILE_TASK)
+    async_task(STARS_RECONCILE_DAILY)
     wait_until(lambda: StarsReconciliation.objects.filter(status="done").count() == 2, seconds=60,
                what="the second reconciliation")
     second = StarsReconciliation.objects.order_by("-id").first()
@@ -79,7 +80,7 @@ def test_reconciliation_by_the_worker_credits_a_dropped_charge_books_a_dropped_r
 
 def test_a_renewal_delivered_three_times_at_once_grants_once_and_a_cancel_stops_renewals(
         processes, fake_telegram, updates, owner, audit_passes):
-    CreditPack.objects.create(slug="monthly", title="Monthly", stars=300, credits=500, period_days=30)
+    CreditPackFactory.create(slug="monthly", title="Monthly", stars=300, credits=500, period_days=30)
     bots = [processes["bot"](), processes["bot"]()]  # two replicas behind Telegram's webhook
     profile = telegram_profile(owner.telegram_id, first_name="Owner")
     client = api_client_for(owner.telegram_id, first_name="Owner")

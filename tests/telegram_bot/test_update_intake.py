@@ -10,11 +10,11 @@ from django.utils import timezone
 from django_q.models import Schedule
 
 from accounts.models import CreditKind, CreditLedgerEntry
+from core.task_names import UPDATE_PROCESS, UPDATES_SWEEP
 from payments.models import Payment
 from payments.services import payment_pending_create
 from telegram_bot import tasks
-from telegram_bot.apps import UPDATES_SWEEP_SCHEDULE_NAME, UPDATES_SWEEP_TASK
-from telegram_bot.hooks import UPDATE_PROCESS_TASK
+from telegram_bot.apps import UPDATES_SWEEP_SCHEDULE_NAME
 from telegram_bot.models import TelegramUpdate
 from telegram_bot.services import update_claim, update_failed, update_processed, update_store, updates_due
 from tests.helpers import run_in_threads
@@ -182,7 +182,7 @@ def test_the_sweep_hands_due_updates_to_the_worker_and_has_one_schedule(settings
     _due_now(1)
 
     assert tasks.updates_sweep() == {"enqueued": 1, "pruned": 0}
-    assert [task["kwargs"] for task in queued(UPDATE_PROCESS_TASK)] == [{"update_id": 1}]
+    assert [task["kwargs"] for task in queued(UPDATE_PROCESS)] == [{"update_id": 1}]
     # Made by post_migrate, exactly once, however often migrate runs.
     schedule = Schedule.objects.get(name=UPDATES_SWEEP_SCHEDULE_NAME)
-    assert (schedule.func, schedule.schedule_type, schedule.minutes) == (UPDATES_SWEEP_TASK, Schedule.MINUTES, 1)
+    assert (schedule.func, schedule.schedule_type, schedule.minutes) == (UPDATES_SWEEP, Schedule.MINUTES, 1)
