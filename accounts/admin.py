@@ -11,12 +11,13 @@ from django.utils.translation import gettext_lazy as _
 from accounts.authentication import staff_user
 from accounts.errors import InsufficientCredits
 from accounts.models import CreditKind, CreditLedgerEntry, User
-from accounts.services import credits_change, user_set_banned
-from core.admin import ReadOnlyAdmin, ReadOnlyTabularInline, admin_action_form
+from accounts.services import CREDITS_CHANGE_MAX, credits_change, user_set_banned
+from core.admin import ReadOnlyAdmin, ReadOnlyTabularInline, admin_action_form, staff_action, staff_permission
 
 
 class CreditsChangeForm(forms.Form):
-    amount = forms.IntegerField(label=_("Amount"), help_text=_("Positive grants credits, negative removes them."))
+    amount = forms.IntegerField(label=_("Amount"), help_text=_("Positive grants credits, negative removes them."),
+                                min_value=-CREDITS_CHANGE_MAX, max_value=CREDITS_CHANGE_MAX)
     reason = forms.CharField(label=_("Reason"), max_length=255)
 
     def clean_amount(self) -> int:
@@ -58,19 +59,23 @@ class UserAdmin(DjangoUserAdmin[Any]):  # django-stubs bind it to AbstractUser; 
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2", "is_staff"]})]
 
-    @admin.action(description=_("Ban selected users"))
+    # Moving money and moderating need permissions of their own (core.admin.staff_action).
+    has_ban_user_permission = staff_permission("accounts.ban_user")
+    has_change_credits_permission = staff_permission("accounts.change_credits")
+
+    @staff_action(permission="accounts.ban_user", description=_("Ban selected users"))
     def ban(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         for user in queryset:
             user_set_banned(user=user, banned=True)
         self.message_user(request, _("Banned %(count)d users.") % {"count": len(queryset)})
 
-    @admin.action(description=_("Unban selected users"))
+    @staff_action(permission="accounts.ban_user", description=_("Unban selected users"))
     def unban(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         for user in queryset:
             user_set_banned(user=user, banned=False)
         self.message_user(request, _("Unbanned %(count)d users.") % {"count": len(queryset)})
 
-    @admin.action(description=_("Grant or remove credits"))
+    @staff_action(permission="accounts.change_credits", description=_("Grant or remove credits"))
     def change_credits(self, request: HttpRequest, queryset: QuerySet[User]) -> HttpResponse | None:
         def apply(user: User, data: dict[str, Any]) -> None:
             amount = data["amount"]

@@ -75,6 +75,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
+        permissions = [
+            ("change_credits", _("Can grant or remove credits")),
+            ("ban_user", _("Can ban and unban users")),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(credits__gte=0), name="user_credits_non_negative"),
             models.CheckConstraint(condition=~Q(referred_by=models.F("id")), name="user_not_self_referred"),
@@ -125,6 +129,8 @@ class CreditKind(models.TextChoices):
     GRANT = "grant", _("staff grant")
     PURCHASE = "purchase", _("purchase")
     PURCHASE_REFUND = "purchase_refund", _("purchase refunded")
+    # Telegram refused a refund whose credits had been taken back first: they return.
+    PURCHASE_REFUND_UNDONE = "purchase_refund_undone", _("purchase refund undone (Telegram refused it)")
     GENERATION_CHARGE = "generation_charge", _("generation charge")
     GENERATION_REFUND = "generation_refund", _("generation refund")
     GENERATION_STAFF_REFUND = "generation_staff_refund", _("generation refunded by staff")
@@ -136,6 +142,7 @@ class CreditKind(models.TextChoices):
 ONCE_PER_REFERENCE_KINDS = [
     CreditKind.PURCHASE,
     CreditKind.PURCHASE_REFUND,
+    CreditKind.PURCHASE_REFUND_UNDONE,
     CreditKind.GENERATION_CHARGE,
     CreditKind.GENERATION_REFUND,
     CreditKind.GENERATION_STAFF_REFUND,

@@ -20,6 +20,10 @@ from accounts.errors import InsufficientCredits
 from accounts.models import CreditKind, CreditLedgerEntry, User
 from accounts.telegram_init_data import TelegramUser
 
+# The most credits one staff grant (or removal) may move. Far above any real grant,
+# far below the 64-bit balance column: a typo of 2^63 is a form error, not a 500.
+CREDITS_CHANGE_MAX = 1_000_000_000
+
 
 def user_lock(*, user_id: int) -> User:
     """The user row, locked until the surrounding transaction ends.
@@ -146,6 +150,27 @@ def credits_debit_if_enough(*, user_id: int, amount: int | BaseExpression) -> De
     if row is None:
         return None
     return Debit(amount=int(row[0]), balance_after=int(row[1]))
+
+
+def credits_debit_settle(*, user_id: int, debit: Debit, amount: int) -> Debit | None:
+    """Turn a debit this transaction took with `credits_debit_if_enough` into one of
+    `amount` (the exact price, once the caller could compute it): one conditional
+    UPDATE of the difference, either way. None, changing nothing, when the balance does
+    not cover a larger amount.
+
+    The row is still locked by the debit, so the balance it left is the one to adjust;
+    record the ledger row of the settled debit (one row, `-amount`) afterwards.
+    """
+    if amount <= 0:
+        raise ValueError("a debit takes a positive amount")
+    difference = amount - debit.amount
+    if difference == 0:
+        return debit
+    # `credits >= difference` holds trivially when the difference is negative (money back).
+    settled = User.objects.filter(pk=user_id, credits__gte=difference).update(credits=F("credits") - difference)
+    if not settled:
+        return None
+    return Debit(amount=amount, balance_after=debit.balance_after - difference)
 
 
 def credits_ledger_record(

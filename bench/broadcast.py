@@ -1,4 +1,4 @@
-"""`make bench` section 5: a broadcast to many seeded users, sent by a real qcluster against
+"""`make bench` part 6: a broadcast to many seeded users, sent by a real qcluster against
 the fake Bot API, which enforces Telegram's global limit (30 messages a second, 429 with
 `retry_after` past it) and answers after a network-like latency.
 
@@ -251,7 +251,7 @@ def render(result: dict[str, Any]) -> list[str]:
     """The section of the Markdown report."""
     rates = result["rates"]
     lines = [
-        f"## 5. Broadcast to {result['recipients']:,} users (fake Bot API: {result['telegram_limit']}/s limit, "
+        f"## 6. Broadcast to {result['recipients']:,} users (fake Bot API: {result['telegram_limit']}/s limit, "
         f"{int(result['latency_s'] * 1000)} ms latency)",
         "",
         f"Audience frozen in {result['start_seconds']} s (one INSERT ... SELECT); worker rate setting "

@@ -9,7 +9,10 @@
    generations in the table; also the staff dashboard and a /metrics scrape at 1M.
 4. Worker throughput: generations completed per second by one qcluster with the demo
    provider at zero delay, on the ORM broker and on the Redis broker.
-5. A broadcast to `--broadcast-users` seeded users (default 100,000) by a qcluster against
+5. Uploads (bench/uploads.py): POST /api/uploads latency with a 10 MB JPEG, and the web
+   workers' memory while 4 uploads of 40-megapixel images run at once (gunicorn as the
+   Procfile runs it). `--only uploads` runs this part alone.
+6. A broadcast to `--broadcast-users` seeded users (default 100,000) by a qcluster against
    the fake Bot API with Telegram's 30/s limit: its rate, 429s, worker memory, and a SIGKILL
    in the middle with no duplicates (bench/broadcast.py). `--only broadcast` runs it alone.
 
@@ -564,14 +567,83 @@ def worker_throughput(url: str, broker: str, count: int, workdir: Path, redis_ur
     }
 
 
+# --- 5. Uploads -----------------------------------------------------------------------------------
+
+UPLOAD_FIRST_TELEGRAM_ID = 700_000_001
+UPLOAD_LATENCY_REQUESTS = 20
+UPLOAD_CONCURRENCY = 4
+# The Procfile's web: `gunicorn nanogen.wsgi --workers ${WEB_CONCURRENCY:-3}`, sync workers.
+PROCFILE_WEB_WORKERS = 3
+
+
+def upload_init_data(index: int) -> str:
+    from accounts.telegram_init_data import init_data_sign
+
+    user = json.dumps({"id": UPLOAD_FIRST_TELEGRAM_ID + index, "first_name": "Uploader", "language_code": "en"})
+    return init_data_sign({"auth_date": str(int(time.time())), "query_id": "AAHbench", "user": user},
+                          bot_token=BOT_TOKEN)
+
+
+def uploads(url: str, workdir: Path) -> dict[str, Any]:
+    from bench import uploads as bench_uploads
+
+    max_bytes = 10 * 1024 * 1024  # UPLOAD_MAX_BYTES' default
+    log("making the upload benchmark's images (a 24 MP and a 40 MP photo, a 40 MP screenshot)")
+    ten_mb_jpeg = bench_uploads.jpeg_near(bench_uploads.photo((6000, 4000)), max_bytes)
+    forty = bench_uploads.forty_megapixels()
+    forty_photo = bench_uploads.photo(forty, seed=11)
+    forty_jpeg = bench_uploads.jpeg_near(forty_photo, max_bytes)
+    forty_webp = bench_uploads.webp_near(forty_photo, max_bytes)
+    # The largest WebP accepted (UPLOAD_WEBP_MAX_PIXELS' default): 3000 x 2000.
+    six_webp = bench_uploads.webp_near(forty_photo.resize((3000, 2000)), max_bytes)
+    del forty_photo
+    forty_png = bench_uploads.png_bytes(bench_uploads.screenshot(forty))
+    if len(forty_png) > max_bytes:
+        raise RuntimeError(f"the 40 MP PNG is {len(forty_png)} bytes, over the upload limit")
+
+    port = free_port()
+    env = child_env(url, PROMETHEUS_MULTIPROC_DIR=str(workdir / "prometheus"), MEDIA_ROOT=str(workdir / "media"))
+    server = Child([sys.executable, "-m", "gunicorn", "nanogen.wsgi", "--bind", f"127.0.0.1:{port}",
+                    "--workers", str(PROCFILE_WEB_WORKERS)], env, workdir / "gunicorn-uploads.log")
+    result: dict[str, Any] = {"workers": PROCFILE_WEB_WORKERS}
+    with server:
+        wait_until(lambda: http_ok(port), seconds=60, what="gunicorn")
+        # Every worker warm: imports done, the upload path run once.
+        warm = bench_uploads.latency(port, ten_mb_jpeg, requests=2 * PROCFILE_WEB_WORKERS,
+                                     init_data_of=lambda i: upload_init_data(1000 + i))
+        log(f"uploads warm-up: {warm['statuses']}")
+        result["latency_10mb_jpeg"] = {
+            "megapixels": 24.0,
+            **bench_uploads.latency(port, ten_mb_jpeg, requests=UPLOAD_LATENCY_REQUESTS,
+                                    init_data_of=upload_init_data),
+        }
+        log(f"upload of a {len(ten_mb_jpeg):,}-byte JPEG: {result['latency_10mb_jpeg']}")
+        master = server.process.pid if server.process else 0
+        for key, data, name, content_type in (
+            ("memory_40mp_jpeg", forty_jpeg, "photo.jpg", "image/jpeg"),
+            ("memory_40mp_png", forty_png, "screen.png", "image/png"),
+            ("memory_40mp_webp", forty_webp, "photo.webp", "image/webp"),
+            ("memory_6mp_webp", six_webp, "photo.webp", "image/webp"),
+        ):
+            measured = bench_uploads.memory_under_concurrent_uploads(
+                port, master, data, name=name, content_type=content_type, concurrency=UPLOAD_CONCURRENCY,
+                init_data_of=lambda i, k=key: upload_init_data(2000 + 100 * len(k) + i),
+            )
+            pixels = 6.0 if key == "memory_6mp_webp" else round(forty[0] * forty[1] / 1e6, 1)
+            result[key] = {"megapixels": pixels, **measured}
+            log(f"{UPLOAD_CONCURRENCY} uploads of a {pixels} MP {content_type} at once: max worker RSS "
+                f"{measured['max_rss_mib']} MiB ({measured['statuses']})")
+    return result
+
+
 # --- Report -----------------------------------------------------------------------------------
 
 
-def write_report(report: dict, markdown: str | None = None) -> Path:
+def write_report(report: dict) -> Path:
     REPORTS.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     (REPORTS / f"bench-{stamp}.json").write_text(json.dumps(report, indent=2, default=str))
-    markdown = markdown if markdown is not None else render_markdown(report)
+    markdown = render_markdown(report)
     path = REPORTS / f"bench-{stamp}.md"
     path.write_text(markdown)
     shutil.copyfile(path, REPORTS / "latest.md")
@@ -590,6 +662,55 @@ def render_markdown(report: dict) -> str:
         "(other work on the machine shows in the timings). "
         f"Took {report.get('total_seconds')} s.",
         "",
+    ]
+    if "start" in report:
+        lines += render_main_sections(report)
+    if "uploads" in report:
+        lines += render_uploads(report["uploads"])
+    if "broadcast" in report:
+        from bench.broadcast import render as render_broadcast
+
+        lines += render_broadcast(report["broadcast"])
+    return "\n".join(lines)
+
+
+def render_uploads(uploads: dict) -> list[str]:
+    latency = uploads["latency_10mb_jpeg"]
+    verdict = "met" if latency["p95_ms"] < 1000 else "NOT met"
+    lines = [
+        "## 5. Uploads (POST /api/uploads)",
+        "",
+        f"gunicorn as the Procfile runs it: {uploads['workers']} sync workers.",
+        "",
+        f"A {latency['bytes']:,}-byte JPEG ({latency['megapixels']} megapixels), {latency['requests']} uploads one "
+        f"after the other: p50 {latency['p50_ms']} ms, p95 {latency['p95_ms']} ms, max {latency['max_ms']} ms "
+        f"(statuses {latency['statuses']}). Goal p95 < 1 s: {verdict}.",
+        "",
+        "| 4 uploads at once of | bytes | statuses | slowest s | worker RSS before (MiB) | worker RSS peak (MiB) "
+        "| max MiB |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for key, label in (("memory_40mp_jpeg", "a 40 MP JPEG"), ("memory_40mp_png", "a 40 MP PNG"),
+                       ("memory_40mp_webp", "a 40 MP WebP (refused from its header)"),
+                       ("memory_6mp_webp", "a 6 MP WebP (the largest accepted)")):
+        entry = uploads[key]
+        lines.append(f"| {label} | {entry['bytes']:,} | {entry['statuses']} | {entry['slowest_s']} | "
+                     f"{', '.join(str(v) for v in entry['rss_before_mib'].values())} | "
+                     f"{', '.join(str(v) for v in entry['rss_peak_mib'].values())} | {entry['max_rss_mib']} |")
+    limit_mib = 200 * 1000**2 / 1024**2
+    lines.append("")
+    for key, label in (("memory_40mp_jpeg", "JPEG, 40 MP"), ("memory_40mp_png", "PNG, 40 MP"),
+                       ("memory_40mp_webp", "WebP, 40 MP (refused)"), ("memory_6mp_webp", "WebP, 6 MP")):
+        worst = uploads[key]["max_rss_mib"]
+        lines.append(f"- {label}: a web worker under 200 MB: {'met' if worst < limit_mib else 'NOT met'} "
+                     f"(largest {worst} MiB = {worst * 1024**2 / 1000**2:.0f} MB).")
+    lines.append("")
+    return lines
+
+
+def render_main_sections(report: dict) -> list[str]:
+    machine = report["machine"]
+    lines = [
         "## 1-2. Start a generation: HTTP (gunicorn) vs raw SQL (pgbench)",
         "",
         f"gunicorn with {report['start']['gunicorn_workers']} sync workers; {USERS} users, a unique idempotency "
@@ -659,47 +780,7 @@ def render_markdown(report: dict) -> str:
                          f"{entry['seconds']} | {entry['throughput_per_s']} |")
     lines += ["", "The demo provider draws a 1024x1024 picture with Pillow for each generation, so this measures "
               "the worker pipeline plus that rendering (CPU-bound on this machine).", ""]
-    if report.get("broadcast"):
-        from bench.broadcast import render as broadcast_render
-
-        lines += broadcast_render(report["broadcast"])
-    return "\n".join(lines)
-
-
-# --- 5. Broadcast ---------------------------------------------------------------------------------
-
-
-def broadcast_run(url: str, users: int, workdir: Path) -> dict:
-    from bench.broadcast import broadcast_bench
-
-    queue_clear()
-    result = broadcast_bench(env=child_env(url), bot_token=BOT_TOKEN, users=users, workdir=workdir)
-    log(f"broadcast: {result['final']}, rates {result['rates']}, 429s {result['rejected_429']}, "
-        f"duplicates {result['duplicates']}")
-    return result
-
-
-def broadcast_section(report: dict, url: str, users: int, workdir: Path, started: float) -> None:
-    """`--only broadcast`: this section alone, its own report."""
-    from bench.broadcast import render as broadcast_render
-
-    report["broadcast"] = broadcast_run(url, users, workdir)
-    report["total_seconds"] = round(time.monotonic() - started, 1)
-    report["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
-    machine = report["machine"]
-    markdown = "\n".join([
-        f"# NanoGen benchmark (broadcast section only), {report['started_at']}",
-        "",
-        f"Machine: {machine['cpu']}, {machine['cores']} cores, {machine['memory_gib']} GiB RAM; "
-        f"PostgreSQL {machine['postgresql']}; Python {machine['python']}; load average at start "
-        f"{machine['load_average_at_start']}, at the end {report['load_average_at_end']}. "
-        f"Took {report['total_seconds']} s.",
-        "",
-        *broadcast_render(report["broadcast"]),
-    ])
-    path = write_report(report, markdown)
-    log(f"report: {path.relative_to(ROOT)} (and bench/reports/latest.md), {report['total_seconds']} s in all")
-    shutil.rmtree(workdir, ignore_errors=True)
+    return lines
 
 
 def _terminate(signum: int, frame: Any) -> None:
@@ -713,9 +794,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8.0, help="measured seconds per load level")
     parser.add_argument("--large", type=int, default=1_000_000, help="generations in the table for the large case")
     parser.add_argument("--worker-generations", type=int, default=120)
-    parser.add_argument("--only", choices=["all", "broadcast"], default="all", help="run one section alone")
+    parser.add_argument("--only", choices=["all", "uploads", "broadcast"], default="all",
+                        help="run every part, or only the upload benchmark (part 5) or the broadcast (part 6)")
     parser.add_argument("--broadcast-users", type=int, default=100_000,
-                        help="recipients of the broadcast section (100,000 take over an hour at 25 a second)")
+                        help="recipients of the broadcast (part 6; 100,000 take over an hour at 25 a second)")
     args = parser.parse_args()
 
     started = time.monotonic()
@@ -729,8 +811,13 @@ def main() -> None:
     django_setup(url)
     report: dict[str, Any] = {"started_at": datetime.now(UTC).isoformat(timespec="seconds"),
                               "machine": machine_info(url)}
+    if args.only == "uploads":
+        report["uploads"] = uploads(url, workdir)
+        finish(report, started, workdir)
+        return
     if args.only == "broadcast":
-        broadcast_section(report, url, args.broadcast_users, workdir, started)
+        report["broadcast"] = broadcast(url, args.broadcast_users, workdir)
+        finish(report, started, workdir)
         return
 
     log(f"seeding {USERS} users and 10,000 generations")
@@ -796,9 +883,24 @@ def main() -> None:
             report["worker"].append(result)
             log(f"worker on {broker}: {result['throughput_per_s']} generations/s ({result['statuses']})")
 
+    report["uploads"] = uploads(url, workdir)
     if args.broadcast_users:
-        report["broadcast"] = broadcast_run(url, args.broadcast_users, workdir)
+        report["broadcast"] = broadcast(url, args.broadcast_users, workdir)
+    finish(report, started, workdir)
 
+
+def broadcast(url: str, users: int, workdir: Path) -> dict[str, Any]:
+    """Part 6 (bench/broadcast.py); the queue is emptied first, so that its worker runs only the broadcast."""
+    from bench.broadcast import broadcast_bench
+
+    queue_clear()
+    result = broadcast_bench(env=child_env(url), bot_token=BOT_TOKEN, users=users, workdir=workdir)
+    log(f"broadcast: {result['final']}, rates {result['rates']}, 429s {result['rejected_429']}, "
+        f"duplicates {result['duplicates']}")
+    return result
+
+
+def finish(report: dict[str, Any], started: float, workdir: Path) -> None:
     report["total_seconds"] = round(time.monotonic() - started, 1)
     report["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     path = write_report(report)

@@ -1,13 +1,30 @@
-"""System checks of the kernel: a wrong MEDIA_STORAGE, or a task name that imports
-nothing, stops `manage.py check`, every process's start-up and deploys, instead of
-failing the first result a worker stores or the first delivery of the task."""
+"""System checks of the kernel: a configuration that cannot work stops `manage.py
+check`, every process's start-up and deploys, instead of failing the first request,
+result or task that meets it.
+
+- core.E001-E005, W001: a wrong MEDIA_STORAGE or an incomplete S3 setup.
+- core.E006: SQLite in production (DEBUG off). Row locks, constraints and concurrency
+  (every money rule) are PostgreSQL's; SQLite is for a local run.
+- core.E007: no TELEGRAM_BOT_TOKEN in production. Nothing could authenticate: the
+  Mini App's init data is signed with it, and the bot and the worker need it.
+- core.E008: the static files manifest is missing (collectstatic was not run with the
+  manifest storage): every page that names a static file would answer 500.
+- core.E010, E011: a task name (core.task_names) that imports nothing.
+
+E006 and E007 stop every management command (migrate, qcluster, runbot...); E008 is a
+deploy check (the release phase migrates before it collects static files), and the web
+process runs all three when its WSGI application loads (`web_startup_check`).
+"""
 
 from collections.abc import Sequence
 from typing import Any
 
 from django.apps import AppConfig
 from django.conf import settings
+from django.contrib.staticfiles.storage import ManifestFilesMixin
 from django.core.checks import CheckMessage, Error, Warning, register
+from django.core.exceptions import ImproperlyConfigured
+from django.core.files.storage import storages
 from django.utils.module_loading import import_string
 
 from core.task_names import TASK_NAMES
@@ -56,3 +73,49 @@ def task_names_check(app_configs: Sequence[AppConfig] | None = None, **kwargs: A
         if not callable(task):
             messages.append(Error(f"Task {name} is not callable.", id="core.E011"))
     return messages
+
+
+@register()
+def production_settings_check(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> list[CheckMessage]:
+    if settings.DEBUG:
+        return []
+    errors: list[CheckMessage] = []
+    if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+        errors.append(Error(
+            "Production (DEBUG off) runs on SQLite.",
+            hint="Set DATABASE_URL to PostgreSQL (postgres://...): the money rules rely on its row locks and "
+                 "constraints. SQLite is for a local run with DEBUG=true.",
+            id="core.E006",
+        ))
+    if not settings.TELEGRAM_BOT_TOKEN:
+        errors.append(Error(
+            "Production (DEBUG off) runs without TELEGRAM_BOT_TOKEN.",
+            hint="Set it to the bot's token from @BotFather: the Mini App's sign-in is checked with it, so without "
+                 "it nobody can use the API, and the bot and the worker cannot talk to Telegram.",
+            id="core.E007",
+        ))
+    return errors
+
+
+@register(deploy=True)
+def static_manifest_check(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> list[CheckMessage]:
+    # `object`: the stubs type the storage as Storage, which the mixin's signatures clash with.
+    storage: object = storages["staticfiles"]
+    if not isinstance(storage, ManifestFilesMixin) or storage.read_manifest() is not None:
+        return []
+    return [Error(
+        f"The static files manifest ({storage.manifest_name}) is missing from STATIC_ROOT ({settings.STATIC_ROOT}).",
+        hint="Run `python manage.py collectstatic --noinput` when building the release (the Procfile's release "
+             "phase does), or every page would answer 500.",
+        id="core.E008",
+    )]
+
+
+def web_startup_check() -> None:
+    """The checks above, for the web process (gunicorn runs no system checks):
+    ImproperlyConfigured with every problem, so the workers never boot."""
+    errors = [message for message in (*production_settings_check(), *static_manifest_check()) if message.is_serious()]
+    if errors:
+        raise ImproperlyConfigured(
+            "NanoGen cannot start:\n" + "\n".join(f"- {error.id}: {error.msg} {error.hint}" for error in errors)
+        )

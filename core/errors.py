@@ -43,3 +43,9 @@ class NotFound(DomainError):
     status_code = 404
     code = "NOT_FOUND"
     default_message = _("Not found.")
+
+
+class PayloadTooLarge(DomainError):
+    status_code = 413
+    code = "PAYLOAD_TOO_LARGE"
+    default_message = _("The request body is too large.")

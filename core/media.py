@@ -9,8 +9,9 @@ through a path, so that a file one machine wrote is there for every other machin
 With local files, a deployment behind nginx should serve MEDIA_URL there and set
 SERVE_MEDIA=false; a single-container deployment (Railway, Heroku-style) has no such
 server, so the web process serves them itself. Result names are unguessable and never
-change, so they are cached for a year. An object store's URLs point at the store (or
-its CDN) and the web process serves nothing.
+change, so they are cached for a year; users' own photos (uploads/) only by the user's
+browser, never by a shared cache or a CDN, and never indexed. An object store's URLs
+point at the store (or its CDN) and the web process serves nothing.
 """
 
 from urllib.parse import urlsplit
@@ -21,10 +22,16 @@ from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.views.static import serve
 
+PRIVATE_PREFIXES = ("uploads/",)
+
 
 def media_serve(request: HttpRequest, path: str) -> HttpResponseBase:
     response = serve(request, path, document_root=settings.MEDIA_ROOT)
-    response["Cache-Control"] = "public, max-age=31536000, immutable"
+    if path.startswith(PRIVATE_PREFIXES):
+        response["Cache-Control"] = "private, max-age=31536000, immutable"
+        response["X-Robots-Tag"] = "noindex, nofollow"
+    else:
+        response["Cache-Control"] = "public, max-age=31536000, immutable"
     response["X-Content-Type-Options"] = "nosniff"
     return response
 

@@ -1,8 +1,7 @@
 """The admin action that refunds completed generations (a bad result).
 
-Wired into GenerationAdmin's `actions`. It moves money, so it is offered only to
-staff with `generations.change_generation` and checks that permission again
-when it runs.
+Wired into GenerationAdmin's `actions`. It moves money, so it needs
+`generations.refund_generation`, checked twice (core.admin.staff_action).
 """
 
 from typing import Any
@@ -15,7 +14,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.authentication import staff_user
-from core.admin import admin_action_form
+from core.admin import admin_action_form, staff_action
 from generations.models import Generation
 from generations.services.staff_refund import generation_staff_refund
 
@@ -24,14 +23,11 @@ class StaffRefundForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=255, widget=forms.Textarea(attrs={"rows": 3}))
 
 
-@admin.action(description=_("Refund the credits of completed generations (bad result)"), permissions=["change"])
+@staff_action(permission="generations.refund_generation",
+              description=_("Refund the credits of completed generations (bad result)"))
 def staff_refund(
     modeladmin: admin.ModelAdmin[Generation], request: HttpRequest, queryset: QuerySet[Generation]
 ) -> HttpResponse | None:
-    if not request.user.has_perm("generations.change_generation"):
-        modeladmin.message_user(request, gettext("You may not refund generations."), messages.ERROR)
-        return None
-
     def apply(generation: Generation, data: dict[str, Any]) -> None:
         entry = generation_staff_refund(generation_id=generation.pk, staff=staff_user(request), reason=data["reason"])
         if entry is None:

@@ -32,6 +32,14 @@ def worker_settings_check(app_configs: Sequence[AppConfig] | None = None, **kwar
                 id="generations.W001",
             )
         )
+    for name in ("UPLOAD_MAX_BYTES", "UPLOAD_MAX_PIXELS", "UPLOAD_WEBP_MAX_PIXELS", "UPLOAD_RATE_LIMIT_PER_MINUTE",
+                 "UPLOAD_KEEP_HOURS", "AIMLAPI_LOOKUP_WINDOW_SECONDS"):
+        if getattr(settings, name) < 1:
+            messages.append(Error(f"{name} must be at least 1.", id="generations.E004"))
+    if settings.UPLOAD_MAX_SIDE < 64:
+        messages.append(Error("UPLOAD_MAX_SIDE must be at least 64 pixels.", id="generations.E005"))
+    if not settings.CREDIT_VALUE_USD.is_finite() or settings.CREDIT_VALUE_USD < 0:
+        messages.append(Error("CREDIT_VALUE_USD must be 0 or more.", id="generations.E006"))
     if settings.DEMO_PROVIDER_DELAY_SECONDS > timeout / 4:
         messages.append(
             Warning(
@@ -40,3 +48,14 @@ def worker_settings_check(app_configs: Sequence[AppConfig] | None = None, **kwar
             )
         )
     return messages
+
+
+@register()
+def result_download_settings_check(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> list[CheckMessage]:
+    from generations.public_http import allowed_addresses_parse
+
+    try:
+        allowed_addresses_parse(settings.GENERATION_RESULT_ALLOWED_PRIVATE_ADDRESSES)
+    except ValueError as exc:
+        return [Error(f"GENERATION_RESULT_ALLOWED_PRIVATE_ADDRESSES: {exc}.", id="generations.E004")]
+    return []

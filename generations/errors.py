@@ -49,6 +49,10 @@ class RateLimitExceeded(DomainError):
     default_message = _("Too many generations started in the last minute. Please wait a little.")
 
 
+class UploadRateLimitExceeded(RateLimitExceeded):
+    default_message = _("Too many images uploaded in the last minute. Please wait a little.")
+
+
 class MaxActiveGenerations(DomainError):
     status_code = 429
     code = "MAX_ACTIVE_GENERATIONS"

@@ -22,6 +22,8 @@ class FailureCode(TextChoices):
     )
     PROVIDER_ERROR = "PROVIDER_ERROR", _("The generation service could not create this result.")
     RESULT_UNAVAILABLE = "RESULT_UNAVAILABLE", _("The finished result could not be retrieved.")
+    # The provider's result URL (or a redirect from it) led to a private address.
+    RESULT_URL_REFUSED = "RESULT_URL_REFUSED", _("The generation service returned a result address we do not accept.")
     INTERNAL_ERROR = "INTERNAL_ERROR", _("Something went wrong on our side.")
 
 

@@ -1,7 +1,14 @@
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+
+# The most input images any catalog model may take in one generation.
+IMAGES_MAX_PER_GENERATION = 10
 
 
 class AIModel(models.Model):
@@ -27,7 +34,26 @@ class AIModel(models.Model):
     # The parameters the model accepts beyond the prompt, as
     # {"name": {"type": "choice", "choices": [...], "default": ...}} or
     # {"name": {"type": "integer", "min": 1, "max": 10, "default": 5}}.
+    # A spec may say `"with_images": false`: the parameter is not used (not accepted,
+    # no default) when the start has input images (the provider's image model lacks it).
     params_schema = models.JSONField(_("parameters"), default=dict, blank=True)
+
+    # Input images: how many a start takes (0/0: text only), and the provider's model
+    # that takes them (an edit or image-to-video model) when it is not the same one.
+    images_min = models.PositiveSmallIntegerField(_("input images, at least"), default=0)
+    images_max = models.PositiveSmallIntegerField(_("input images, at most"), default=0)
+    provider_model_id_with_images = models.CharField(
+        _("provider model id with input images"), max_length=128, blank=True
+    )
+    # An image-to-video model may animate a picture without being told how.
+    prompt_optional_with_images = models.BooleanField(_("prompt optional with input images"), default=False)
+
+    # What a generation costs and how long the provider may take, over its parameters
+    # (generations.rules). With a price rule, `price` is the rule's figure for the
+    # default parameters without images (what the catalog shows), kept by the admin.
+    price_rule = models.JSONField(_("price rule"), default=dict, blank=True)
+    timeout_rule = models.JSONField(_("timeout rule"), default=dict, blank=True)
+
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -35,7 +61,13 @@ class AIModel(models.Model):
         verbose_name = _("AI model")
         verbose_name_plural = _("AI models")
         ordering = ["sort_order", "id"]
-        constraints = [models.CheckConstraint(condition=Q(price__gt=0), name="aimodel_price_positive")]
+        constraints = [
+            models.CheckConstraint(condition=Q(price__gt=0), name="aimodel_price_positive"),
+            models.CheckConstraint(
+                condition=Q(images_min__lte=F("images_max"), images_max__lte=IMAGES_MAX_PER_GENERATION),
+                name="aimodel_images_range",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -84,12 +116,32 @@ class Generation(models.Model):
     # payload is refused instead of being mistaken for the same intent.
     payload_hash = models.CharField(_("payload hash"), max_length=64, blank=True)
 
+    # Input images, in the order the user gave them: [{"upload", "name", "content_type"}]
+    # (`name` in the media storage). Copied from the uploads at start, so history
+    # renders without a join; a used upload is never deleted.
+    images = models.JSONField(_("input images"), default=list, db_default=models.Value([], models.JSONField()),
+                              blank=True, editable=False)
+    # Every result in order, [{"name", "content_type"}]; result_file is the first of them
+    # (generations completed before several results existed have only result_file).
+    results = models.JSONField(_("results"), default=list, db_default=models.Value([], models.JSONField()),
+                               blank=True, editable=False)
     result_file = models.FileField(_("result file"), upload_to="generations/%Y/%m/%d/", blank=True)
     result_content_type = models.CharField(_("result content type"), max_length=64, blank=True)
     error_code = models.CharField(_("error code"), max_length=32, blank=True)
     error_message = models.CharField(_("error message"), max_length=500, blank=True)
 
     provider_job_id = models.CharField(_("provider job id"), max_length=128, blank=True)
+    # What the provider reported it charged for this generation (USD), when it says.
+    provider_cost_usd = models.DecimalField(
+        _("provider cost (USD)"), max_digits=12, decimal_places=6, null=True, blank=True, editable=False
+    )
+    # The X-Client-Request-Id of a create call whose answer never came (a timeout):
+    # the job it may have started is looked up from `unconfirmed_since` on, before
+    # anything is posted again, so one generation never makes two paid jobs.
+    unconfirmed_request_id = models.CharField(
+        _("unconfirmed provider request"), max_length=128, blank=True, default="", db_default=""
+    )
+    unconfirmed_since = models.DateTimeField(_("unconfirmed since"), null=True, blank=True, editable=False)
     # Calls made to the provider to create the result (the first one and the retries).
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     # When a worker should next look at this generation. While a worker runs a step
@@ -108,6 +160,10 @@ class Generation(models.Model):
         verbose_name = _("generation")
         verbose_name_plural = _("generations")
         ordering = ["-id"]
+        permissions = [
+            ("cancel_generation", _("Can cancel and refund active generations")),
+            ("refund_generation", _("Can refund completed generations")),
+        ]
         indexes = [
             # History, newest first (cursor pagination on -id).
             models.Index(fields=["user", "-id"], name="generation_user_recent"),
@@ -157,3 +213,64 @@ class Generation(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in self.ACTIVE_STATUSES
+
+    def result_files(self) -> list["StoredFile"]:
+        """Every stored result in order (one for generations older than several results)."""
+        if self.results:
+            return [StoredFile(name=item["name"], content_type=item["content_type"]) for item in self.results]
+        if self.result_file:
+            return [StoredFile(name=self.result_file.name, content_type=self.result_content_type)]
+        return []
+
+    def image_files(self) -> list["StoredFile"]:
+        """The input images in the order the user gave them."""
+        return [StoredFile(name=item["name"], content_type=item["content_type"]) for item in self.images]
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A file in the media storage (`default_storage`): a result or an input image."""
+
+    name: str
+    content_type: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {"name": self.name, "content_type": self.content_type}
+
+
+class Upload(models.Model):
+    """An image a user uploaded to edit or animate (POST /api/uploads).
+
+    Stored re-encoded, without any metadata, under a name nobody can guess; the id is
+    opaque (a random UUID) and only its owner may use it in a start. An upload no
+    generation used is deleted after UPLOAD_KEEP_HOURS; a used one stays as long as
+    the generations that show it (`used_at` marks it, in the start's transaction).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.PROTECT, related_name="uploads"
+    )
+    file = models.FileField(_("file"), max_length=200)
+    content_type = models.CharField(_("content type"), max_length=32)
+    width = models.PositiveIntegerField(_("width"))
+    height = models.PositiveIntegerField(_("height"))
+    size = models.PositiveIntegerField(_("size in bytes"))
+    # Of the stored bytes: the idempotency fingerprint of a start covers its images' content.
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    used_at = models.DateTimeField(_("first used"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("upload")
+        verbose_name_plural = _("uploads")
+        ordering = ["-created_at"]
+        indexes = [
+            # The rate window: a user's uploads in the last minute.
+            models.Index(fields=["user", "created_at"], name="upload_user_created"),
+            # The sweeper reads only unused uploads, oldest first.
+            models.Index(fields=["created_at"], condition=Q(used_at__isnull=True), name="upload_unused_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pk} ({self.content_type}, {self.width}x{self.height})"

@@ -12,6 +12,10 @@ Names are the provider's request fields, so the worker can pass `params` on as t
 are. A parameter with a default is filled in when absent (the stored generation says
 exactly what was asked for); one with `"required": true` must be given; others are
 optional. Types are strict: `"5"` is not the integer 5 and `true` is not 1.
+
+`"with_images": false` marks a parameter that the provider's model for input images
+does not take (Kling's image-to-video has no aspect ratio): a start with images leaves
+it out and refuses it when given.
 """
 
 import re
@@ -24,9 +28,9 @@ from core.errors import ValidationFailed
 PARAM_TYPES = ("choice", "integer", "boolean")
 _PARAM_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 _SPEC_KEYS = {
-    "choice": {"type", "choices", "default", "required"},
-    "integer": {"type", "min", "max", "default", "required"},
-    "boolean": {"type", "default", "required"},
+    "choice": {"type", "choices", "default", "required", "with_images"},
+    "integer": {"type", "min", "max", "default", "required", "with_images"},
+    "boolean": {"type", "default", "required", "with_images"},
 }
 
 
@@ -55,8 +59,9 @@ def params_schema_problems(schema: Any) -> list[str]:
         unknown = set(spec) - _SPEC_KEYS[kind]
         if unknown:
             problems.append(f"{name}: unknown keys {', '.join(sorted(unknown))}.")
-        if "required" in spec and not isinstance(spec["required"], bool):
-            problems.append(f"{name}: required is true or false.")
+        for flag in ("required", "with_images"):
+            if flag in spec and not isinstance(spec[flag], bool):
+                problems.append(f"{name}: {flag} is true or false.")
         if kind == "choice":
             choices = spec.get("choices")
             if not isinstance(choices, list) or not choices:
@@ -86,8 +91,11 @@ def _integer_fits(value: Any, low: int | None, high: int | None) -> bool:
     return _is_int(value) and (low is None or value >= low) and (high is None or value <= high)
 
 
-def params_clean(*, schema: dict[str, dict[str, Any]], params: dict[str, Any]) -> dict[str, Any]:
-    """`params` checked against the model's schema, with defaults filled in.
+def params_clean(
+    *, schema: dict[str, dict[str, Any]], params: dict[str, Any], with_images: bool = False
+) -> dict[str, Any]:
+    """`params` checked against the model's schema, with defaults filled in; with input
+    images, the parameters marked `"with_images": false` are left out.
 
     Raises ValidationFailed with `details = {"params": {name: [message]}}` naming
     every bad, missing or unknown parameter.
@@ -97,7 +105,11 @@ def params_clean(*, schema: dict[str, dict[str, Any]], params: dict[str, Any]) -
     for name in params:
         if name not in schema:
             errors[name] = [_("Unknown parameter.")]
+        elif with_images and schema[name].get("with_images") is False:
+            errors[name] = [_("This parameter is not used with input images.")]
     for name, spec in schema.items():
+        if with_images and spec.get("with_images") is False:
+            continue
         if name not in params:
             if "default" in spec:
                 cleaned[name] = spec["default"]

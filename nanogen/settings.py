@@ -5,6 +5,8 @@ defaults; a production run (DEBUG off) refuses to start without a SECRET_KEY.
 `.env.example` lists every variable with its default.
 """
 
+from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +24,24 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
-DEBUG = env.bool("DEBUG", default=False)
+BOOLEAN_WORDS = {"true": True, "1": True, "yes": True, "on": True, "false": False, "0": False, "no": False,
+                 "off": False}
+
+
+def env_bool(name: str, *, default: bool) -> bool:
+    """A yes/no setting. Unlike django-environ's `env.bool`, which reads any unknown
+    word (a typo such as DEBUG=ture) as False, this refuses to start on one."""
+    raw = env.str(name, default="").strip()
+    if not raw:
+        return default
+    if raw.lower() not in BOOLEAN_WORDS:
+        raise ImproperlyConfigured(
+            f"{name}={raw!r} is not a yes/no value: use one of {', '.join(BOOLEAN_WORDS)}."
+        )
+    return BOOLEAN_WORDS[raw.lower()]
+
+
+DEBUG = env_bool("DEBUG", default=False)
 
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
@@ -135,7 +154,7 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 MEDIA_STORAGE = env.str("MEDIA_STORAGE", default="local")
 # The web process serves MEDIA_URL from MEDIA_ROOT itself unless something in front
 # does (nginx) or the storage is remote (its URLs point elsewhere): see core/media.py.
-SERVE_MEDIA = env.bool("SERVE_MEDIA", default=MEDIA_STORAGE == "local" and MEDIA_URL.startswith("/"))
+SERVE_MEDIA = env_bool("SERVE_MEDIA", default=MEDIA_STORAGE == "local" and MEDIA_URL.startswith("/"))
 STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -239,7 +258,7 @@ CACHES = {
 # Behind a TLS-terminating proxy (Railway, Heroku, nginx) the proxy sets
 # X-Forwarded-Proto; SECURE_SSL_REDIRECT and HSTS assume HTTPS end to end.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 # Load balancers and Prometheus often talk plain HTTP inside a private network.
 SECURE_REDIRECT_EXEMPT = [r"^api/health$", r"^metrics$"]
 SESSION_COOKIE_SECURE = not DEBUG
@@ -332,8 +351,6 @@ DEMO_PROVIDER_DELAY_SECONDS = env.float("DEMO_PROVIDER_DELAY_SECONDS", default=0
 TELEGRAM_BOT_CONCURRENT_UPDATES = env.int("TELEGRAM_BOT_CONCURRENT_UPDATES", default=8)
 # Where /paysupport sends users with payment questions, e.g. @nanogen_support (empty: not shown).
 TELEGRAM_SUPPORT_CONTACT = env.str("TELEGRAM_SUPPORT_CONTACT", default="")
-# Handled update ids are kept this long to drop repeats (Telegram retries for at most a day).
-TELEGRAM_PROCESSED_UPDATES_KEEP_DAYS = env.int("TELEGRAM_PROCESSED_UPDATES_KEEP_DAYS", default=3)
 # A notification of a finished generation is tried at most this many times (429 and
 # transient errors), waiting TELEGRAM_NOTIFY_RETRY_BASE_SECONDS, then twice, four
 # times as long..., at most TELEGRAM_NOTIFY_RETRY_MAX_SECONDS, between tries.
@@ -344,6 +361,25 @@ TELEGRAM_NOTIFY_RETRY_MAX_SECONDS = env.float("TELEGRAM_NOTIFY_RETRY_MAX_SECONDS
 TELEGRAM_UPLOAD_TIMEOUT = env.float("TELEGRAM_UPLOAD_TIMEOUT", default=45.0)
 # Alerts about failing bot handlers: at most one per kind of error in this many seconds.
 ADMIN_ALERT_INTERVAL_SECONDS = env.int("ADMIN_ALERT_INTERVAL_SECONDS", default=600)
+
+# --- Telegram updates and Stars: nothing paid is ever lost ------------------------------------
+# Every update is stored before Telegram gets its 200 (telegram_bot.webhook, telegram_bot.polling).
+# Webhook request bodies over this many bytes are refused (413) before they are read.
+TELEGRAM_WEBHOOK_MAX_BODY_BYTES = env.int("TELEGRAM_WEBHOOK_MAX_BODY_BYTES", default=1024 * 1024)
+# A process that takes on an update holds it this long; after that (it died), another may.
+TELEGRAM_UPDATE_LEASE_SECONDS = env.int("TELEGRAM_UPDATE_LEASE_SECONDS", default=120)
+# An update whose handlers fail is tried this often by the worker, waiting the base delay,
+# then twice, four times as long..., at most the maximum; then staff see it in the admin.
+TELEGRAM_UPDATE_MAX_ATTEMPTS = env.int("TELEGRAM_UPDATE_MAX_ATTEMPTS", default=5)
+TELEGRAM_UPDATE_RETRY_BASE_SECONDS = env.int("TELEGRAM_UPDATE_RETRY_BASE_SECONDS", default=30)
+TELEGRAM_UPDATE_RETRY_MAX_SECONDS = env.int("TELEGRAM_UPDATE_RETRY_MAX_SECONDS", default=900)
+# Processed updates are kept this long (repeats are recognised; Telegram retries for a day).
+TELEGRAM_UPDATES_KEEP_DAYS = env.int("TELEGRAM_UPDATES_KEEP_DAYS", default=3)
+# The `subscription_period` of a subscription pack's invoice link. Telegram accepts only
+# 2592000 (30 days); its test environment only 60 or 300.
+STARS_SUBSCRIPTION_PERIOD_SECONDS = env.int("STARS_SUBSCRIPTION_PERIOD_SECONDS", default=2592000)
+# The daily `reconcile_stars` schedule compares this many days of Stars transactions.
+STARS_RECONCILE_DAYS = env.int("STARS_RECONCILE_DAYS", default=3)
 
 # --- Mini App -------------------------------------------------------------------------
 # Origins allowed to show the Mini App page in a frame (CSP frame-ancestors): Telegram's
@@ -382,7 +418,7 @@ AWS_S3_REGION_NAME = env.str("AWS_S3_REGION_NAME", default="")
 AWS_ACCESS_KEY_ID = env.str("AWS_ACCESS_KEY_ID", default="")
 AWS_SECRET_ACCESS_KEY = env.str("AWS_SECRET_ACCESS_KEY", default="")
 AWS_S3_CUSTOM_DOMAIN = env.str("AWS_S3_CUSTOM_DOMAIN", default="")
-AWS_QUERYSTRING_AUTH = env.bool("AWS_QUERYSTRING_AUTH", default=True)
+AWS_QUERYSTRING_AUTH = env_bool("AWS_QUERYSTRING_AUTH", default=True)
 AWS_QUERYSTRING_EXPIRE = env.int("AWS_QUERYSTRING_EXPIRE", default=3600)
 AWS_LOCATION = env.str("AWS_LOCATION", default="")
 AWS_S3_ADDRESSING_STYLE = env.str("AWS_S3_ADDRESSING_STYLE", default="auto")
@@ -403,6 +439,63 @@ if MEDIA_STORAGE == "s3":
         },
     }
 
+# --- Security: result downloads, staff login, bot webhook ------------------------------
+# The worker downloads results only from public internet addresses (see
+# generations/public_http.py). Private addresses it may reach all the same, as
+# ADDRESS, ADDRESS/PREFIX or ADDRESS:PORT ([IPv6]:PORT), comma-separated: e.g. an
+# object store on the private network. Empty (the default): none.
+GENERATION_RESULT_ALLOWED_PRIVATE_ADDRESSES = env.list("GENERATION_RESULT_ALLOWED_PRIVATE_ADDRESSES", default=[])
+# The API's JSON parser refuses what PostgreSQL, the renderer or Python's recursion
+# cannot take (lone surrogates, NaN, numbers past 64 bits, deep nesting): 400, not 500.
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = ["core.api.parsers.StrictJSONParser"]
+
+# Staff login to /admin/: django-axes locks out an e-mail after ADMIN_LOGIN_FAILURE_LIMIT
+# failed passwords from one IP address (the combination: an attacker elsewhere cannot
+# lock staff out), for ADMIN_LOGIN_COOLOFF_MINUTES; lockouts are listed (and lifted by
+# deleting them) in the admin under "Axes", or with `manage.py axes_reset`. Behind a
+# proxy every client has the proxy's REMOTE_ADDR, so the lockout acts per e-mail.
+INSTALLED_APPS += ["axes", "django_otp", "django_otp.plugins.otp_totp"]
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+# OTPMiddleware right after authentication: it tells whether the session passed a TOTP code.
+MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+                  "django_otp.middleware.OTPMiddleware")
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")
+AXES_FAILURE_LIMIT = env.int("ADMIN_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("ADMIN_LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The admin's login form calls the e-mail field "username" (AuthenticationForm).
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_RESET_ON_SUCCESS = True
+# Two-factor login (TOTP apps such as Google Authenticator, via django-otp): staff who
+# have a confirmed device always need its code; STAFF_REQUIRE_2FA makes a device
+# mandatory for the whole admin. Enrol with `manage.py staff_totp_enrol <email>`.
+STAFF_REQUIRE_2FA = env_bool("STAFF_REQUIRE_2FA", default=False)
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="NanoGen")
+# django-axes says hello at every start-up at INFO.
+LOGGING["loggers"]["axes.apps"] = {"level": "WARNING"}
+# --- Input images, prices and provider costs (generations: uploads, price rules) --------------
+# An upload (POST /api/uploads): JPEG, PNG or WebP of at most UPLOAD_MAX_BYTES bytes and
+# UPLOAD_MAX_PIXELS pixels, stored re-encoded at most UPLOAD_MAX_SIDE pixels on its longer
+# side (what the providers need: larger inputs only make their requests heavier).
+UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
+UPLOAD_MAX_PIXELS = env.int("UPLOAD_MAX_PIXELS", default=40_000_000)
+UPLOAD_MAX_SIDE = env.int("UPLOAD_MAX_SIDE", default=2048)
+# Pillow decodes WebP only whole, at about 16 bytes a pixel: a WebP may have this many
+# pixels (6 MP: a web worker stays under 200 MB), JPEG and PNG up to UPLOAD_MAX_PIXELS.
+UPLOAD_WEBP_MAX_PIXELS = env.int("UPLOAD_WEBP_MAX_PIXELS", default=6_000_000)
+UPLOAD_RATE_LIMIT_PER_MINUTE = env.int("UPLOAD_RATE_LIMIT_PER_MINUTE", default=30)
+# Uploads that no generation used are deleted (file and row) by the sweeper after this long.
+UPLOAD_KEEP_HOURS = env.int("UPLOAD_KEEP_HOURS", default=24)
+# A video create whose answer never came (a timeout) may still have started a paid job:
+# the worker looks it up in the AIML API's usage logs for this long before it gives up
+# (and refunds) rather than post a second job.
+AIMLAPI_LOOKUP_WINDOW_SECONDS = env.int("AIMLAPI_LOOKUP_WINDOW_SECONDS", default=300)
+# What one credit brings in, in USD, for the margins on the staff dashboard (the Stars a
+# credit sells for, times what Telegram pays out per Star).
+try:
+    CREDIT_VALUE_USD = Decimal(env.str("CREDIT_VALUE_USD", default="0.01"))
+except ArithmeticError:
+    raise ImproperlyConfigured("CREDIT_VALUE_USD must be a decimal number of dollars, e.g. 0.01.") from None
 # --- Growth: promo codes, the daily bonus, broadcasts (promotions, telegram_bot.broadcasts) ----
 # Credits of the daily bonus, once per user per UTC day; 0 switches it off (404 NOT_FOUND).
 DAILY_BONUS_CREDITS = env.int("DAILY_BONUS_CREDITS", default=0)

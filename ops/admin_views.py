@@ -1,5 +1,5 @@
 """The staff dashboard (/admin/dashboard/): charts of a chosen period, and what is
-pending or stuck right now. Staff only (the admin site's `admin_view`)."""
+pending or stuck right now. Staff with `ops.view_dashboard` only."""
 
 from datetime import UTC, date, timedelta
 from typing import Any
@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -26,6 +27,9 @@ STATUS_COLORS = {
     Generation.Status.PENDING: "#5bc0de",
 }
 QUICK_PERIODS = (7, 30, 90, 365)
+DASHBOARD_PERMISSION = "ops.view_dashboard"
+# Dates the dashboard can show: long before launch to far in the future.
+EARLIEST, LATEST = date(2000, 1, 1), date(2099, 12, 31)
 
 
 class PeriodForm(forms.Form):
@@ -45,6 +49,11 @@ class PeriodForm(forms.Form):
             days = min(data["days"], limit)
             data["period"] = Period.last_days(days, today=self.today)
             return data
+        if any(not EARLIEST <= day <= LATEST for day in (data.get("first"), data.get("last")) if day):
+            # A period at the ends of the calendar overflowed computing its bounds (a 500).
+            raise forms.ValidationError(
+                _("Choose dates from %(earliest)s to %(latest)s.") % {"earliest": EARLIEST, "latest": LATEST}
+            )
         last = data.get("last") or self.today
         first = data.get("first") or last - timedelta(days=settings.DASHBOARD_DEFAULT_DAYS - 1)
         if first > last:
@@ -56,6 +65,8 @@ class PeriodForm(forms.Form):
 
 
 def dashboard_view(request: HttpRequest) -> HttpResponse:
+    if not request.user.has_perm(DASHBOARD_PERMISSION):
+        raise PermissionDenied
     today = timezone.now().astimezone(UTC).date()
     form = PeriodForm(request.GET or None, today=today)
     if form.is_bound and form.is_valid():
@@ -73,6 +84,7 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
         "quick_periods": QUICK_PERIODS,
         **_period_context(period),
         "live": selectors.generations_live(),
+        "stars_health": selectors.stars_health(),
     }
     return TemplateResponse(request, "admin/ops/dashboard.html", context)
 
@@ -148,6 +160,8 @@ def _period_context(period: Period) -> dict[str, Any]:
         "credits_granted": sum(credits[day].granted for day in days),
         "stars_received": sum(stars[day].received for day in days),
         "stars_refunded": sum(stars[day].refunded for day in days),
+        "stars_affiliate": sum(stars[day].affiliate for day in days),
+        "stars_net": sum(stars[day].net for day in days),
         "payments": sum(stars[day].payments for day in days),
         "new_users": sum(users[day].new for day in days),
         "referred_users": sum(users[day].referred for day in days),

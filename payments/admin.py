@@ -18,8 +18,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.authentication import staff_user
-from core.admin import ReadOnlyAdmin, ReadOnlyTabularInline, admin_action_form
-from payments import services
+from core.admin import ReadOnlyAdmin, ReadOnlyTabularInline, admin_action_form, staff_action, staff_permission
+from payments import admin_stars, services  # noqa: F401 - admin_stars registers subscriptions and reconciliations
 from payments.models import (
     CreditPack,
     Payment,
@@ -71,13 +71,13 @@ class PaymentAdmin(ReadOnlyAdmin[Payment]):
         (_("Telegram"), {"fields": ["invoice_payload", "invoice_link", "failure_reason",
                                     "telegram_payment_charge_id", "provider_payment_charge_id"]}),
         (_("Refund"), {"fields": ["refunded_by", "refunded_at", "refund_reason", "refund_forced",
-                                  "refund_credits_removed", "refund_earnings_reversed"]}),
+                                  "refund_credits_removed", "refund_earnings_reversed", "refund_attempts",
+                                  "refund_call_started_at"]}),
     ]
 
-    def has_refund_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("payments.refund_payment")
+    has_refund_payment_permission = staff_permission("payments.refund_payment")
 
-    @admin.action(description=_("Refund the Stars and take back the credits"), permissions=["refund"])
+    @staff_action(permission="payments.refund_payment", description=_("Refund the Stars and take back the credits"))
     def refund(self, request: HttpRequest, queryset: QuerySet[Payment]) -> HttpResponse | None:
         def apply(payment: Payment, data: dict[str, Any]) -> None:
             result = services.payment_refund(
@@ -93,6 +93,10 @@ class PaymentAdmin(ReadOnlyAdmin[Payment]):
             if result.earnings_short:
                 text += " " + gettext("%(short)d Stars of it had already been withdrawn.") % {
                     "short": result.earnings_short
+                }
+            if result.generations_cancelled:
+                text += " " + gettext("%(count)d live generations were cancelled and refunded first.") % {
+                    "count": result.generations_cancelled
                 }
             if result.already_refunded_by_telegram:
                 text += " " + gettext("Telegram had already refunded the Stars.")
@@ -126,8 +130,7 @@ class PaymentIssueAdmin(ReadOnlyAdmin[PaymentIssue]):
     list_select_related = ["user", "payment"]
     actions = ["refund_stars", "resolve"]
 
-    def has_resolve_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("payments.resolve_paymentissue")
+    has_resolve_paymentissue_permission = staff_permission("payments.resolve_paymentissue")
 
     def _close(self, request: HttpRequest, queryset: QuerySet[PaymentIssue], *, refund: bool) -> HttpResponse | None:
         def apply(issue: PaymentIssue, data: dict[str, Any]) -> None:
@@ -150,11 +153,11 @@ class PaymentIssueAdmin(ReadOnlyAdmin[PaymentIssue]):
             apply=apply,
         )
 
-    @admin.action(description=_("Refund the Stars"), permissions=["resolve"])
+    @staff_action(permission="payments.resolve_paymentissue", description=_("Refund the Stars"))
     def refund_stars(self, request: HttpRequest, queryset: QuerySet[PaymentIssue]) -> HttpResponse | None:
         return self._close(request, queryset, refund=True)
 
-    @admin.action(description=_("Mark as resolved"), permissions=["resolve"])
+    @staff_action(permission="payments.resolve_paymentissue", description=_("Mark as resolved"))
     def resolve(self, request: HttpRequest, queryset: QuerySet[PaymentIssue]) -> HttpResponse | None:
         return self._close(request, queryset, refund=False)
 
@@ -179,8 +182,7 @@ class WithdrawalAdmin(ReadOnlyAdmin[Withdrawal]):
     date_hierarchy = "created_at"
     actions = ["approve", "reject"]
 
-    def has_decide_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("payments.decide_withdrawal")
+    has_decide_withdrawal_permission = staff_permission("payments.decide_withdrawal")
 
     def _line(self, withdrawal: Withdrawal) -> str:
         return f"{withdrawal} — {withdrawal.user}, {withdrawal.get_method_display()}: {withdrawal.destination}"
@@ -192,7 +194,7 @@ class WithdrawalAdmin(ReadOnlyAdmin[Withdrawal]):
             self.message_user(request, gettext("%(withdrawal)s was already decided; nothing changed.")
                               % {"withdrawal": withdrawal}, messages.WARNING)
 
-    @admin.action(description=_("Approve: mark as paid out"), permissions=["decide"])
+    @staff_action(permission="payments.decide_withdrawal", description=_("Approve: mark as paid out"))
     def approve(self, request: HttpRequest, queryset: QuerySet[Withdrawal]) -> HttpResponse | None:
         def apply(withdrawal: Withdrawal, data: dict[str, Any]) -> None:
             done = services.withdrawal_approve(
@@ -207,7 +209,7 @@ class WithdrawalAdmin(ReadOnlyAdmin[Withdrawal]):
             submit_label=gettext("Mark as paid"), line=self._line, apply=apply,
         )
 
-    @admin.action(description=_("Reject: return the earnings"), permissions=["decide"])
+    @staff_action(permission="payments.decide_withdrawal", description=_("Reject: return the earnings"))
     def reject(self, request: HttpRequest, queryset: QuerySet[Withdrawal]) -> HttpResponse | None:
         def apply(withdrawal: Withdrawal, data: dict[str, Any]) -> None:
             done = services.withdrawal_reject(

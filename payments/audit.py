@@ -2,28 +2,36 @@
 
 Each yields one line per problem: earnings against their ledger, every paid
 payment against its one credit grant, every refund against its reversal, every
-commission and withdrawal against its earnings entries.
+subscription against its payments, every commission and withdrawal against its
+earnings entries.
 """
 
 from collections.abc import Iterator
 
-from django.db.models import CharField, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import CharField, Exists, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Cast, Coalesce, Concat
 
 from accounts.audit import balance_ledger_mismatches
 from accounts.models import CreditKind, CreditLedgerEntry
-from payments.models import EarningsKind, Payment, ReferralAccount, ReferralEarningsEntry, Withdrawal
+from payments.models import EarningsKind, Payment, ReferralAccount, ReferralEarningsEntry, Subscription, Withdrawal
 
 
 def _reference_of(prefix: str) -> Concat:
     return Concat(Value(prefix), Cast("pk", CharField()), output_field=CharField())
 
 
-def _credit_sum(kind: CreditKind) -> Subquery:
+def _of_payment(reference: str = "ledger_reference") -> Q:
+    """Ledger rows of a payment: reference `payment:<id>`, or `payment:<id>:<n>` (the
+    n-th try at refunding it)."""
+    return Q(reference=OuterRef(reference)) | Q(reference__startswith=Concat(OuterRef(reference), Value(":")))
+
+
+def _credit_sum(*kinds: CreditKind) -> Subquery:
     return Subquery(
-        CreditLedgerEntry.objects.filter(kind=kind, reference=OuterRef("ledger_reference"))
+        CreditLedgerEntry.objects.filter(_of_payment(), kind__in=kinds)
         .order_by()
-        .values("reference")
+        .annotate(group=Value(1))
+        .values("group")
         .annotate(total=Sum("amount"))
         .values("total")
     )
@@ -34,6 +42,17 @@ def _earnings_sum(kind: EarningsKind, reference: str = "ledger_reference") -> Su
         ReferralEarningsEntry.objects.filter(kind=kind, reference=OuterRef(reference))
         .order_by()
         .values("reference")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+
+
+def _reversal_sum(*kinds: EarningsKind) -> Subquery:
+    return Subquery(
+        ReferralEarningsEntry.objects.filter(_of_payment(), kind__in=kinds)
+        .order_by()
+        .annotate(group=Value(1))
+        .values("group")
         .annotate(total=Sum("amount"))
         .values("total")
     )
@@ -74,23 +93,38 @@ def payments_match_grants() -> Iterator[str]:
 
 
 def refunds_match_reversals() -> Iterator[str]:
+    """What a refund took back (or holds, while `refunding`) is what its payment
+    records, net of tries that Telegram refused; a payment that is not being or was
+    not refunded has nothing taken back; and a refund took back every credit of the
+    payment unless staff chose "refund anyway"."""
     payments = Payment.objects.annotate(
         ledger_reference=_reference_of("payment:"),
-        credits_reversed=Coalesce(_credit_sum(CreditKind.PURCHASE_REFUND), 0),
+        credits_reversed=Coalesce(_credit_sum(CreditKind.PURCHASE_REFUND, CreditKind.PURCHASE_REFUND_UNDONE), 0),
         commission=Coalesce(_earnings_sum(EarningsKind.COMMISSION), 0),
-        commission_reversed=Coalesce(_earnings_sum(EarningsKind.COMMISSION_REVERSAL), 0),
+        commission_reversed=Coalesce(
+            _reversal_sum(EarningsKind.COMMISSION_REVERSAL, EarningsKind.COMMISSION_REVERSAL_UNDONE), 0
+        ),
     )
-    refunded = payments.filter(status=Payment.Status.REFUNDED).filter(
+    refund_states = [Payment.Status.REFUNDING, Payment.Status.REFUNDED]
+    refunded = payments.filter(status__in=refund_states).filter(
         ~Q(credits_reversed=-F("refund_credits_removed")) | ~Q(commission_reversed=-F("refund_earnings_reversed"))
     )
-    for pk, removed, reversed_credits, earnings, reversed_earnings in refunded.values_list(
-        "pk", "refund_credits_removed", "credits_reversed", "refund_earnings_reversed", "commission_reversed"
+    for pk, status, removed, reversed_credits, earnings, reversed_earnings in refunded.values_list(
+        "pk", "status", "refund_credits_removed", "credits_reversed", "refund_earnings_reversed", "commission_reversed"
     ).iterator():
         yield (
-            f"refunded payment {pk}: recorded {removed} credits / {earnings} Stars of commission taken back, "
+            f"{status} payment {pk}: recorded {removed} credits / {earnings} Stars of commission taken back, "
             f"ledgers show {-reversed_credits} / {-reversed_earnings}"
         )
-    not_refunded = payments.exclude(status=Payment.Status.REFUNDED).filter(
+    short = payments.filter(status=Payment.Status.REFUNDED, refund_forced=False).exclude(
+        refund_credits_removed=F("credits")
+    )
+    for pk, removed, credits in short.values_list("pk", "refund_credits_removed", "credits").iterator():
+        yield (
+            f"refunded payment {pk}: only {removed} of its {credits} credits were taken back, "
+            f"although the refund was not forced (\"refund anyway\")"
+        )
+    not_refunded = payments.exclude(status__in=refund_states).filter(
         ~Q(credits_reversed=0) | ~Q(commission_reversed=0)
     )
     for pk, status in not_refunded.values_list("pk", "status").iterator():
@@ -104,6 +138,31 @@ def refunds_match_reversals() -> Iterator[str]:
     )
     for pk, reference in stray.values_list("pk", "reference").iterator():
         yield f"earnings entry {pk}: commission for {reference!r}, which is no paid payment"
+
+
+def subscriptions_match_payments() -> Iterator[str]:
+    """A subscription grants once per charge: each of its charges is a paid payment of
+    its own (the first and every renewal; the charge id is unique, and
+    `payments_match_grants` checks each payment's one grant), for the subscription's
+    user, payload, Stars and credits; and its first charge is among them."""
+    theirs = Payment.objects.filter(subscription__isnull=False)
+    stray = theirs.exclude(
+        user_id=F("subscription__user_id"), invoice_payload=F("subscription__invoice_payload"),
+        stars=F("subscription__stars"), credits=F("subscription__credits"),
+    )
+    for pk, subscription_id in stray.values_list("pk", "subscription_id").iterator():
+        yield (f"payment {pk} of subscription {subscription_id} differs from it in user, payload, Stars or "
+               f"credits")
+    for pk, subscription_id, status in theirs.exclude(status__in=Payment.PAID_STATUSES).values_list(
+        "pk", "subscription_id", "status"
+    ).iterator():
+        yield f"payment {pk} of subscription {subscription_id} is {status}, not paid"
+    first = Payment.objects.filter(subscription=OuterRef("pk"),
+                                   telegram_payment_charge_id=OuterRef("telegram_payment_charge_id"))
+    for pk, charge_id in Subscription.objects.filter(~Exists(first)).values_list(
+        "pk", "telegram_payment_charge_id"
+    ).iterator():
+        yield f"subscription {pk}: no payment of its first charge {charge_id}"
 
 
 def withdrawals_match_earnings() -> Iterator[str]:

@@ -50,6 +50,12 @@ class RefundCreditsSpent(DomainError):
     default_message = _("The user has already spent some of the credits of this payment.")
 
 
+class RefundInProgress(DomainError):
+    status_code = 409
+    code = "REFUND_IN_PROGRESS"
+    default_message = _("A refund of this payment is being processed. Try again in a minute.")
+
+
 class RefundProviderError(DomainError):
     status_code = 502
     code = "REFUND_PROVIDER_ERROR"
@@ -72,3 +78,10 @@ class WithdrawalAlreadyPending(DomainError):
     status_code = 409
     code = "WITHDRAWAL_ALREADY_PENDING"
     default_message = _("You already have a withdrawal waiting for review.")
+
+
+class SubscriptionNotCancellable(DomainError):
+    status_code = 409
+    code = "SUBSCRIPTION_NOT_CANCELLABLE"
+    default_message = _("Telegram did not cancel this subscription; it may have ended already. "
+                        "You can also manage it in Telegram's settings.")

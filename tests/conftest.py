@@ -61,6 +61,9 @@ def fake_aimlapi(settings):
 
     fake = FakeAimlApi().start()
     settings.AIMLAPI_BASE_URL = fake.base_url
+    # Results are downloaded from public addresses only; the fake's own address
+    # (exactly: loopback, its port) is allowed, nothing else on this machine is.
+    settings.GENERATION_RESULT_ALLOWED_PRIVATE_ADDRESSES = [fake.base_url.removeprefix("http://")]
     settings.AIMLAPI_KEY = "test-aimlapi-secret-key"
     settings.AIMLAPI_CONNECT_TIMEOUT_SECONDS = 2.0
     # Generous for a loaded CI machine; "slow" fake replies wait twice as long.

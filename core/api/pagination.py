@@ -6,6 +6,7 @@ silently fall back to the default page, so a client bug would go unnoticed), and
 the schema says so (minimum, maximum).
 """
 
+import re
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -13,6 +14,13 @@ from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.request import Request
+
+ID_PATTERN = re.compile(r"[0-9]{1,19}")
+
+
+def _is_id(position: str) -> bool:
+    """A position as this pagination writes it: an id (a positive bigint)."""
+    return bool(ID_PATTERN.fullmatch(position)) and int(position) < 2**63
 
 
 class NewestFirstCursorPagination(CursorPagination):
@@ -35,10 +43,18 @@ class NewestFirstCursorPagination(CursorPagination):
 
     def decode_cursor(self, request: Request) -> Cursor | None:
         try:
-            return super().decode_cursor(request)
+            cursor = super().decode_cursor(request)
         except NotFound:
+            cursor = None
+            invalid = True
+        else:
+            # DRF checks the cursor's offset but passes its position (the last id seen)
+            # to the database as it came: "abc", "1e5" or a NUL byte became a 500 there.
+            invalid = cursor is not None and cursor.position is not None and not _is_id(str(cursor.position))
+        if invalid:
             # A mangled cursor is bad input, not a missing page.
-            raise ValidationError({self.cursor_query_param: [_("Invalid cursor.")]}) from None
+            raise ValidationError({self.cursor_query_param: [_("Invalid cursor.")]})
+        return cursor
 
     def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
         parameters = super().get_schema_operation_parameters(view)

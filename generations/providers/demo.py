@@ -7,11 +7,17 @@ would), a video is a job that is ready DEMO_PROVIDER_DELAY_SECONDS after it was
 created and is polled like an AIML API video job. The "video" is an animated GIF
 (`image/gif`): every browser and Telegram (as an animation) play it, and it needs
 no encoder beyond Pillow.
+
+It uses its inputs as the real models do: with input images, an image is the first
+of them with the prompt drawn over it (an "edit"), and a video slowly zooms into the
+first image (an "animation"); `num_images` gives that many pictures, each a little
+different.
 """
 
 import hashlib
 import io
 import math
+import random
 import secrets
 import time
 from collections.abc import Callable
@@ -20,12 +26,13 @@ from pathlib import Path
 from typing import Self
 
 from django.conf import settings
-from PIL import Image, ImageDraw, ImageFilter, ImageFont
+from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageFont, ImageOps
 
 from generations.failures import FailureCode
 from generations.models import AIModel
 from generations.providers.base import (
     GenerationRequest,
+    InputImage,
     JobState,
     PermanentProviderError,
     Provider,
@@ -38,6 +45,11 @@ IMAGE_SIZES = {"1:1": (1024, 1024), "16:9": (1344, 768), "9:16": (768, 1344), "4
 VIDEO_LONG_SIDE = 400
 VIDEO_FRAMES = 20
 VIDEO_FRAME_MS = 100
+# An edit keeps the input's shape, at most this long on its longer side.
+EDIT_LONG_SIDE = 1024
+# How far the animation of a picture zooms in, over the whole clip.
+ANIMATION_ZOOM = 0.18
+MAX_RESULTS = 4
 
 # Fonts with Cyrillic (prompts come in Russian too); Pillow's built-in font is the fallback.
 FONT_CANDIDATES = (
@@ -75,9 +87,12 @@ class DemoProvider(Provider):
         if request.kind == AIModel.Kind.IMAGE:
             if self.delay_seconds:
                 self._sleep(self.delay_seconds)  # what a synchronous provider's HTTP call costs
-            return JobState(result=ProviderResult(data=render_image(request), content_type="image/png"))
+            return JobState(results=tuple(
+                ProviderResult(data=render_image(request, variant=variant), content_type="image/png")
+                for variant in range(_result_count(request))
+            ))
         if not self.delay_seconds:
-            return JobState(result=ProviderResult(data=render_animation(request), content_type="image/gif"))
+            return JobState(results=(ProviderResult(data=render_animation(request), content_type="image/gif"),))
         ready_at = self._clock() + self.delay_seconds
         return JobState(job_id=f"{JOB_PREFIX}{ready_at:.3f}:{secrets.token_hex(4)}")
 
@@ -88,14 +103,29 @@ class DemoProvider(Provider):
             raise PermanentProviderError(FailureCode.PROVIDER_ERROR, f"not a demo job id: {job_id!r}") from None
         if self._clock() < ready_at:
             return JobState(job_id=job_id)
-        return JobState(job_id=job_id, result=ProviderResult(data=render_animation(request), content_type="image/gif"))
+        return JobState(
+            job_id=job_id, results=(ProviderResult(data=render_animation(request), content_type="image/gif"),)
+        )
 
 
-def render_image(request: GenerationRequest) -> bytes:
-    """A PNG of the prompt on a gradient with soft light, sized by `aspect_ratio`."""
-    width, height = _size(request, long_side=None)
-    palette = _palette(request.prompt)
-    picture = _background(width, height, palette, phase=0.0)
+def _result_count(request: GenerationRequest) -> int:
+    count = request.params.get("num_images", 1)
+    return max(1, min(MAX_RESULTS, count)) if isinstance(count, int) and not isinstance(count, bool) else 1
+
+
+def render_image(request: GenerationRequest, *, variant: int = 0) -> bytes:
+    """A PNG of the prompt on a gradient with soft light, sized by `aspect_ratio`; with
+    input images, the first of them with the prompt drawn over it. Each `variant` (of
+    several results) shifts the colours a little."""
+    if request.images:
+        picture = _photo(request.images[0], long_side=EDIT_LONG_SIDE, variant=variant)
+        width, height = picture.size
+        shade = Image.new("RGBA", picture.size, (0, 0, 0, 70))  # keeps the text readable on a light photo
+        picture.alpha_composite(shade)
+    else:
+        width, height = _size(request, long_side=None)
+        palette = _palette(f"{request.prompt}#{variant}" if variant else request.prompt)
+        picture = _background(width, height, palette, phase=variant / MAX_RESULTS)
     picture.alpha_composite(_text_layer(request, width, height))
     buffer = io.BytesIO()
     # compress_level 3: a third of the encode time of the default for a few % more bytes.
@@ -104,7 +134,14 @@ def render_image(request: GenerationRequest) -> bytes:
 
 
 def render_animation(request: GenerationRequest) -> bytes:
-    """A short looping animated GIF: the light drifts and the colours breathe."""
+    """A short looping animated GIF: the light drifts and the colours breathe; with an
+    input image, the camera slowly moves into the picture."""
+    if request.images:
+        still = _photo(request.images[0], long_side=VIDEO_LONG_SIDE)
+        width, height = still.size[0] // 2 * 2, still.size[1] // 2 * 2
+        text = _text_layer(request, width, height)
+        frames = [_zoomed(still, (width, height), index / VIDEO_FRAMES, text) for index in range(VIDEO_FRAMES)]
+        return _gif(frames)
     width, height = _size(request, long_side=VIDEO_LONG_SIDE)
     palette = _palette(request.prompt)
     text = _text_layer(request, width, height)
@@ -113,6 +150,33 @@ def render_animation(request: GenerationRequest) -> bytes:
         frame = _background(width, height, palette, phase=index / VIDEO_FRAMES)
         frame.alpha_composite(text)
         frames.append(frame.convert("RGB"))
+    return _gif(frames)
+
+
+def _photo(image: InputImage, *, long_side: int, variant: int = 0) -> Image.Image:
+    """An input image as RGBA, upright, at most `long_side` on its longer side."""
+    with Image.open(io.BytesIO(image.data)) as source:
+        picture = ImageOps.exif_transpose(source).convert("RGB")
+    picture.thumbnail((long_side, long_side), Image.Resampling.LANCZOS)
+    if variant:
+        picture = ImageEnhance.Color(picture).enhance(1 + 0.35 * variant)
+        picture = ImageEnhance.Brightness(picture).enhance(1 + random.Random(variant).uniform(-0.08, 0.08))
+    return picture.convert("RGBA")
+
+
+def _zoomed(still: Image.Image, size: tuple[int, int], phase: float, text: Image.Image) -> Image.Image:
+    """One frame of the camera moving into `still` (and back, so the clip loops)."""
+    zoom = 1 + ANIMATION_ZOOM * (1 - math.cos(2 * math.pi * phase)) / 2
+    width, height = still.size
+    crop_w, crop_h = width / zoom, height / zoom
+    left, top = (width - crop_w) / 2, (height - crop_h) / 2
+    frame = still.resize(size, Image.Resampling.BILINEAR, box=(left, top, left + crop_w, top + crop_h))
+    frame.alpha_composite(text)
+    return frame.convert("RGB")
+
+
+def _gif(frames: list[Image.Image]) -> bytes:
+    """The frames as a looping animated GIF."""
     # One palette for all frames: no colour flicker, and mapping to a given palette
     # is several times cheaper than choosing one per frame.
     shared = frames[0].quantize(colors=224, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)

@@ -8,7 +8,10 @@ its status change; the ledger's unique (kind, reference) is the backstop.
 """
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -19,7 +22,7 @@ from django_q.tasks import async_task
 from accounts.models import CreditKind
 from accounts.services import credits_apply, user_lock
 from core.task_names import GENERATION_NOTIFY
-from generations.models import Generation
+from generations.models import Generation, StoredFile
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +54,8 @@ def generation_lease_take(*, generation_id: int, seen_next_check_at: datetime | 
 
     The value works as a fencing token: every step sets a new one, so of two
     deliveries of the same step only one changes the row. A step that will call the
-    provider to create the result again counts as one more attempt.
+    provider to create the result again counts as one more attempt (not a poll of a
+    job, nor the lookup of a create whose answer was lost).
     """
     current = (
         Q(next_check_at__isnull=True) if seen_next_check_at is None else Q(next_check_at=seen_next_check_at)
@@ -59,7 +63,7 @@ def generation_lease_take(*, generation_id: int, seen_next_check_at: datetime | 
     taken = Generation.objects.filter(current, pk=generation_id, status=Status.PROCESSING).update(
         next_check_at=timezone.now() + worker_lease(),
         attempts=Case(
-            When(provider_job_id="", then=F("attempts") + 1),
+            When(provider_job_id="", unconfirmed_request_id="", then=F("attempts") + 1),
             default=F("attempts"),
             output_field=Generation._meta.get_field("attempts"),
         ),
@@ -70,14 +74,31 @@ def generation_lease_take(*, generation_id: int, seen_next_check_at: datetime | 
 
 
 def generation_step_handoff(
-    *, generation_id: int, lease: datetime, next_check_at: datetime, provider_job_id: str = ""
+    *,
+    generation_id: int,
+    lease: datetime,
+    next_check_at: datetime,
+    provider_job_id: str = "",
+    unconfirmed_request_id: str = "",
+    unconfirmed_clear: bool = False,
+    provider_cost_usd: Decimal | None = None,
 ) -> bool:
     """The step holding `lease` hands the generation on to a step due at `next_check_at`
-    (and records the provider's job id); False when the generation ended or another
-    worker took it over meanwhile, in which case the caller schedules nothing."""
-    changes: dict[str, object] = {"next_check_at": next_check_at}
+    (and records the provider's job id, a create whose answer was lost, or the cost the
+    provider reported); False when the generation ended or another worker took it over
+    meanwhile, in which case the caller schedules nothing.
+
+    A job id confirms a lost create; `unconfirmed_clear` forgets one that the provider
+    says failed (the next step may create again)."""
+    changes: dict[str, Any] = {"next_check_at": next_check_at}
     if provider_job_id:
         changes["provider_job_id"] = provider_job_id
+    if unconfirmed_request_id:
+        changes.update(unconfirmed_request_id=unconfirmed_request_id, unconfirmed_since=timezone.now())
+    elif provider_job_id or unconfirmed_clear:
+        changes.update(unconfirmed_request_id="", unconfirmed_since=None)
+    if provider_cost_usd is not None:
+        changes["provider_cost_usd"] = provider_cost_usd
     return bool(
         Generation.objects.filter(pk=generation_id, status=Status.PROCESSING, next_check_at=lease).update(**changes)
     )
@@ -89,24 +110,42 @@ def worker_lease() -> timedelta:
     return timedelta(seconds=settings.Q_CLUSTER["timeout"] + LEASE_MARGIN_SECONDS)
 
 
-def generation_complete(*, generation_id: int, result_file: str, content_type: str) -> bool:
-    """processing -> completed with the stored result; False when it already ended."""
+def generation_complete(
+    *,
+    generation_id: int,
+    results: Sequence[StoredFile] = (),
+    result_file: str = "",
+    content_type: str = "",
+    provider_cost_usd: Decimal | None = None,
+) -> bool:
+    """processing -> completed with the stored results (in order; `result_file` and
+    `content_type` say the same of a single one); False when it already ended."""
+    if not results:
+        results = [StoredFile(name=result_file, content_type=content_type)]
+    changes: dict[str, Any] = {
+        "status": Status.COMPLETED,
+        "result_file": results[0].name,
+        "result_content_type": results[0].content_type,
+        "results": [result.as_json() for result in results],
+        "finished_at": timezone.now(),
+    }
+    if provider_cost_usd is not None:
+        changes["provider_cost_usd"] = provider_cost_usd
     with transaction.atomic():
-        done = Generation.objects.filter(pk=generation_id, status=Status.PROCESSING).update(
-            status=Status.COMPLETED,
-            result_file=result_file,
-            result_content_type=content_type,
-            finished_at=timezone.now(),
-        )
+        done = Generation.objects.filter(pk=generation_id, status=Status.PROCESSING).update(**changes)
         if done:
             _notify_on_commit(generation_id)
     return bool(done)
 
 
-def generation_fail(*, generation_id: int, error_code: str, error_message: str) -> bool:
-    """pending|processing -> failed, refunded once; False when it already ended."""
+def generation_fail(
+    *, generation_id: int, error_code: str, error_message: str, provider_cost_usd: Decimal | None = None
+) -> bool:
+    """pending|processing -> failed, refunded once; False when it already ended.
+    `provider_cost_usd`: what the provider billed all the same (a flagged image)."""
     return _end_with_refund(
-        generation_id=generation_id, status=Status.FAILED, error_code=error_code, error_message=error_message
+        generation_id=generation_id, status=Status.FAILED, error_code=error_code, error_message=error_message,
+        provider_cost_usd=provider_cost_usd,
     )
 
 
@@ -115,15 +154,21 @@ def generation_cancel_if_active(*, generation_id: int) -> bool:
     return _end_with_refund(generation_id=generation_id, status=Status.CANCELLED, error_code="", error_message="")
 
 
-def _end_with_refund(*, generation_id: int, status: Generation.Status, error_code: str, error_message: str) -> bool:
+def _end_with_refund(
+    *, generation_id: int, status: Generation.Status, error_code: str, error_message: str,
+    provider_cost_usd: Decimal | None = None,
+) -> bool:
+    changes: dict[str, Any] = {
+        "status": status,
+        "refunded": True,
+        "error_code": error_code,
+        "error_message": error_message[:500],
+        "finished_at": timezone.now(),
+    }
+    if provider_cost_usd is not None:
+        changes["provider_cost_usd"] = provider_cost_usd
     with transaction.atomic():
-        ended = Generation.objects.filter(pk=generation_id, status__in=Generation.ACTIVE_STATUSES).update(
-            status=status,
-            refunded=True,
-            error_code=error_code,
-            error_message=error_message[:500],
-            finished_at=timezone.now(),
-        )
+        ended = Generation.objects.filter(pk=generation_id, status__in=Generation.ACTIVE_STATUSES).update(**changes)
         if not ended:
             return False
         generation = Generation.objects.only("id", "user_id", "credits_charged").get(pk=generation_id)

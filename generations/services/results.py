@@ -14,9 +14,8 @@ import logging
 import secrets
 import tempfile
 import time
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import IO
-from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
@@ -26,8 +25,9 @@ from django.utils import timezone
 from PIL import Image, UnidentifiedImageError
 
 from generations.failures import FailureCode
-from generations.models import AIModel, Generation
+from generations.models import AIModel, Generation, StoredFile
 from generations.providers import PermanentProviderError, ProviderResult, TransientProviderError
+from generations.public_http import AddressRefused, TooManyRedirects, public_get
 
 logger = logging.getLogger(__name__)
 
@@ -38,13 +38,28 @@ CHUNK_BYTES = 64 * 1024
 IN_MEMORY_BYTES = 8 * 1024 * 1024
 
 
-@dataclass(frozen=True)
-class StoredResult:
-    name: str  # the storage name, for Generation.result_file
-    content_type: str
+def results_store(*, generation: Generation, results: Sequence[ProviderResult]) -> list[StoredFile]:
+    """Store every result, in order; all or none (a failure deletes those already stored)."""
+    stored: list[StoredFile] = []
+    try:
+        for result in results:
+            stored.append(result_store(generation=generation, result=result))
+    except BaseException:
+        results_delete(stored)
+        raise
+    return stored
 
 
-def result_store(*, generation: Generation, result: ProviderResult) -> StoredResult:
+def results_delete(stored: Sequence[StoredFile]) -> None:
+    """Delete stored results nobody will see (a late result, a half-stored set)."""
+    for result in stored:
+        try:
+            default_storage.delete(result.name)
+        except OSError:
+            logger.exception("could not delete the stored result %s", result.name)
+
+
+def result_store(*, generation: Generation, result: ProviderResult) -> StoredFile:
     """Download (or take) the result's bytes, check them and save them under a name nobody can guess."""
     with tempfile.SpooledTemporaryFile(max_size=IN_MEMORY_BYTES) as buffer:
         if result.url:
@@ -60,22 +75,21 @@ def result_store(*, generation: Generation, result: ProviderResult) -> StoredRes
             f"generations/{timezone.now():%Y/%m/%d}/{generation.pk}-{secrets.token_urlsafe(12)}.{extension}",
             File(buffer),
         )
-    return StoredResult(name=name, content_type=content_type)
+    return StoredFile(name=name, content_type=content_type)
 
 
 def _download(url: str, buffer: IO[bytes]) -> None:
-    if urlsplit(url).scheme not in ("http", "https"):
-        raise _bad_content(f"result URL with scheme {urlsplit(url).scheme!r}")
     read_timeout = settings.GENERATION_RESULT_READ_TIMEOUT_SECONDS
     # The read timeout bounds each wait for bytes; this bounds the whole body, so a
     # server that trickles bytes cannot hold the worker until the task timeout.
     deadline = time.monotonic() + 2 * read_timeout
     limit = settings.GENERATION_RESULT_MAX_BYTES
     try:
-        # A plain request: the provider's key never goes to a CDN.
-        with requests.get(
+        # Public addresses only, checked on every redirect hop (see public_http): the
+        # URL is the provider's choice, and the worker sits inside our network. A
+        # plain request: the provider's key never goes to a CDN.
+        with public_get(
             url,
-            stream=True,
             timeout=(settings.AIMLAPI_CONNECT_TIMEOUT_SECONDS, read_timeout),
             headers={"User-Agent": "NanoGen/1.0"},
         ) as response:
@@ -95,6 +109,10 @@ def _download(url: str, buffer: IO[bytes]) -> None:
                 if time.monotonic() > deadline:
                     raise TransientProviderError(FailureCode.RESULT_UNAVAILABLE, "result download too slow")
                 buffer.write(chunk)
+    except AddressRefused as exc:
+        raise PermanentProviderError(FailureCode.RESULT_URL_REFUSED, f"result download refused: {exc}") from None
+    except (TooManyRedirects, ValueError) as exc:
+        raise _bad_content(f"result download: {exc}") from None
     except requests.RequestException as exc:
         raise TransientProviderError(FailureCode.RESULT_UNAVAILABLE, f"result download: {type(exc).__name__}") from None
 

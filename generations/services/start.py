@@ -1,47 +1,48 @@
 """Starting a generation: the one transaction the whole business rests on.
 
-Under the user's row lock, in the contract's order: ban, validation (model, params),
-idempotency, rate limit, active limit, credits; then the generation is inserted, its
-price debited through the ledger, and the worker is told on commit. The lock
-serialises one user's starts, so the limits hold exactly however many requests arrive
-at once; the partial unique constraint on (user, idempotency_key) is the backstop that
-makes concurrent repeats of one key create exactly one generation even for a writer
-that skips the lock.
+Under the user's row lock, in the contract's order: ban, validation (model, prompt,
+params, input images), idempotency, rate limit, active limit, credits; then the
+generation is inserted, its price debited through the ledger, and the worker is told
+on commit. The lock serialises one user's starts, so the limits hold exactly however
+many requests arrive at once; the partial unique constraint on (user, idempotency_key)
+is the backstop that makes concurrent repeats of one key create exactly one generation
+even for a writer that skips the lock.
 
-Budget: a successful start costs 8 SQL statements for the whole HTTP request, BEGIN
-and COMMIT included:
+The price follows the parameters (the model's price rule, `generations.rules`); it is
+computed from the model row as read under the lock and becomes `credits_charged`, so a
+later price change never touches a started generation.
 
-1. authentication (the user by Telegram id);
-2. BEGIN;
-3. the debit, which is also the lock: one conditional UPDATE that takes the model's
-   price (a subquery in the same statement, so one snapshot) from the user's balance
-   when it covers it (`credits_debit_if_enough`), locking the row as FOR NO KEY UPDATE
-   would, and returning the amount taken and the new balance;
-4. one SELECT of the model row with the user's ban flag and usage (active count,
-   starts in the rate window and the oldest of them, the holder of the idempotency
-   key). A statement of its own, issued after the lock was granted: under READ
-   COMMITTED it sees every start committed before, which is what makes the limits
-   exact. (It must not be folded into the locking statement: a statement's snapshot
-   is taken before it waits for the lock.) The checks then run in the contract's order;
-   a refusal raises and the rollback returns the debit, so a DUPLICATE_REQUEST is never
-   charged. The credits check of this path is that the amount debited equals the price
-   read here: when staff changed the price between the two statements, the whole start
-   is redone on the slow path, so a generation is always charged its model's price;
-5. the generation insert;  6. the ledger insert (the debit's `balance_after`);
-7. COMMIT;  8. the queue insert on commit.
+Two paths, one function each:
 
-The slow path, taken when the debit changed nothing (unknown or disabled model, credits
-short) or the catalog moved under the fast path, locks the row first (`user_lock`), then
-runs the same SELECT and checks, to give the right refusal, or to start at the price
-read under the lock. Its cost does not matter: it ends in a refusal but for a race with
-a price change or a refund.
+- `_start_debit_first`, the common one. Budget: 8 SQL statements for the whole HTTP
+  request, BEGIN and COMMIT included, for a start at the model's default price:
+  1. authentication (the user by Telegram id);  2. BEGIN;
+  3. the debit, which is also the lock: one conditional UPDATE that takes the model's
+     default price (a subquery in the same statement) from the user's balance when it
+     covers it (`credits_debit_if_enough`), locking the row as FOR NO KEY UPDATE would;
+  4. one SELECT of the model row with the user's ban flag and usage (active count,
+     starts in the rate window and the oldest of them, the holder of the idempotency
+     key). A statement of its own, issued after the lock was granted: under READ
+     COMMITTED it sees every start committed before, which is what makes the limits
+     exact (a statement's snapshot is taken before it waits for a lock, so this read
+     must not be folded into the debit). A refusal raises and the rollback returns
+     the debit, so a DUPLICATE_REQUEST is never charged;
+  5. the generation insert;  6. the ledger insert;  7. COMMIT;  8. the queue insert.
+  A price other than the default (parameters, images) costs one more statement: the
+  UPDATE that settles the debit to it (`credits_debit_settle`). Input images cost at
+  most two more: the SELECT that locks the user's uploads (and proves they are
+  theirs), and on their first use the UPDATE that marks them used (never swept).
+  At most 11 in all.
+- `_start_lock_first`, when the debit took nothing (unknown or disabled model, credits
+  short of the default price): lock the row first (`user_lock`), then the same read
+  and checks, to give the right refusal, or to start at a price the balance covers.
 """
 
 import hashlib
 import json
 import logging
 import math
-import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -51,13 +52,18 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django_q.tasks import async_task
 
 from accounts.errors import InsufficientCredits, UserBanned
 from accounts.models import CreditKind, User
-from accounts.services import Debit, credits_apply, credits_debit_if_enough, credits_ledger_record, user_lock
-from core.errors import ValidationFailed
+from accounts.services import (
+    credits_apply,
+    credits_debit_if_enough,
+    credits_debit_settle,
+    credits_ledger_record,
+    user_lock,
+)
+from core.errors import DomainError
 from core.task_names import GENERATION_RUN
 from generations.errors import (
     DuplicateRequest,
@@ -66,31 +72,41 @@ from generations.errors import (
     ModelUnavailable,
     RateLimitExceeded,
 )
-from generations.models import AIModel, Generation
-from generations.params import params_clean
+from generations.models import AIModel, Generation, StoredFile
+from generations.rules import model_price, model_timeout_seconds
 from generations.selectors import generation_get_by_key
+from generations.services.inputs import (
+    IDEMPOTENCY_KEY_PATTERN,
+    StartInputs,
+    StartRequest,
+    start_inputs_check,
+    start_request_clean,
+    uploads_for_start,
+    uploads_mark_used,
+)
 from generations.services.lifecycle import generation_reference
 
 logger = logging.getLogger(__name__)
 
+__all__ = ["IDEMPOTENCY_KEY_PATTERN", "generation_start", "payload_fingerprint"]
+
 RATE_WINDOW = timedelta(seconds=60)
 
-# An idempotency key names one intent of one user: 1 to 64 URL- and log-safe characters.
-IDEMPOTENCY_KEY_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
-
-class _CatalogMoved(Exception):
-    """The model's catalog entry changed between the fast path's debit and its read
-    (price changed, model disabled): the start is redone on the slow path."""
+class _TakeTheLockFirst(Exception):
+    """The debit-first path cannot decide (nothing was debited, or the model was
+    disabled since the debit read it): the start is redone on the lock-first path."""
 
 
 @dataclass(frozen=True)
-class _StartRequest:
-    user: User
-    model_slug: str
-    prompt: str
-    params: dict[str, Any]
-    idempotency_key: str | None
+class _Plan:
+    """A start that passed every check but credits: what to insert, and what it costs."""
+
+    model: AIModel
+    inputs: StartInputs
+    price: int
+    payload_hash: str
+    timeout_at: datetime
 
 
 def generation_start(
@@ -99,166 +115,185 @@ def generation_start(
     model_slug: str,
     prompt: str,
     params: dict[str, Any] | None = None,
+    images: Sequence[str] | None = None,
     idempotency_key: str | None = None,
 ) -> Generation:
     """Start a generation for `user` and hand it to the worker once committed.
 
-    Raises (in this order): UserBanned (a ban set after the caller's own check),
-    ValidationFailed / ModelUnavailable, DuplicateRequest (same key and payload: nothing
-    is debited), IdempotencyKeyReused (same key, other payload), RateLimitExceeded,
-    MaxActiveGenerations, InsufficientCredits. The prompt and the key's format are
-    checked first, as they need no database.
+    `images` are upload ids (`generations.services.uploads`), in the order the model
+    should see them. Raises (in this order): UserBanned (a ban set after the caller's
+    own check), ValidationFailed / ModelUnavailable, DuplicateRequest (same key and
+    payload: nothing is debited), IdempotencyKeyReused (same key, other payload),
+    RateLimitExceeded, MaxActiveGenerations, InsufficientCredits. The prompt's length,
+    the key's format and the image ids' are checked first, as they need no database.
     """
-    prompt = prompt.strip()
-    if not prompt:
-        raise ValidationFailed(details={"prompt": [_("This field may not be blank.")]})
-    if len(prompt) > settings.GENERATION_PROMPT_MAX_LENGTH:
-        raise ValidationFailed(
-            details={
-                "prompt": [
-                    _("Ensure this field has no more than %(max)d characters.")
-                    % {"max": settings.GENERATION_PROMPT_MAX_LENGTH}
-                ]
-            }
-        )
-    if idempotency_key is not None and not IDEMPOTENCY_KEY_PATTERN.match(idempotency_key):
-        raise ValidationFailed(details={"idempotency_key": [_("Use 1 to 64 characters: letters, digits, and . _ : -")]})
-
-    request = _StartRequest(
-        user=user, model_slug=model_slug, prompt=prompt, params=params or {}, idempotency_key=idempotency_key or None
+    request = start_request_clean(
+        model_slug=model_slug, prompt=prompt, params=params, images=images, idempotency_key=idempotency_key
     )
     try:
-        generation = _start(request, fast=True)
-    except _CatalogMoved:
-        generation = _start(request, fast=False)
+        generation = _start_debit_first(user, request)
+    except _TakeTheLockFirst:
+        generation = _start_lock_first(user, request)
     logger.info(
-        "generation %s started: user %s, model %s, %s credits",
-        generation.pk,
-        user.pk,
-        model_slug,
-        generation.credits_charged,
+        "generation %s started: user %s, model %s, %s credits, %s input images",
+        generation.pk, user.pk, model_slug, generation.credits_charged, len(request.images),
     )
     return generation
 
 
-def _start(request: _StartRequest, *, fast: bool) -> Generation:
-    """One attempt in one transaction: the fast path (debit first) or the slow path (lock first)."""
-    user_id = request.user.pk
-    payload_hash: str | None = None
+def _start_debit_first(user: User, request: StartRequest) -> Generation:
+    plan: _Plan | None = None
     try:
         with transaction.atomic():
-            debit: Debit | None = None
-            if fast:
-                price = AIModel.objects.filter(slug=request.model_slug, is_active=True).order_by().values("price")
-                debit = credits_debit_if_enough(user_id=user_id, amount=Subquery(price))
-            locked: User | None = None
+            default_price = AIModel.objects.filter(slug=request.model_slug, is_active=True).order_by().values("price")
+            debit = credits_debit_if_enough(user_id=user.pk, amount=Subquery(default_price))
             if debit is None:
-                # Nothing debited: no active model, credits short, or the catalog moved.
-                # Lock, then check in order to give the right answer.
-                locked = user_lock(user_id=user_id)
-                # The locked row is the freshest word on a ban set after authentication.
-                if locked.is_banned:
-                    raise UserBanned()
-
-            # Read after the lock is granted, in a statement of its own: under READ
-            # COMMITTED it sees every start committed before the lock.
-            now = timezone.now()
-            found = _model_and_usage(
-                model_slug=request.model_slug, user_id=user_id, now=now, idempotency_key=request.idempotency_key
+                raise _TakeTheLockFirst()  # no active model, or credits short of the default price
+            plan = _plan(user, request)
+            if plan is None:
+                raise _TakeTheLockFirst()  # disabled since the debit read it: refuse in order
+            settled = credits_debit_settle(user_id=user.pk, debit=debit, amount=plan.price)
+            if settled is None:
+                raise InsufficientCredits(details={"balance": debit.balance_after + debit.amount, "price": plan.price})
+            generation = _generation_insert(user, request, plan)
+            credits_ledger_record(
+                user_id=user.pk,
+                amount=-plan.price,
+                kind=CreditKind.GENERATION_CHARGE,
+                balance_after=settled.balance_after,
+                reference=generation_reference(generation.pk),
+                note=plan.model.slug,
             )
-            if found is None:
-                if debit is not None:
-                    # Disabled since the debit read it; let the slow path say so in order.
-                    raise _CatalogMoved()
-                raise ModelUnavailable(details={"model": request.model_slug[:64]})
-            model, usage = found
-            if usage.user_banned:
-                raise UserBanned()
-
-            params = params_clean(schema=model.params_schema, params=request.params)
-            payload_hash = payload_fingerprint(model_slug=model.slug, prompt=request.prompt, params=params)
-
-            if usage.key_holder_id is not None:
-                if usage.key_holder_hash != payload_hash:
-                    raise IdempotencyKeyReused()
-                holder = Generation.objects.select_related("model").filter(pk=usage.key_holder_id).first()
-                if holder is not None:
-                    raise DuplicateRequest(generation=holder)
-
-            limit = settings.GENERATION_RATE_LIMIT_PER_MINUTE
-            if usage.recent >= limit:
-                frees_at = usage.oldest_recent + RATE_WINDOW if usage.oldest_recent else None
-                retry_after = _seconds_until(frees_at, now=now)
-                raise RateLimitExceeded(
-                    details={"limit": limit, "retry_after": retry_after}, headers={"Retry-After": str(retry_after)}
-                )
-
-            max_active = settings.GENERATION_MAX_ACTIVE
-            if usage.active >= max_active:
-                retry_after = settings.GENERATION_MAX_ACTIVE_RETRY_AFTER
-                raise MaxActiveGenerations(
-                    details={"limit": max_active, "active": usage.active}, headers={"Retry-After": str(retry_after)}
-                )
-
-            if locked is not None and locked.credits < model.price:
-                raise InsufficientCredits(details={"balance": locked.credits, "price": model.price})
-            if debit is not None and debit.amount != model.price:
-                # Staff changed the price between the debit's snapshot and this read.
-                # The rollback returns what was taken; the slow path charges the price
-                # it reads under the lock, so the generation and its charge agree.
-                raise _CatalogMoved()
-
-            generation = Generation.objects.create(
-                user=request.user,
-                model=model,
-                kind=model.kind,
-                prompt=request.prompt,
-                params=params,
-                status=Generation.Status.PENDING,
-                credits_charged=model.price,
-                idempotency_key=request.idempotency_key,
-                payload_hash=payload_hash,
-                timeout_at=now + timedelta(seconds=settings.GENERATION_TIMEOUT_SECONDS),
-            )
-            reference = generation_reference(generation.pk)
-            if debit is not None:
-                credits_ledger_record(
-                    user_id=user_id,
-                    amount=-debit.amount,
-                    kind=CreditKind.GENERATION_CHARGE,
-                    balance_after=debit.balance_after,
-                    reference=reference,
-                    note=model.slug,
-                )
-            elif locked is not None:
-                credits_apply(
-                    user=locked,
-                    amount=-model.price,
-                    kind=CreditKind.GENERATION_CHARGE,
-                    reference=reference,
-                    note=model.slug,
-                )
-            else:
-                # The slow path locks the row whenever the fast path debited nothing.
-                raise RuntimeError("generation start: neither debited nor locked")
-            # robust: the generation and its debit are committed whatever the queue does;
-            # if the enqueue fails the sweeper re-enqueues pending generations, so the
-            # client still gets its 201 instead of a 500 for work that was accepted.
-            generation_id = generation.pk
-            transaction.on_commit(lambda: async_task(GENERATION_RUN, generation_id), robust=True)
         return generation
     except IntegrityError:
-        # Another writer took the key between our check and our insert (the
-        # constraint waited for it to commit, so its generation is visible now).
-        # The whole transaction rolled back: nothing was debited.
-        if request.idempotency_key is None or payload_hash is None:
+        lost = _key_race_lost(user, request, plan)
+        if lost is None:
             raise
-        holder = generation_get_by_key(user_id=user_id, idempotency_key=request.idempotency_key)
-        if holder is None:
+        raise lost from None
+
+
+def _start_lock_first(user: User, request: StartRequest) -> Generation:
+    plan: _Plan | None = None
+    try:
+        with transaction.atomic():
+            locked = user_lock(user_id=user.pk)
+            # The locked row is the freshest word on a ban set after authentication.
+            if locked.is_banned:
+                raise UserBanned()
+            plan = _plan(user, request)
+            if plan is None:
+                raise ModelUnavailable(details={"model": request.model_slug[:64]})
+            if locked.credits < plan.price:
+                raise InsufficientCredits(details={"balance": locked.credits, "price": plan.price})
+            generation = _generation_insert(user, request, plan)
+            credits_apply(
+                user=locked,
+                amount=-plan.price,
+                kind=CreditKind.GENERATION_CHARGE,
+                reference=generation_reference(generation.pk),
+                note=plan.model.slug,
+            )
+        return generation
+    except IntegrityError:
+        lost = _key_race_lost(user, request, plan)
+        if lost is None:
             raise
-        if holder.payload_hash == payload_hash:
-            raise DuplicateRequest(generation=holder) from None
-        raise IdempotencyKeyReused() from None
+        raise lost from None
+
+
+def _plan(user: User, request: StartRequest) -> _Plan | None:
+    """Read the model and the user's usage (after the lock), then check everything but
+    credits in the contract's order; None when the model is unknown or disabled."""
+    now = timezone.now()
+    found = _model_and_usage(
+        model_slug=request.model_slug, user_id=user.pk, now=now, idempotency_key=request.idempotency_key
+    )
+    if found is None:
+        return None
+    model, usage = found
+    if usage.user_banned:
+        raise UserBanned()
+
+    uploads = uploads_for_start(user_id=user.pk, image_ids=request.images, now=now, lock=True)
+    inputs = start_inputs_check(model=model, request=request, uploads=uploads)
+    payload_hash = payload_fingerprint(
+        model_slug=model.slug,
+        prompt=inputs.prompt,
+        params=inputs.params,
+        images=[upload.sha256 for upload in inputs.images],
+    )
+
+    if usage.key_holder_id is not None:
+        if usage.key_holder_hash != payload_hash:
+            raise IdempotencyKeyReused()
+        holder = Generation.objects.select_related("model").filter(pk=usage.key_holder_id).first()
+        if holder is not None:
+            raise DuplicateRequest(generation=holder)
+
+    limit = settings.GENERATION_RATE_LIMIT_PER_MINUTE
+    if usage.recent >= limit:
+        frees_at = usage.oldest_recent + RATE_WINDOW if usage.oldest_recent else None
+        retry_after = _seconds_until(frees_at, now=now)
+        raise RateLimitExceeded(
+            details={"limit": limit, "retry_after": retry_after}, headers={"Retry-After": str(retry_after)}
+        )
+
+    max_active = settings.GENERATION_MAX_ACTIVE
+    if usage.active >= max_active:
+        retry_after = settings.GENERATION_MAX_ACTIVE_RETRY_AFTER
+        raise MaxActiveGenerations(
+            details={"limit": max_active, "active": usage.active}, headers={"Retry-After": str(retry_after)}
+        )
+
+    uploads_mark_used(uploads=inputs.images, now=now)
+    images = len(inputs.images)
+    timeout = model_timeout_seconds(model=model, params=inputs.params, images=images)
+    return _Plan(
+        model=model,
+        inputs=inputs,
+        price=model_price(model=model, params=inputs.params, images=images),
+        payload_hash=payload_hash,
+        timeout_at=now + timedelta(seconds=timeout),
+    )
+
+
+def _generation_insert(user: User, request: StartRequest, plan: _Plan) -> Generation:
+    generation = Generation.objects.create(
+        user=user,
+        model=plan.model,
+        kind=plan.model.kind,
+        prompt=plan.inputs.prompt,
+        params=plan.inputs.params,
+        images=[
+            {"upload": str(upload.pk), **StoredFile(name=upload.file.name, content_type=upload.content_type).as_json()}
+            for upload in plan.inputs.images
+        ],
+        status=Generation.Status.PENDING,
+        credits_charged=plan.price,
+        idempotency_key=request.idempotency_key,
+        payload_hash=plan.payload_hash,
+        timeout_at=plan.timeout_at,
+    )
+    # robust: the generation and its debit are committed whatever the queue does; if
+    # the enqueue fails the sweeper re-enqueues pending generations, so the client
+    # still gets its 201 instead of a 500 for work that was accepted.
+    generation_id = generation.pk
+    transaction.on_commit(lambda: async_task(GENERATION_RUN, generation_id), robust=True)
+    return generation
+
+
+def _key_race_lost(user: User, request: StartRequest, plan: _Plan | None) -> DomainError | None:
+    """After an IntegrityError: another writer took the key between our check and our
+    insert (the constraint waited for it to commit, so its generation is visible now).
+    The whole transaction rolled back, nothing was debited. None if that is not it."""
+    if request.idempotency_key is None or plan is None:
+        return None
+    holder = generation_get_by_key(user_id=user.pk, idempotency_key=request.idempotency_key)
+    if holder is None:
+        return None
+    if holder.payload_hash == plan.payload_hash:
+        return DuplicateRequest(generation=holder)
+    return IdempotencyKeyReused()
 
 
 @dataclass(frozen=True)
@@ -298,7 +333,10 @@ def _model_and_usage(
     found = list(
         AIModel.objects.filter(slug=model_slug, is_active=True)
         .order_by()
-        .only("id", "slug", "kind", "price", "params_schema")
+        .only(
+            "id", "slug", "kind", "price", "params_schema", "images_min", "images_max",
+            "prompt_optional_with_images", "price_rule", "timeout_rule",
+        )
         .annotate(**usage)
     )
     if not found:
@@ -326,16 +364,18 @@ def _seconds_until(moment: datetime | None, *, now: datetime) -> int:
     return max(1, math.ceil((moment - now).total_seconds()))
 
 
-def payload_fingerprint(*, model_slug: str, prompt: str, params: dict[str, Any]) -> str:
+def payload_fingerprint(
+    *, model_slug: str, prompt: str, params: dict[str, Any], images: Sequence[str] = ()
+) -> str:
     """What one intent asked for; a repeat of its idempotency key must match it.
 
     Taken after cleaning (stripped prompt, defaults filled in), so `{}` and the
-    explicit defaults are the same intent.
+    explicit defaults are the same intent; `images` are the SHA-256 of the input
+    images' stored bytes, in order, so the same key with another photo is another
+    intent. (A start without images hashes as it did before images existed.)
     """
-    canonical = json.dumps(
-        {"model": model_slug, "prompt": prompt, "params": params},
-        sort_keys=True,
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
+    payload: dict[str, Any] = {"model": model_slug, "prompt": prompt, "params": params}
+    if images:
+        payload["images"] = list(images)
+    canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()

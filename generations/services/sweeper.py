@@ -10,13 +10,14 @@ generation ends, whatever happened to its tasks.
 - Processing generations whose next step is overdue (a killed worker, a lost
   schedule) are handed to a worker again; leases make the duplicates harmless.
 - Django-Q2 task results older than Q_RESULTS_KEEP_DAYS are deleted.
+- Uploads that no generation used within UPLOAD_KEEP_HOURS are deleted, rows and files.
 """
 
 import logging
 import time
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -30,6 +31,7 @@ from core.task_names import GENERATION_ATTEMPT, GENERATION_RUN, GENERATION_SWEEP
 from generations.failures import FailureCode, failure_message
 from generations.models import Generation
 from generations.services.lifecycle import generation_fail
+from generations.services.uploads import uploads_unused_delete
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +46,7 @@ class SweepReport:
     requeued: int
     resumed: int
     results_deleted: int
+    uploads_deleted: int
 
 
 def generations_sweep(*, now: datetime | None = None) -> SweepReport:
@@ -55,8 +58,9 @@ def generations_sweep(*, now: datetime | None = None) -> SweepReport:
         requeued=_requeue_pending(now=now),
         resumed=_resume_stalled(now=now),
         results_deleted=_delete_old_task_results(now=now, deadline=deadline),
+        uploads_deleted=uploads_unused_delete(now=now, deadline=deadline),
     )
-    if report.timed_out or report.requeued or report.resumed or report.results_deleted:
+    if any(asdict(report).values()):
         logger.info("sweep: %s", report)
     return report
 

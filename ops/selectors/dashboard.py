@@ -8,6 +8,7 @@ so the page's cost follows the period, not the size of history. Days are UTC day
 import statistics
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from django.conf import settings
@@ -18,7 +19,8 @@ from django.utils import timezone
 
 from accounts.models import CreditKind, CreditLedgerEntry, User
 from generations.models import AIModel, Generation
-from payments.models import Payment
+from payments.models import Payment, PaymentIssue, StarsReconciliation
+from telegram_bot.models import TelegramUpdate
 
 Status = Generation.Status
 
@@ -81,12 +83,37 @@ class ModelStats:
     cancelled: int = 0
     active: int = 0
     median_seconds: float | None = None
+    # Money: credits charged for the completed generations (the others were refunded),
+    # what the provider reported it billed (failed generations may cost too), and of
+    # how many generations it reported a cost at all.
+    credits_earned: int = 0
+    provider_cost_usd: Decimal = Decimal(0)
+    costs_reported: int = 0
 
     @property
     def success_rate(self) -> float | None:
         """Completed out of those that ended on the service's side (cancels are the user's choice)."""
         ended = self.completed + self.failed
         return self.completed / ended if ended else None
+
+    @property
+    def revenue_usd(self) -> Decimal:
+        """What the credits earned are worth (CREDIT_VALUE_USD a credit)."""
+        return (self.credits_earned * settings.CREDIT_VALUE_USD).quantize(Decimal("0.01"))
+
+    @property
+    def margin_usd(self) -> Decimal | None:
+        """Revenue less the provider's cost; None while the provider reported none."""
+        if not self.costs_reported:
+            return None
+        return (self.revenue_usd - self.provider_cost_usd).quantize(Decimal("0.01"))
+
+    @property
+    def margin_rate(self) -> float | None:
+        margin = self.margin_usd
+        if margin is None or not self.revenue_usd:
+            return None
+        return float(margin / self.revenue_usd)
 
 
 class _MedianSeconds(Aggregate):
@@ -102,7 +129,8 @@ def _seconds_between(start: str, end: str) -> Func:
 
 
 def model_stats(*, period: Period) -> list[ModelStats]:
-    """Per model, of the generations started in the period: outcomes and the median duration."""
+    """Per model, of the generations started in the period: outcomes, the median duration
+    and the margin (credits earned against the provider's reported cost)."""
     completed = Q(status=Status.COMPLETED, started_at__isnull=False, finished_at__isnull=False)
     aggregates: dict[str, Aggregate] = {
         "started": Count("*"),
@@ -138,7 +166,30 @@ def model_stats(*, period: Period) -> list[ModelStats]:
         if not postgres:
             stats.median_seconds = _median_in_python(model.pk, period, completed)
         result.append(stats)
+    _money_add(result, models, period)
     return sorted(result, key=lambda stats: (-stats.started, stats.slug))
+
+
+def _money_add(stats: list[ModelStats], models: dict[int, AIModel], period: Period) -> None:
+    """Credits earned and provider costs per model. A query of its own: the outcomes above
+    read the covering index alone, these columns are in the table."""
+    by_slug = {item.slug: item for item in stats}
+    rows = (
+        Generation.objects.filter(created_at__gte=period.start_at, created_at__lt=period.end_at)
+        .order_by()
+        .values("model_id")
+        .annotate(
+            earned=Sum("credits_charged", filter=Q(status=Status.COMPLETED)),
+            cost=Sum("provider_cost_usd"),
+            reported=Count("provider_cost_usd"),
+        )
+    )
+    for row in rows:
+        item = by_slug.get(models[row["model_id"]].slug)
+        if item is not None:
+            item.credits_earned = row["earned"] or 0
+            item.provider_cost_usd = row["cost"] or Decimal(0)
+            item.costs_reported = row["reported"]
 
 
 def _median_in_python(model_id: int, period: Period, completed: Q) -> float | None:
@@ -163,7 +214,7 @@ def credits_per_day(*, period: Period) -> dict[date, CreditsDay]:
     for row in rows:
         day, kind, total = row["day"], row["kind"], row["total"] or 0
         entry = result.setdefault(day, CreditsDay())
-        if kind in (CreditKind.PURCHASE, CreditKind.PURCHASE_REFUND):
+        if kind in (CreditKind.PURCHASE, CreditKind.PURCHASE_REFUND, CreditKind.PURCHASE_REFUND_UNDONE):
             entry.sold += total
         elif kind in (CreditKind.GENERATION_CHARGE, CreditKind.GENERATION_REFUND, CreditKind.GENERATION_STAFF_REFUND):
             entry.spent -= total
@@ -177,10 +228,12 @@ class StarsDay:
     received: int = 0
     refunded: int = 0
     payments: int = 0
+    # Telegram's affiliate program: the affiliates' share of the day's payments.
+    affiliate: int = 0
 
     @property
     def net(self) -> int:
-        return self.received - self.refunded
+        return self.received - self.refunded - self.affiliate
 
 
 def stars_per_day(*, period: Period) -> dict[date, StarsDay]:
@@ -188,11 +241,11 @@ def stars_per_day(*, period: Period) -> dict[date, StarsDay]:
     paid = (
         _by_day(Payment.objects.filter(status__in=Payment.PAID_STATUSES), "paid_at", period)
         .values("day")
-        .annotate(stars=Sum("stars"), n=Count("*"))
+        .annotate(stars=Sum("stars"), n=Count("*"), affiliate=Sum("affiliate_commission"))
     )
     for row in paid:
         day = result.setdefault(row["day"], StarsDay())
-        day.received, day.payments = row["stars"] or 0, row["n"]
+        day.received, day.payments, day.affiliate = row["stars"] or 0, row["n"], row["affiliate"] or 0
     refunded = (
         _by_day(Payment.objects.filter(status=Payment.Status.REFUNDED), "refunded_at", period)
         .values("day")
@@ -299,3 +352,34 @@ def generations_live(*, now: datetime | None = None, limit: int = 20) -> LiveSum
             problem = ""
         summary.oldest.append(LiveGeneration(generation=generation, age=now - generation.created_at, problem=problem))
     return summary
+
+
+@dataclass
+class StarsHealth:
+    """Whether every Star is accounted for, now: the last reconciliation with
+    Telegram's transactions, and what waits for staff."""
+
+    last_reconciliation: StarsReconciliation | None
+    open_issues: int  # Stars received that matched nothing (PaymentIssue open)
+    refunds_in_progress: int  # payments left `refunding`
+    failed_updates: int  # Telegram updates whose handlers failed every attempt
+    waiting_updates: int  # stored updates not processed yet (being retried)
+
+    @property
+    def discrepancies(self) -> int:
+        return self.open_issues + self.refunds_in_progress + self.failed_updates
+
+
+def stars_health() -> StarsHealth:
+    Status = TelegramUpdate.Status
+    updates = TelegramUpdate.objects.filter(status__in=[Status.PENDING, Status.PROCESSING, Status.FAILED]).aggregate(
+        failed=Count("pk", filter=Q(status=Status.FAILED)),
+        waiting=Count("pk", filter=Q(status__in=[Status.PENDING, Status.PROCESSING])),
+    )
+    return StarsHealth(
+        last_reconciliation=StarsReconciliation.objects.order_by("-id").first(),
+        open_issues=PaymentIssue.objects.filter(status=PaymentIssue.Status.OPEN).count(),
+        refunds_in_progress=Payment.objects.filter(status=Payment.Status.REFUNDING).count(),
+        failed_updates=updates["failed"],
+        waiting_updates=updates["waiting"],
+    )

@@ -22,3 +22,12 @@ def test_a_stored_result_is_served_with_long_caching(anonymous_client, settings)
 def test_nothing_outside_media_root_or_missing_is_served(anonymous_client, path):
     # 400 for a path that climbs out of MEDIA_ROOT (Django's SuspiciousFileOperation), 404 when missing.
     assert anonymous_client.get(path).status_code in (400, 404)
+
+
+def test_an_uploaded_photo_is_cached_only_by_its_users_browser(anonymous_client):
+    name = default_storage.save("uploads/2026/12/01/secret-name.jpg", ContentFile(b"\xff\xd8\xff fake"))
+    response = anonymous_client.get(default_storage.url(name))
+    assert response.status_code == 200
+    assert response["Cache-Control"].startswith("private")
+    assert "noindex" in response["X-Robots-Tag"]
+    assert response["X-Content-Type-Options"] == "nosniff"

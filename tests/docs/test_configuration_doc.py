@@ -11,7 +11,7 @@ READ_ELSEWHERE = {"PROMETHEUS_MULTIPROC_DIR"}
 
 
 def settings_variables() -> set[str]:
-    return set(re.findall(r"\benv(?:\.\w+)?\(\s*[\"']([A-Z][A-Z0-9_]*)[\"']", SETTINGS))
+    return set(re.findall(r"\benv(?:\.\w+|_\w+)?\(\s*[\"']([A-Z][A-Z0-9_]*)[\"']", SETTINGS))
 
 
 def readme_table_variables() -> set[str]:

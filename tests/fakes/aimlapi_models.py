@@ -8,8 +8,13 @@ API's validation does ("property X should not exist", "prompt should not be empt
 that a field name the code invents, or a value the model does not take, fails a test.
 """
 
+import base64
+import binascii
+import io
 from collections.abc import Callable
 from typing import Any
+
+from PIL import Image
 
 IMAGES = "/v1/images/generations"
 VIDEOS = "/v2/video/generations"
@@ -34,9 +39,31 @@ def boolean(value: Any) -> bool:
     return isinstance(value, bool)
 
 
-def string_list(max_items: int) -> Check:
+def image_of_data_url(value: Any) -> Image.Image | None:
+    """The image a `data:image/...;base64,` URL holds, or None when it holds none."""
+    if not isinstance(value, str) or not value.startswith("data:image/"):
+        return None
+    header, _, data = value.partition(",")
+    if not header.endswith(";base64"):
+        return None
+    try:
+        image = Image.open(io.BytesIO(base64.b64decode(data, validate=True)))
+        image.load()
+    except (binascii.Error, ValueError, OSError):
+        return None
+    return image
+
+
+def image_url(value: Any) -> bool:
+    """"A direct link to an online image or a Base64-encoded local image"."""
+    if isinstance(value, str) and value.startswith(("http://", "https://")):
+        return True
+    return image_of_data_url(value) is not None
+
+
+def image_urls(max_items: int) -> Check:
     return lambda value: (isinstance(value, list) and 1 <= len(value) <= max_items
-                          and all(isinstance(item, str) and item for item in value))
+                          and all(image_url(item) for item in value))
 
 
 def flux_image_size(value: Any) -> bool:
@@ -55,10 +82,19 @@ MODELS: dict[str, tuple[str, set[str], dict[str, Check]]] = {
         "aspect_ratio": one_of("21:9", "1:1", "4:3", "3:2", "2:3", "5:4", "4:5", "3:4", "16:9", "9:16"),
         "provider": string(),
     }),
+    # image-models/google/gemini-2.5-flash-image-edit.md (its schema before the alias
+    # google/nano-banana-edit shared the file, commit 87ef44b; at most 3 images since then)
+    "google/gemini-2.5-flash-image-edit": (IMAGES, {"prompt", "image_urls"}, {
+        "prompt": string(),
+        "image_urls": image_urls(3),
+        "num_images": integer(1, 4),
+        "aspect_ratio": one_of("21:9", "1:1", "4:3", "3:2", "2:3", "5:4", "4:5", "3:4", "16:9", "9:16"),
+        "provider": string(),
+    }),
     # image-models/Google/gemini-2.5-flash-image-edit.json
     "google/nano-banana-edit": (IMAGES, {"prompt", "image_urls"}, {
         "prompt": string(),
-        "image_urls": string_list(3),
+        "image_urls": image_urls(3),
         "aspect_ratio": one_of("1:1", "9:16", "16:9", "3:4", "4:3"),
         "enhance_prompt": boolean,
         "num_images": integer(1, 4),
@@ -89,15 +125,27 @@ MODELS: dict[str, tuple[str, set[str], dict[str, Check]]] = {
         "aspect_ratio": one_of("21:9", "16:9", "4:3", "3:2", "1:1", "2:3", "3:4", "9:16", "9:21"),
         "raw": one_of(False),
     }),
-    # video-models/ByteDance/seedance-1.0-lite-text-to-video.json
-    "bytedance/seedance-1-0-lite-t2v": (VIDEOS, {"prompt"}, {
+    # video-models/ByteDance/seedance-1.0-pro-text-to-video.json
+    "bytedance/seedance-1-0-pro-t2v": (VIDEOS, {"prompt"}, {
         "prompt": string(),
+        "image_url": image_url,
         "resolution": one_of("480p", "720p", "1080p"),
         "duration": one_of(5, 10),
         "watermark": boolean,
         "seed": integer(),
         "camerafixed": boolean,
-        "aspect_ratio": one_of("16:9", "4:3", "1:1", "3:4", "9:16", "21:9", "9:21"),
+        "last_image_url": image_url,
+    }),
+    # video-models/ByteDance/seedance-1.0-pro-image-to-video.json
+    "bytedance/seedance-1-0-pro-i2v": (VIDEOS, {"prompt"}, {
+        "prompt": string(),
+        "image_url": image_url,
+        "resolution": one_of("480p", "720p", "1080p"),
+        "duration": one_of(5, 10),
+        "watermark": boolean,
+        "seed": integer(),
+        "camerafixed": boolean,
+        "last_image_url": image_url,
     }),
     # video-models/Kling-AI/v2.1-master-text-to-video.json
     "klingai/v2.1-master-text-to-video": (VIDEOS, {"prompt"}, {
@@ -110,7 +158,23 @@ MODELS: dict[str, tuple[str, set[str], dict[str, Check]]] = {
         "advanced_camera_control": lambda value: isinstance(value, dict),
         "provider": string(),
     }),
+    # video-models/Kling-AI/v2.1-master-image-to-video.json: no aspect ratio (the picture's)
+    "klingai/v2.1-master-image-to-video": (VIDEOS, {"image_url"}, {
+        "image_url": image_url,
+        "prompt": string(),
+        "duration": one_of(5, 10),
+        "negative_prompt": string(),
+        "cfg_scale": lambda value: isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 1,
+        "static_mask": image_url,
+        "dynamic_masks": lambda value: isinstance(value, list),
+        "camera_control": lambda value: isinstance(value, dict),
+        "provider": string(),
+    }),
 }
+
+# api-references/model-database.md, "Deprecated / No Longer Supported Models": the API
+# answers 404 "Model is deprecated" (docs/404-model-is-deprecated.md).
+DEPRECATED = {"bytedance/seedance-1-0-lite-t2v", "bytedance/seedance-1-0-lite-i2v"}
 
 # video-models/universal-video-fetch.json: GET with the one query parameter.
 FETCH_QUERY = {"generation_id"}

@@ -76,7 +76,7 @@ def test_video_job_that_ends_in_error_is_permanent(client, fake_aimlapi):
         (400, FailureCode.PROMPT_REJECTED),
         (422, FailureCode.PROMPT_REJECTED),
         (401, FailureCode.PROVIDER_ERROR),
-        (403, FailureCode.PROVIDER_ERROR),
+        (403, FailureCode.PROVIDER_UNAVAILABLE),  # out of credits
         (402, FailureCode.PROVIDER_UNAVAILABLE),
         (404, FailureCode.PROVIDER_ERROR),
     ],

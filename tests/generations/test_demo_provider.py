@@ -94,3 +94,45 @@ def test_a_demo_video_generation_runs_to_completion(owner, settings, audit_passe
     generation.refresh_from_db()
     assert (generation.status, generation.result_content_type) == (Generation.Status.COMPLETED, "image/gif")
     assert generation.result_file.name.endswith(".gif")
+
+
+def test_an_edit_draws_the_prompt_over_the_first_input_image():
+    from generations.providers import InputImage
+    from tests.generations.images import jpeg_bytes, pixel
+
+    photo = InputImage(data=jpeg_bytes((600, 300), metadata=False), content_type="image/jpeg")
+    state = DemoProvider().submit(request=GenerationRequest(kind=AIModel.Kind.IMAGE, model="demo", prompt="make it pop",
+                                                            params={"num_images": 2}, images=(photo,)))
+    assert len(state.results) == 2
+    with Image.open(io.BytesIO(state.results[0].data)) as image:
+        assert image.size == (600, 300)  # the photo's own shape
+        rgb = image.convert("RGB")
+        # The photo shows through (darkened a little under the text): red left, blue right.
+        left, right = pixel(rgb, (20, 20)), pixel(rgb, (580, 20))
+        assert left[0] > left[2] and right[2] > right[0]
+    assert state.results[0].data != state.results[1].data  # each result a little different
+
+
+def test_an_animation_moves_into_the_input_image():
+    from generations.providers import InputImage
+    from tests.generations.images import jpeg_bytes
+
+    photo = InputImage(data=jpeg_bytes((800, 400), metadata=False), content_type="image/jpeg")
+    state = DemoProvider().submit(
+        request=GenerationRequest(kind=AIModel.Kind.VIDEO, model="demo", prompt="", images=(photo,))
+    )
+    with Image.open(io.BytesIO(state.result.data)) as animation:
+        assert animation.format == "GIF" and getattr(animation, "n_frames", 1) == 20
+        assert animation.size == (400, 200)
+        first = animation.convert("RGB").tobytes()
+        animation.seek(10)
+        assert animation.convert("RGB").tobytes() != first
+
+
+@pytest.mark.django_db
+def test_num_images_gives_that_many_demo_results(owner):
+    model = AIModelFactory.create(kind=AIModel.Kind.IMAGE, provider=AIModel.Provider.DEMO)
+    generation = GenerationFactory.create(user=owner, model=model, params={"num_images": 3})
+    assert generation_run(generation.pk) == "completed"
+    generation.refresh_from_db()
+    assert len(generation.results) == 3

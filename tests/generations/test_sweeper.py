@@ -120,7 +120,9 @@ def test_old_task_results_are_deleted(settings):
 def test_the_sweep_task_reports_what_it_did(owner):
     generation = GenerationFactory.create(user=owner, model=AIModelFactory.create(kind=AIModel.Kind.IMAGE))
     age(generation, created_seconds_ago=5000, timeout_in=-1)
-    assert generation_sweep() == {"timed_out": 1, "requeued": 0, "resumed": 0, "results_deleted": 0}
+    assert generation_sweep() == {
+        "timed_out": 1, "requeued": 0, "resumed": 0, "results_deleted": 0, "uploads_deleted": 0
+    }
 
 
 @pytest.mark.django_db

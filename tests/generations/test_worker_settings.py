@@ -24,3 +24,13 @@ def test_timeouts_that_do_not_fit_in_a_task_are_reported(settings):
     settings.DEMO_PROVIDER_DELAY_SECONDS = settings.Q_CLUSTER["timeout"]
     assert ids(settings) == ["generations.W001", "generations.W002"]
 
+
+
+def test_upload_and_money_settings_are_checked(settings):
+    from decimal import Decimal
+
+    settings.UPLOAD_MAX_BYTES = 0
+    settings.UPLOAD_KEEP_HOURS = 0
+    settings.UPLOAD_MAX_SIDE = 10
+    settings.CREDIT_VALUE_USD = Decimal(-1)
+    assert ids(settings) == ["generations.E004", "generations.E004", "generations.E005", "generations.E006"]

@@ -38,14 +38,21 @@ def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     )
 
 
-def test_check_deploy_is_clean_in_production():
-    result = manage("check", "--deploy", "--fail-level", "WARNING")
+@pytest.fixture
+def static_root(tmp_path) -> str:
+    """A STATIC_ROOT as collectstatic leaves it, as far as the start-up checks look: with a manifest."""
+    (tmp_path / "staticfiles.json").write_text('{"paths": {}, "version": "1.1", "hash": "0"}')
+    return str(tmp_path)
+
+
+def test_check_deploy_is_clean_in_production(static_root):
+    result = manage("check", "--deploy", "--fail-level", "WARNING", STATIC_ROOT=static_root)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 
 
-def test_a_short_metrics_token_is_flagged():
-    result = manage("check", "--deploy", "--fail-level", "WARNING", METRICS_TOKEN="short")
+def test_a_short_metrics_token_is_flagged(static_root):
+    result = manage("check", "--deploy", "--fail-level", "WARNING", METRICS_TOKEN="short", STATIC_ROOT=static_root)
     assert result.returncode != 0 and "ops.W001" in result.stdout + result.stderr
 
 
@@ -59,9 +66,9 @@ S3_ENV = {
 }
 
 
-def test_check_deploy_is_clean_with_media_in_an_object_store():
+def test_check_deploy_is_clean_with_media_in_an_object_store(static_root):
     # SERVE_MEDIA defaults to off with s3 (else core.W001).
-    result = manage("check", "--deploy", "--fail-level", "WARNING", **S3_ENV)
+    result = manage("check", "--deploy", "--fail-level", "WARNING", STATIC_ROOT=static_root, **S3_ENV)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -73,8 +80,8 @@ def test_check_deploy_is_clean_with_media_in_an_object_store():
     ({"AWS_S3_ADDRESSING_STYLE": "host"}, "core.E005"),
     ({"SERVE_MEDIA": "true"}, "core.W001"),
 ])
-def test_object_store_settings_that_cannot_work_stop_the_checks(env, code):
-    result = manage("check", "--deploy", "--fail-level", "WARNING", **{**S3_ENV, **env})
+def test_object_store_settings_that_cannot_work_stop_the_checks(env, code, static_root):
+    result = manage("check", "--deploy", "--fail-level", "WARNING", STATIC_ROOT=static_root, **{**S3_ENV, **env})
     assert result.returncode != 0 and code in result.stdout + result.stderr, result.stdout + result.stderr
 
 
@@ -91,3 +98,40 @@ def test_procfile_runs_web_worker_bot_and_migrates_on_release():
     assert "PROMETHEUS_MULTIPROC_DIR" in processes["web"]
     assert processes["worker"].strip() == "python manage.py qcluster"
     assert processes["bot"].strip() == "python manage.py runbot"
+
+
+@pytest.mark.parametrize(
+    ("env", "code"),
+    [({"DATABASE_URL": "sqlite:////tmp/nanogen-production.sqlite3"}, "core.E006"),
+     ({"TELEGRAM_BOT_TOKEN": ""}, "core.E007")],
+    ids=["sqlite", "no-bot-token"],
+)
+def test_production_that_cannot_work_refuses_to_start(static_root, env, code):
+    for command in (["check", "--deploy"], ["check"], ["migrate", "--check"]):
+        result = manage(*command, STATIC_ROOT=static_root, **env)
+        assert result.returncode != 0, (command, result.stdout + result.stderr)
+        assert code in result.stdout + result.stderr
+
+
+def test_a_missing_static_manifest_stops_the_web_process_with_a_clear_message(tmp_path):
+    result = manage("check", "--deploy", STATIC_ROOT=str(tmp_path))
+    assert result.returncode != 0 and "core.E008" in result.stdout + result.stderr
+
+    web = subprocess.run([sys.executable, "-c", "import nanogen.wsgi"], cwd=ROOT,
+                         env={**PRODUCTION_ENV, "STATIC_ROOT": str(tmp_path)}, capture_output=True, text=True,
+                         timeout=120, check=False)
+    assert web.returncode != 0
+    assert "NanoGen cannot start" in web.stderr and "collectstatic" in web.stderr
+
+
+@pytest.mark.parametrize("value", ["ture", "enabled", "2", "yes please"])
+def test_a_yes_no_setting_refuses_anything_but_yes_or_no(static_root, value):
+    result = manage("check", STATIC_ROOT=static_root, SECURE_SSL_REDIRECT=value)
+    assert result.returncode != 0
+    assert f"SECURE_SSL_REDIRECT={value!r} is not a yes/no value" in result.stderr
+
+
+@pytest.mark.parametrize("value", ["true", "False", "1", "0", "YES", "no", "on", "off", " on "])
+def test_yes_no_settings_take_the_usual_words(static_root, value):
+    result = manage("check", STATIC_ROOT=static_root, STAFF_REQUIRE_2FA=value)
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -47,10 +47,17 @@ def run_command(env: dict[str, str]) -> subprocess.CompletedProcess:
 
 
 def test_without_a_token_it_says_so_and_exits(fake_telegram):
-    result = run_command(bot_env(fake_telegram.base_url, TELEGRAM_BOT_TOKEN="", DATABASE_URL="sqlite://:memory:"))
+    # A local run (DEBUG): runbot itself explains.
+    result = run_command(bot_env(fake_telegram.base_url, TELEGRAM_BOT_TOKEN="", DATABASE_URL="sqlite://:memory:",
+                                 DEBUG="true"))
 
     assert result.returncode == 1
     assert "TELEGRAM_BOT_TOKEN is not set, so there is no bot to run" in result.stderr
+    # Production: the start-up check stops it (and every other process) first.
+    result = run_command(bot_env(fake_telegram.base_url, TELEGRAM_BOT_TOKEN=""))
+
+    assert result.returncode == 1
+    assert "core.E007" in result.stderr and "without TELEGRAM_BOT_TOKEN" in result.stderr
     assert not fake_telegram.calls
 
 

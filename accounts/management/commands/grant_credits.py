@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.errors import InsufficientCredits
 from accounts.models import CreditKind, User
-from accounts.services import credits_change
+from accounts.services import CREDITS_CHANGE_MAX, credits_change
 
 
 class Command(BaseCommand):
@@ -21,6 +21,8 @@ class Command(BaseCommand):
             raise CommandError("--reason must not be empty.")
         if amount == 0:
             raise CommandError("The amount must not be 0.")
+        if abs(amount) > CREDITS_CHANGE_MAX:
+            raise CommandError(f"The amount must be between -{CREDITS_CHANGE_MAX} and {CREDITS_CHANGE_MAX}.")
         user = User.objects.filter(telegram_id=telegram_id).first()
         if user is None:
             raise CommandError(f"No user with Telegram id {telegram_id}.")

@@ -6,16 +6,16 @@ members clicking at once, or a click racing the worker, change it once.
 """
 
 import logging
-import zlib
 
 from django.conf import settings
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 from django.db.models import Field, Q, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_q.models import Schedule
 
 from accounts.models import User
+from core.scheduling import schedule_ensure
 from core.task_names import BROADCAST_SEND, BROADCASTS_RESUME
 from telegram_bot.broadcasts.errors import BroadcastInvalid, BroadcastRefused
 from telegram_bot.broadcasts.models import Broadcast, BroadcastDelivery
@@ -131,25 +131,9 @@ def broadcasts_resume() -> int:
 
 
 def resume_schedule_ensure(*, using: str = "default") -> Schedule:
-    """Exactly one resume schedule, however often and wherever this runs (concurrent
-    migrations are serialised by an advisory lock on PostgreSQL)."""
-    wanted = {"func": RESUME_TASK, "schedule_type": Schedule.MINUTES, "minutes": 1, "repeats": -1}
-    with transaction.atomic(using=using):
-        if connections[using].vendor == "postgresql":
-            with connections[using].cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [zlib.crc32(RESUME_SCHEDULE_NAME.encode())])
-        schedules = list(Schedule.objects.using(using).filter(name=RESUME_SCHEDULE_NAME).order_by("pk"))
-        if not schedules:
-            return Schedule.objects.using(using).create(name=RESUME_SCHEDULE_NAME, next_run=timezone.now(), **wanted)
-        schedule, *duplicates = schedules
-        for duplicate in duplicates:
-            duplicate.delete()
-        changed = [field for field, value in wanted.items() if getattr(schedule, field) != value]
-        if changed:
-            for field in changed:
-                setattr(schedule, field, wanted[field])
-            schedule.save(update_fields=changed)
-        return schedule
+    """Exactly one resume schedule (every minute), however often and wherever this runs."""
+    return schedule_ensure(name=RESUME_SCHEDULE_NAME, func=RESUME_TASK, using=using,
+                           schedule_type=Schedule.MINUTES, minutes=1)
 
 
 def broadcast_lease_seconds() -> float:

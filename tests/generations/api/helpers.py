@@ -12,6 +12,8 @@ from tests.helpers import OWNER_TELEGRAM_ID, api_client_for
 
 IMAGE_PRICE = 10
 VIDEO_PRICE = 50
+EDIT_PRICE = 8  # the edit model's price rule: 8 per result (num_images), +2 per input image
+ANIMATE_PRICE = 30  # the animate model's default: 6 per second, 5 seconds, 480p
 
 
 def owner_client_new(owner: User) -> APIClient:
@@ -21,6 +23,21 @@ def owner_client_new(owner: User) -> APIClient:
 
 def start(client: APIClient, *, model: str = "test-image", prompt: str = "a red cat", **body: Any) -> Any:
     return client.post("/api/generations", {"model": model, "prompt": prompt, **body}, format="json")
+
+
+def quote(client: APIClient, *, model: str = "test-image", prompt: str = "a red cat", **body: Any) -> Any:
+    return client.post("/api/generations/quote", {"model": model, "prompt": prompt, **body}, format="json")
+
+
+def upload_id(client: APIClient, data: bytes) -> str:
+    """Upload an image through the API; its id."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    response = client.post(
+        "/api/uploads", {"file": SimpleUploadedFile("photo.jpg", data, content_type="image/jpeg")}, format="multipart"
+    )
+    assert response.status_code == 201, response.content
+    return response.json()["id"]
 
 
 def assert_error(response: Any, status: int, code: str) -> dict[str, Any]:

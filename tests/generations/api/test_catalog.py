@@ -54,6 +54,7 @@ def test_models_lists_the_active_ones_in_order(owner_client, image_model, video_
         "price": 10,
         "description": "An image model for tests.",
         "params": image_model.params_schema,
+        "inputs": {"images": {"min": 0, "max": 0}, "prompt_optional_with_images": False},
     }
 
 

@@ -125,7 +125,9 @@ def test_detail_renders_exactly_the_contract(owner, owner_client, image_model):
         "status": "pending",
         "credits_charged": 10,
         "refunded": False,
+        "images": [],
         "result": None,
+        "results": [],
         "error": None,
         "idempotency_key": "k-1",
         "created_at": generation.created_at.isoformat().replace("+00:00", "Z"),
@@ -140,7 +142,10 @@ def test_completed_result_has_an_absolute_url_and_content_type(owner, owner_clie
     Generation.objects.filter(pk=generation.pk).update(
         result_file=generation.result_file.name, result_content_type="image/png", finished_at=timezone.now()
     )
-    result = owner_client.get(f"{URL}/{generation.pk}").json()["result"]
+    body = owner_client.get(f"{URL}/{generation.pk}").json()
+    result = body["result"]
+    # A generation completed before several results existed still lists its one result.
+    assert body["results"] == [result]
     assert result["content_type"] == "image/png"
     assert result["url"].startswith("http://testserver/media/generations/")
     assert result["url"].endswith(".png")

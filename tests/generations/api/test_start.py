@@ -17,8 +17,8 @@ from tests.helpers import api_client_for, credits_give
 pytestmark = pytest.mark.django_db
 
 GENERATION_KEYS = {
-    "id", "model", "kind", "prompt", "params", "status", "credits_charged", "refunded", "result", "error",
-    "idempotency_key", "created_at", "started_at", "finished_at",
+    "id", "model", "kind", "prompt", "params", "status", "credits_charged", "refunded", "images", "result",
+    "results", "error", "idempotency_key", "created_at", "started_at", "finished_at",
 }
 
 
@@ -41,6 +41,7 @@ def test_start_debits_the_price_and_returns_the_pending_generation(
     assert body["credits_charged"] == IMAGE_PRICE
     assert body["refunded"] is False
     assert body["result"] is None and body["error"] is None
+    assert body["images"] == [] and body["results"] == []
     assert body["idempotency_key"] is None
     assert body["started_at"] is None and body["finished_at"] is None
     assert response["Location"].endswith(f"/api/generations/{generation.pk}")

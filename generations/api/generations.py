@@ -1,4 +1,4 @@
-"""HTTP API of generations: the catalog, start, history, detail and cancel.
+"""HTTP API of generations: the catalog, start and quote, history, detail and cancel.
 
 Views only parse input, call a service or selector and render; every error is a
 domain error rendered by the project's one exception handler.
@@ -7,6 +7,7 @@ domain error rendered by the project's one exception handler.
 from typing import Any
 
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -28,10 +29,10 @@ from accounts.authentication import request_user
 from core.api.pagination import NewestFirstCursorPagination
 from core.api.schema import ErrorSerializer
 from generations.errors import DuplicateRequest
-from generations.models import AIModel, Generation
+from generations.models import IMAGES_MAX_PER_GENERATION, AIModel, Generation, StoredFile
 from generations.selectors import generation_get_for_user, generation_list_for_user, model_list_active
-from generations.services import generation_cancel, generation_start
-from generations.services.start import IDEMPOTENCY_KEY_PATTERN
+from generations.services import generation_cancel, generation_quote, generation_start
+from generations.services.inputs import IDEMPOTENCY_KEY_PATTERN
 
 IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
 
@@ -56,22 +57,45 @@ def idempotency_key_problem(key: str) -> str | None:
 # --- Output -----------------------------------------------------------------------
 
 
+class ImagesRangeSerializer(serializers.Serializer[Any]):
+    min = serializers.IntegerField(source="images_min")
+    max = serializers.IntegerField(source="images_max")
+
+
+class ModelInputsSerializer(serializers.Serializer[Any]):
+    images = ImagesRangeSerializer(source="*", help_text="How many input images a start takes (0/0: text only).")
+    prompt_optional_with_images = serializers.BooleanField(
+        help_text="With input images the prompt may be empty (an image-to-video model animates the picture)."
+    )
+
+
 class AIModelOutputSerializer(serializers.Serializer[Any]):
     slug = serializers.CharField()
     name = serializers.CharField()
     kind = serializers.ChoiceField(choices=AIModel.Kind.choices)
-    price = serializers.IntegerField(help_text="Credits debited when a generation starts.")
+    price = serializers.IntegerField(
+        help_text="Credits for the default parameters and no input images; other parameters may cost more or "
+        "less: ask POST /api/generations/quote."
+    )
     description = serializers.CharField()
     params = serializers.JSONField(
         source="params_schema",
         help_text='Parameters beyond the prompt: {"name": {"type": "choice|integer|boolean", "choices"?, '
-        '"min"?, "max"?, "default"?, "required"?}}.',
+        '"min"?, "max"?, "default"?, "required"?, "with_images"?}}; "with_images": false means the parameter '
+        "is not used when the start has input images.",
     )
+    inputs = ModelInputsSerializer(source="*")
 
 
 class GenerationResultSerializer(serializers.Serializer[Any]):
     url = serializers.URLField()
     content_type = serializers.CharField()
+
+
+def stored_file_render(file: StoredFile, request: Request | None) -> dict[str, str]:
+    """A stored file as the API shows it: an absolute URL (its name is unguessable)."""
+    url = default_storage.url(file.name)
+    return {"url": request.build_absolute_uri(url) if request is not None else url, "content_type": file.content_type}
 
 
 class GenerationErrorSerializer(serializers.Serializer[Any]):
@@ -88,23 +112,31 @@ class GenerationOutputSerializer(serializers.Serializer[Any]):
     status = serializers.ChoiceField(choices=Generation.Status.choices)
     credits_charged = serializers.IntegerField()
     refunded = serializers.BooleanField()
+    images = serializers.SerializerMethodField()
     result = serializers.SerializerMethodField()
+    results = serializers.SerializerMethodField()
     error = serializers.SerializerMethodField()
     idempotency_key = serializers.CharField(allow_null=True)
     created_at = serializers.DateTimeField()
     started_at = serializers.DateTimeField(allow_null=True)
     finished_at = serializers.DateTimeField(allow_null=True)
 
+    @extend_schema_field(GenerationResultSerializer(many=True))
+    def get_images(self, generation: Generation) -> list[dict[str, str]]:
+        request = self.context.get("request")
+        return [stored_file_render(file, request) for file in generation.image_files()]
+
     @extend_schema_field(GenerationResultSerializer(allow_null=True))
     def get_result(self, generation: Generation) -> dict[str, str] | None:
-        if generation.status != Generation.Status.COMPLETED or not generation.result_file:
-            return None
-        url = generation.result_file.url
+        results = self.get_results(generation)
+        return results[0] if results else None
+
+    @extend_schema_field(GenerationResultSerializer(many=True))
+    def get_results(self, generation: Generation) -> list[dict[str, str]]:
+        if generation.status != Generation.Status.COMPLETED:
+            return []
         request = self.context.get("request")
-        return {
-            "url": request.build_absolute_uri(url) if request is not None else url,
-            "content_type": generation.result_content_type,
-        }
+        return [stored_file_render(file, request) for file in generation.result_files()]
 
     @extend_schema_field(GenerationErrorSerializer(allow_null=True))
     def get_error(self, generation: Generation) -> dict[str, str] | None:
@@ -137,14 +169,22 @@ class ModelListApi(APIView):
 # --- Start and history ----------------------------------------------------------
 
 
-class GenerationStartInputSerializer(serializers.Serializer[Any]):
+class GenerationQuoteInputSerializer(serializers.Serializer[Any]):
     model = StrictCharField(help_text="Slug of an active catalog model, e.g. nano-banana.")
-    prompt = StrictCharField(help_text="What to generate; surrounding whitespace is removed.")
-    params = serializers.DictField(required=False, help_text="Values for the model's parameters (see /api/models).")
-    idempotency_key = StrictCharField(
+    prompt = StrictCharField(
         required=False,
-        trim_whitespace=False,
-        help_text="1 to 64 of A-Z a-z 0-9 . _ : - naming one intent; or send the Idempotency-Key header.",
+        allow_blank=True,
+        default="",
+        help_text="What to generate; surrounding whitespace is removed. Required, except for a model whose "
+        "inputs.prompt_optional_with_images is true when images are given.",
+    )
+    params = serializers.DictField(required=False, help_text="Values for the model's parameters (see /api/models).")
+    images = serializers.ListField(
+        child=StrictCharField(),
+        required=False,
+        max_length=IMAGES_MAX_PER_GENERATION,
+        help_text="Ids of the user's uploads (POST /api/uploads), in order; as many as the model's "
+        "inputs.images allows.",
     )
 
     def validate_prompt(self, prompt: str) -> str:
@@ -152,6 +192,14 @@ class GenerationStartInputSerializer(serializers.Serializer[Any]):
         if len(prompt) > limit:
             raise ValidationError(_("Ensure this field has no more than %(max)d characters.") % {"max": limit})
         return prompt
+
+
+class GenerationStartInputSerializer(GenerationQuoteInputSerializer):
+    idempotency_key = StrictCharField(
+        required=False,
+        trim_whitespace=False,
+        help_text="1 to 64 of A-Z a-z 0-9 . _ : - naming one intent; or send the Idempotency-Key header.",
+    )
 
     def validate_idempotency_key(self, key: str) -> str:
         problem = idempotency_key_problem(key)
@@ -283,6 +331,7 @@ class GenerationsApi(APIView):
                 model_slug=data["model"],
                 prompt=data["prompt"],
                 params=data.get("params"),
+                images=data.get("images"),
                 idempotency_key=data.get("idempotency_key"),
             )
         except DuplicateRequest as exc:
@@ -294,6 +343,41 @@ class GenerationsApi(APIView):
             status=201,
             headers={"Location": request.build_absolute_uri(reverse("api:generation-detail", args=[generation.pk]))},
         )
+
+
+class GenerationQuoteOutputSerializer(serializers.Serializer[Any]):
+    price = serializers.IntegerField(help_text="Credits a start with the same body would charge now.")
+    balance = serializers.IntegerField(help_text="The user's credits now.")
+
+
+class GenerationQuoteApi(APIView):
+    """What a start with this body would cost: the same validation, nothing written."""
+
+    @extend_schema(
+        operation_id="generations_quote",
+        request=GenerationQuoteInputSerializer,
+        examples=[
+            OpenApiExample(
+                "A 10-second video",
+                value={"model": "kling-master", "prompt": "Waves at dawn", "params": {"duration": 10}},
+                request_only=True,
+            )
+        ],
+        responses={200: GenerationQuoteOutputSerializer, 400: ErrorSchema, 413: ErrorSchema},
+    )
+    def post(self, request: Request) -> Response:
+        # A start's body as it is: its idempotency key, unknown here, is ignored.
+        serializer = GenerationQuoteInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        body = serializer.validated_data
+        quote = generation_quote(
+            user=request_user(request),
+            model_slug=body["model"],
+            prompt=body["prompt"],
+            params=body.get("params"),
+            images=body.get("images"),
+        )
+        return Response(GenerationQuoteOutputSerializer(quote).data)
 
 
 class GenerationDetailApi(APIView):
