@@ -334,6 +334,18 @@ TELEGRAM_UPLOAD_TIMEOUT = env.float("TELEGRAM_UPLOAD_TIMEOUT", default=45.0)
 # Alerts about failing bot handlers: at most one per kind of error in this many seconds.
 ADMIN_ALERT_INTERVAL_SECONDS = env.int("ADMIN_ALERT_INTERVAL_SECONDS", default=600)
 
+# --- The bot as a client (telegram_bot.chat: generating in the chat, inline mode, sharing) ------
+# The catalog model a text message to the bot generates with until the user picks one with /model.
+BOT_DEFAULT_MODEL = env.str("BOT_DEFAULT_MODEL", default="nano-banana")
+# A self-hosted Bot API server (TELEGRAM_API_BASE_URL points at it, run with --local): plain-HTTP
+# webhook URLs are allowed and the bot uploads files up to 2000 MB (the cloud Bot API: 50 MB,
+# larger results are sent as links).
+TELEGRAM_API_LOCAL = env.bool("TELEGRAM_API_LOCAL", default=False)
+# Inline mode (`@bot words`): results per answer, and how long Telegram may cache an answer
+# (for the one user who asked: the results are personal).
+BOT_INLINE_PAGE_SIZE = env.int("BOT_INLINE_PAGE_SIZE", default=20)
+BOT_INLINE_CACHE_SECONDS = env.int("BOT_INLINE_CACHE_SECONDS", default=10)
+
 # --- Mini App -------------------------------------------------------------------------
 # Origins allowed to show the Mini App page in a frame (CSP frame-ancestors): Telegram's
 # web clients. Mobile and desktop clients open it in a webview, not a frame.

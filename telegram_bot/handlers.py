@@ -7,13 +7,11 @@ before any handler runs, and a repeat stops there.
 
 import contextlib
 import logging
-from contextlib import AbstractContextManager
 from typing import Any
 
 from django.conf import settings
 from django.utils import translation
 from telegram import ChatMember, LabeledPrice, Update
-from telegram import User as TelegramProfile
 from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import (
@@ -22,14 +20,12 @@ from telegram.ext import (
     CallbackQueryHandler,
     ChatMemberHandler,
     CommandHandler,
-    ContextTypes,
     MessageHandler,
     PreCheckoutQueryHandler,
     TypeHandler,
     filters,
 )
 
-from accounts.telegram_init_data import TelegramUser
 from core.errors import DomainError
 from core.i18n import user_language
 from core.logging import log_context_update
@@ -42,28 +38,12 @@ from payments.services import (
     payment_pre_checkout,
 )
 from telegram_bot import keyboards, selectors, services, texts
+from telegram_bot.chat import keyboards as chat_keyboards
+from telegram_bot.chat.handlers import chat_fallbacks_register, chat_handlers_register
+from telegram_bot.handler_helpers import PRIVATE, Context, in_language, telegram_user_from
 from telegram_bot.orm import db
 
 logger = logging.getLogger(__name__)
-
-Context = ContextTypes.DEFAULT_TYPE
-PRIVATE = filters.ChatType.PRIVATE
-
-
-def telegram_user_from(profile: TelegramProfile) -> TelegramUser:
-    return TelegramUser(
-        id=profile.id,
-        first_name=profile.first_name or "",
-        last_name=profile.last_name or "",
-        username=profile.username or "",
-        language_code=profile.language_code or "",
-        is_premium=bool(profile.is_premium),
-    )
-
-
-def in_language(language_code: str | None) -> AbstractContextManager[None]:
-    """Texts built inside come out in the user's language (en or ru)."""
-    return translation.override(user_language(language_code))
 
 
 # --- every update ---------------------------------------------------------------------------
@@ -177,6 +157,13 @@ async def buy_pack(update: Update, context: Context) -> None:
     except TelegramError as exc:
         await db(payment_invoice_failed)(payment_id=payment.pk, reason=f"sendInvoice: {exc.message}")
         await context.bot.send_message(chat_id, failed_text)
+
+
+async def buy_from_button(update: Update, context: Context) -> None:
+    """The "Buy credits" button under a refusal for lack of credits: the packs, as /buy."""
+    with contextlib.suppress(TelegramError):
+        await update.callback_query.answer()
+    await buy(update, context)
 
 
 # --- payments ---------------------------------------------------------------------------------
@@ -320,9 +307,13 @@ def handlers_register(application: Application) -> None:
     application.add_handler(CommandHandler("help", help_command, filters=PRIVATE))
     application.add_handler(CommandHandler("paysupport", pay_support, filters=PRIVATE))
     application.add_handler(CallbackQueryHandler(buy_pack, pattern=f"^{keyboards.BUY_CALLBACK_PREFIX}"))
+    application.add_handler(CallbackQueryHandler(buy_from_button, pattern=f"^{chat_keyboards.SHOP}$"))
     application.add_handler(PreCheckoutQueryHandler(pre_checkout))
     application.add_handler(MessageHandler(filters.SUCCESSFUL_PAYMENT, successful_payment))
     application.add_handler(ChatMemberHandler(membership_changed, ChatMemberHandler.MY_CHAT_MEMBER))
+    # The bot as a client: /model, text to generations, the buttons under results, inline mode.
+    chat_handlers_register(application)
     # Last: anything else in a private chat, unknown commands too, gets a pointer to the app.
     application.add_handler(MessageHandler(PRIVATE & ~filters.StatusUpdate.ALL, other_message))
+    chat_fallbacks_register(application)
     application.add_error_handler(on_error)

@@ -11,7 +11,7 @@ from django.utils.translation import gettext, ngettext, pgettext
 from accounts.models import User
 
 # The commands shown in Telegram's menu, in order: (command, description).
-COMMANDS = ("start", "balance", "buy", "help", "paysupport")
+COMMANDS = ("start", "balance", "buy", "help", "paysupport", "model")
 
 
 def command_descriptions() -> list[tuple[str, str]]:
@@ -21,6 +21,7 @@ def command_descriptions() -> list[tuple[str, str]]:
         ("buy", gettext("Buy credits with Telegram Stars")),
         ("help", gettext("What the bot can do")),
         ("paysupport", gettext("Help with a payment")),
+        ("model", gettext("Choose the model your messages use")),
     ]
 
 
@@ -66,10 +67,11 @@ def balance(*, user: User) -> str:
 def help_text() -> str:
     return "\n".join([
         gettext("NanoGen creates images and videos from your descriptions with AI models."),
-        gettext("Open the app, pick a model, describe what you want: the result comes here too."),
+        gettext("Describe what you want in a message here and I will create it, or open the app."),
         gettext("Each generation costs credits; a generation that fails gives them back."),
         "",
         gettext("/start: open the app"),
+        gettext("/model: the model your messages use"),
         gettext("/balance: your credits"),
         gettext("/buy: buy credits with Telegram Stars"),
         gettext("/paysupport: help with a payment"),
@@ -138,7 +140,7 @@ def something_went_wrong() -> str:
 
 
 def unknown_message() -> str:
-    return gettext("To create images and videos, open the app and describe what you want there.")
+    return gettext("Describe what you want in a message and I will create it, or open the app.")
 
 
 def generation_failed(*, prompt: str, reason: str, credits_returned: int) -> str:

@@ -24,8 +24,11 @@ logger = logging.getLogger(__name__)
 
 Status = Generation.Status
 
-# The bot tells the user about a finished generation. Named, not imported:
-# generations must not depend on telegram_bot.
+# The bot tells the user how their generation moves: that a worker took it up
+# (progress: it edits the status message of a generation started in the chat) and
+# that it finished (notify: the result, or the failure and the refund). Named, not
+# imported: generations must not depend on telegram_bot.
+PROGRESS_TASK = "telegram_bot.tasks.generation_progress"
 NOTIFY_TASK = "telegram_bot.tasks.generation_notify"
 
 # Django-Q's guard kills a worker that overran its task's timeout within ~3 seconds.
@@ -45,6 +48,10 @@ def generation_claim(*, generation_id: int) -> Generation | None:
     )
     if not claimed:
         return None
+    # robust: the status message is cosmetic; a lost task must not fail the step.
+    transaction.on_commit(
+        lambda: async_task(PROGRESS_TASK, generation_id, task_name=f"progress-{generation_id}"), robust=True
+    )
     return Generation.objects.select_related("model", "user").get(pk=generation_id)
 
 
