@@ -10,7 +10,6 @@ import contextlib
 import logging
 from collections.abc import Callable
 
-from django.core.cache import cache
 from telegram import CallbackQuery, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, InlineQueryHandler, MessageHandler, filters
@@ -25,14 +24,9 @@ from telegram_bot.chat.inline import inline_query
 from telegram_bot.chat.refusals import refusal_reply
 from telegram_bot.errors import ButtonNotYours
 from telegram_bot.handler_helpers import PRIVATE, Context, in_language, telegram_user_from
-from telegram_bot.hooks import task_enqueue
 from telegram_bot.orm import db
-from telegram_bot.services.files import FILES_TASK
 
 logger = logging.getLogger(__name__)
-
-# A second tap on "File" within this many seconds sends nothing more.
-FILE_TAP_SECONDS = 60
 
 
 # --- generating -----------------------------------------------------------------------------
@@ -151,8 +145,8 @@ async def result_button(update: Update, context: Context) -> None:
     key = services.chat_idempotency_key("cb", chat_id, origin, query.data)
 
     if button.action == keyboards.ResultAction.FILE:
-        if cache.add(f"telegram_bot:file-tap:{key}", 1, timeout=FILE_TAP_SECONDS):
-            task_enqueue(FILES_TASK, generation_id=generation.pk, chat_id=chat_id, position=button.position)
+        await db(services.result_files_request)(tap_key=key, generation_id=generation.pk, chat_id=chat_id,
+                                                 position=button.position)
         await _answer(query)
         return
 

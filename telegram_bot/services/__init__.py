@@ -16,7 +16,7 @@ from telegram_bot.services.chat import (
     chat_idempotency_key,
     status_message_sent,
 )
-from telegram_bot.services.files import result_files_send
+from telegram_bot.services.files import result_files_request, result_files_send
 from telegram_bot.services.notifications import NotifyOutcome, generation_notification_send
 from telegram_bot.services.progress import ProgressOutcome, status_message_sync
 from telegram_bot.services.updates import processed_updates_prune, update_mark_processed
@@ -40,6 +40,7 @@ __all__ = [
     "payment_issue_alert_text",
     "paysupport_request",
     "processed_updates_prune",
+    "result_files_request",
     "result_files_send",
     "status_message_sent",
     "status_message_sync",

@@ -11,10 +11,12 @@ import enum
 import logging
 
 from django.conf import settings
+from django.core.cache import cache
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from accounts.services import user_set_reachable
 from generations.models import Generation
+from telegram_bot.hooks import task_enqueue
 from telegram_bot.sending import bot_send, retry_after_seconds
 from telegram_bot.services.results import result_documents
 from telegram_bot.services.scheduling import backoff_seconds, task_schedule_once
@@ -22,6 +24,8 @@ from telegram_bot.services.scheduling import backoff_seconds, task_schedule_once
 logger = logging.getLogger(__name__)
 
 FILES_TASK = "telegram_bot.tasks.result_files_send"
+# A second tap on "File" within this many seconds sends nothing more.
+FILE_TAP_SECONDS = 60
 
 
 class FilesOutcome(enum.StrEnum):
@@ -29,6 +33,14 @@ class FilesOutcome(enum.StrEnum):
     GONE = "gone"
     RETRY_SCHEDULED = "retry_scheduled"
     FAILED = "failed"
+
+
+def result_files_request(*, tap_key: str, generation_id: int, chat_id: int, position: int | None) -> bool:
+    """Hand the "File" button to the worker; False for a repeat of the same tap
+    (`tap_key`: the button's message and data) within FILE_TAP_SECONDS."""
+    if not cache.add(f"telegram_bot:file-tap:{tap_key}", 1, timeout=FILE_TAP_SECONDS):
+        return False
+    return task_enqueue(FILES_TASK, generation_id=generation_id, chat_id=chat_id, position=position)
 
 
 def result_files_send(*, generation_id: int, chat_id: int, position: int | None, attempt: int = 1) -> FilesOutcome:

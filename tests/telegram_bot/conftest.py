@@ -66,3 +66,23 @@ def packs(db: None) -> list[Any]:
         CreditPack.objects.create(slug="big", title="Big: 700 credits", title_ru="Большой: 700 кредитов",
                                   stars=500, credits=700, sort_order=2),
     ]
+
+
+@pytest.fixture
+def catalog(db: None) -> dict[str, Any]:
+    """The default catalog's image models the chat tests name, whatever an earlier
+    transactional test left of the data migration's rows."""
+    from generations.models import AIModel
+
+    entries = {
+        "nano-banana": ("Nano Banana", 10, 10),
+        "flux-schnell": ("FLUX.1 [schnell]", 3, 20),
+        "flux-pro-ultra": ("FLUX 1.1 [pro] Ultra", 15, 30),
+    }
+    return {
+        slug: AIModel.objects.update_or_create(slug=slug, defaults={
+            "name": name, "kind": AIModel.Kind.IMAGE, "provider_model_id": slug, "price": price,
+            "sort_order": order, "is_active": True, "params_schema": {},
+        })[0]
+        for slug, (name, price, order) in entries.items()
+    }

@@ -9,7 +9,7 @@ from generations.models import AIModel, Generation
 from telegram_bot.models import StatusMessage
 from tests.helpers import credits_give, run_in_threads
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("catalog")]
 
 NANO_BANANA_PRICE = 10  # the default catalog's
 

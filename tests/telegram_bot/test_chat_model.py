@@ -7,7 +7,7 @@ from generations.models import AIModel, Generation
 from telegram_bot.models import BotChat
 from tests.helpers import credits_give
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("catalog")]
 
 
 def buttons(markup: dict) -> list[tuple[str, str]]:

@@ -15,7 +15,7 @@ from tests.helpers import credits_give, run_in_threads
 from tests.telegram_bot.helpers import result_store_and_complete
 from tests.telegram_bot.queue import clock_forward, queued, queued_run, scheduled, scheduled_run
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("catalog")]
 
 PROGRESS = "telegram_bot.tasks.generation_progress"
 
