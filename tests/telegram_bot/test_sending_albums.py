@@ -47,5 +47,5 @@ def test_an_album_telegram_refuses_is_sent_again_as_documents(bot_settings, fake
 
     bot_send(Outgoing(chat_id=5, text="", attachments=attachments))
 
-    first, second = fake_telegram.calls_to("sendMediaGroup")
+    _first, second = fake_telegram.calls_to("sendMediaGroup")
     assert [item["type"] for item in second["media"]] == ["document"] * 2
