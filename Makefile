@@ -35,11 +35,12 @@ test: $(VENV)/.installed-dev
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
 
-## check: migrations in step with the models, lint, and the apps' layering (import-linter).
+## check: migrations in step with the models, lint, the apps' layering (import-linter) and types (mypy).
 check: $(VENV)/.installed-dev
 	DEBUG=true DATABASE_URL=sqlite://:memory: $(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/mypy .
 
 ## bench: benchmarks (start endpoint vs pgbench, history at 10k and 1M rows, worker throughput) on a
 ## database of their own (BENCH_DATABASE_URL, default nanogen_bench); a report in bench/reports/. Not part of test.
@@ -48,4 +49,4 @@ bench: $(VENV)/.installed-dev
 	DATABASE_URL="$${DATABASE_URL:-$(TEST_DATABASE_URL)}" $(PY) -m bench.run $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -6,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
+from accounts.authentication import staff_user
 from accounts.errors import InsufficientCredits
 from accounts.models import CreditKind, CreditLedgerEntry, User
 from accounts.services import credits_change, user_set_banned
@@ -16,16 +19,16 @@ class CreditsChangeForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=255)
 
     def clean_amount(self) -> int:
-        amount = self.cleaned_data["amount"]
+        amount: int = self.cleaned_data["amount"]
         if amount == 0:
             raise forms.ValidationError(_("The amount cannot be 0."))
         return amount
 
 
-class CreditLedgerInline(admin.TabularInline):
+class CreditLedgerInline(admin.TabularInline[CreditLedgerEntry, User]):
     model = CreditLedgerEntry
     fk_name = "user"
-    fields = ["created_at", "kind", "amount", "balance_after", "reference", "note", "created_by"]
+    fields = ("created_at", "kind", "amount", "balance_after", "reference", "note", "created_by")
     readonly_fields = fields
     ordering = ["-id"]
     extra = 0
@@ -42,7 +45,7 @@ class CreditLedgerInline(admin.TabularInline):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(DjangoUserAdmin[Any]):  # django-stubs bind it to AbstractUser; ours is an AbstractBaseUser
     list_display = ["__str__", "telegram_id", "username", "credits", "language_code", "is_banned", "is_staff",
                     "created_at"]
     list_filter = ["is_banned", "is_staff", "is_reachable", "is_premium", "language_code", "created_at"]
@@ -78,15 +81,16 @@ class UserAdmin(DjangoUserAdmin):
         form = CreditsChangeForm(request.POST if "apply" in request.POST else None)
         if "apply" in request.POST and form.is_valid():
             amount, reason = form.cleaned_data["amount"], form.cleaned_data["reason"]
+            staff = staff_user(request)
             for user in queryset:
                 try:
                     entry = credits_change(
                         user_id=user.pk,
                         amount=amount,
                         kind=CreditKind.GRANT,
-                        reference=f"staff:{request.user.pk}",
+                        reference=f"staff:{staff.pk}",
                         note=reason,
-                        created_by=request.user,
+                        created_by=staff,
                     )
                 except InsufficientCredits:
                     self.message_user(
@@ -111,7 +115,7 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(CreditLedgerEntry)
-class CreditLedgerEntryAdmin(admin.ModelAdmin):
+class CreditLedgerEntryAdmin(admin.ModelAdmin[CreditLedgerEntry]):
     """The ledger is append-only: staff read it, and change credits through the user action."""
 
     list_display = ["id", "created_at", "user", "kind", "amount", "balance_after", "reference", "created_by"]

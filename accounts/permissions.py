@@ -4,6 +4,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
 from accounts.errors import UserBanned
+from accounts.models import User
 
 
 class IsTelegramUser(BasePermission):
@@ -11,8 +12,9 @@ class IsTelegramUser(BasePermission):
     any validation, as the contract's check order says)."""
 
     def has_permission(self, request: Request, view: Any) -> bool:
-        if request.user is None:
+        user = request.user  # None when no init data came (UNAUTHENTICATED_USER = None)
+        if not isinstance(user, User):
             return False
-        if request.user.is_banned:
+        if user.is_banned:
             raise UserBanned()
         return True

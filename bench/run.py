@@ -108,8 +108,8 @@ def machine_info(database_url: str) -> dict[str, Any]:
     import psycopg
 
     with psycopg.connect(_psycopg_url(database_url)) as connection:
-        server_version = connection.execute("SHOW server_version").fetchone()[0]
-        settings = dict(connection.execute(
+        server_version = (connection.execute("SHOW server_version").fetchone() or ("unknown",))[0]
+        settings: dict[str, str] = dict(connection.execute(
             "SELECT name, setting || coalesce(unit, '') FROM pg_settings WHERE name = ANY(%s)",
             [["shared_buffers", "max_connections", "synchronous_commit", "fsync"]],
         ).fetchall())
@@ -463,14 +463,14 @@ def dashboard_and_metrics() -> dict:
                                                 "median_warm": round(percentile(timings[1:], 50), 1)}
     settings.METRICS_TOKEN = "bench-metrics-token-0123456789abcdef"
     running_totals_reset()
-    headers = {"HTTP_AUTHORIZATION": f"Bearer {settings.METRICS_TOKEN}"}
+    authorization = f"Bearer {settings.METRICS_TOKEN}"
     began = time.monotonic()
-    assert client.get("/metrics", **headers).status_code == 200
+    assert client.get("/metrics", HTTP_AUTHORIZATION=authorization).status_code == 200
     first = (time.monotonic() - began) * 1000
     steady = []
     for _ in range(5):
         began = time.monotonic()
-        assert client.get("/metrics", **headers).status_code == 200
+        assert client.get("/metrics", HTTP_AUTHORIZATION=authorization).status_code == 200
         steady.append((time.monotonic() - began) * 1000)
     figures["metrics_scrape_ms"] = {"first_ever": round(first, 1), "steady_median": round(percentile(steady, 50), 1)}
     static.disable()
@@ -699,7 +699,7 @@ def main() -> None:
         connection.close()
         history["small"] = {"table_rows": generation_count(), **history_latency(port, 300)}
         log(f"history at {history['small']['table_rows']:,} rows: p50 {history['small']['p50_ms']} ms")
-        levels = []
+        levels: list[dict[str, Any]] = []
         for index, concurrency in enumerate(LEVELS):
             http = start_load(port, concurrency, args.seconds, warmup=1.0, first_user=index * 3000)
             log(f"start, {concurrency} clients: {http['throughput_per_s']}/s, p50 {http['p50_ms']} ms, "

@@ -1,7 +1,7 @@
 from whitenoise.storage import CompressedManifestStaticFilesStorage
 
 
-class StaticFilesStorage(CompressedManifestStaticFilesStorage):
+class StaticFilesStorage(CompressedManifestStaticFilesStorage):  # type: ignore[misc]  # whitenoise is untyped
     """WhiteNoise's compressed, hashed static files, with ES module imports rewritten.
 
     The Mini App is plain ES modules: `import ... from "./api.js"` must name the

@@ -91,8 +91,8 @@ def bot_api_call(method: str, payload: dict[str, Any] | None = None, *, timeout:
     error_code = body.get("error_code")
     if not isinstance(error_code, int):
         error_code = response.status_code
-    parameters = body.get("parameters") if isinstance(body.get("parameters"), dict) else {}
-    retry_after = parameters.get("retry_after")
+    parameters = body.get("parameters")
+    retry_after = parameters.get("retry_after") if isinstance(parameters, dict) else None
     error = TelegramApiError(
         method=method,
         error_code=error_code,

@@ -1,4 +1,5 @@
 import json
+from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
@@ -15,7 +16,7 @@ from generations.params import params_schema_problems
 from generations.services import generation_cancel_if_active
 
 
-class AIModelForm(forms.ModelForm):
+class AIModelForm(forms.ModelForm[AIModel]):
     class Meta:
         model = AIModel
         fields = ["slug", "name", "kind", "provider", "provider_model_id", "price", "is_active", "sort_order",
@@ -29,8 +30,8 @@ class AIModelForm(forms.ModelForm):
             "provider_model_id": _("The provider's id of the model, e.g. google/gemini-2.5-flash-image."),
         }
 
-    def clean_params_schema(self) -> dict:
-        schema = self.cleaned_data["params_schema"]
+    def clean_params_schema(self) -> dict[str, Any]:
+        schema: dict[str, Any] = self.cleaned_data["params_schema"]
         problems = params_schema_problems(schema)
         if problems:
             raise forms.ValidationError(problems)
@@ -38,7 +39,7 @@ class AIModelForm(forms.ModelForm):
 
 
 @admin.register(AIModel)
-class AIModelAdmin(admin.ModelAdmin):
+class AIModelAdmin(admin.ModelAdmin[AIModel]):
     form = AIModelForm
     list_display = ["name", "slug", "kind", "provider", "provider_model_id", "price", "is_active", "sort_order"]
     list_editable = ["price", "is_active", "sort_order"]
@@ -51,7 +52,7 @@ class AIModelAdmin(admin.ModelAdmin):
 
 
 @admin.register(Generation)
-class GenerationAdmin(admin.ModelAdmin):
+class GenerationAdmin(admin.ModelAdmin[Generation]):
     """Read-only: a generation changes only through its services (status, money)."""
 
     list_display = ["id", "created_at", "user", "model", "kind", "status", "credits_charged", "refunded",

@@ -13,6 +13,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from accounts.authentication import staff_user
 from core.errors import DomainError
 from generations.models import Generation
 from generations.services.staff_refund import generation_staff_refund
@@ -24,7 +25,7 @@ class StaffRefundForm(forms.Form):
 
 @admin.action(description=_("Refund the credits of completed generations (bad result)"), permissions=["change"])
 def staff_refund(
-    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Generation]
+    modeladmin: admin.ModelAdmin[Generation], request: HttpRequest, queryset: QuerySet[Generation]
 ) -> HttpResponse | None:
     if not request.user.has_perm("generations.change_generation"):
         modeladmin.message_user(request, gettext("You may not refund generations."), messages.ERROR)
@@ -34,7 +35,7 @@ def staff_refund(
         for generation in queryset:
             try:
                 entry = generation_staff_refund(
-                    generation_id=generation.pk, staff=request.user, reason=form.cleaned_data["reason"]
+                    generation_id=generation.pk, staff=staff_user(request), reason=form.cleaned_data["reason"]
                 )
             except DomainError as exc:
                 modeladmin.message_user(request, f"{generation}: {exc.message}", messages.ERROR)

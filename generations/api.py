@@ -24,6 +24,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.authentication import request_user
 from core.api.pagination import NewestFirstCursorPagination
 from core.api.schema import ErrorSerializer
 from generations.errors import DuplicateRequest
@@ -55,7 +56,7 @@ def idempotency_key_problem(key: str) -> str | None:
 # --- Output -----------------------------------------------------------------------
 
 
-class AIModelOutputSerializer(serializers.Serializer):
+class AIModelOutputSerializer(serializers.Serializer[Any]):
     slug = serializers.CharField()
     name = serializers.CharField()
     kind = serializers.ChoiceField(choices=AIModel.Kind.choices)
@@ -68,17 +69,17 @@ class AIModelOutputSerializer(serializers.Serializer):
     )
 
 
-class GenerationResultSerializer(serializers.Serializer):
+class GenerationResultSerializer(serializers.Serializer[Any]):
     url = serializers.URLField()
     content_type = serializers.CharField()
 
 
-class GenerationErrorSerializer(serializers.Serializer):
+class GenerationErrorSerializer(serializers.Serializer[Any]):
     code = serializers.CharField()
     message = serializers.CharField()
 
 
-class GenerationOutputSerializer(serializers.Serializer):
+class GenerationOutputSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     model = serializers.CharField(source="model.slug")
     kind = serializers.ChoiceField(choices=AIModel.Kind.choices)
@@ -136,7 +137,7 @@ class ModelListApi(APIView):
 # --- Start and history ----------------------------------------------------------
 
 
-class GenerationStartInputSerializer(serializers.Serializer):
+class GenerationStartInputSerializer(serializers.Serializer[Any]):
     model = StrictCharField(help_text="Slug of an active catalog model, e.g. nano-banana.")
     prompt = StrictCharField(help_text="What to generate; surrounding whitespace is removed.")
     params = serializers.DictField(required=False, help_text="Values for the model's parameters (see /api/models).")
@@ -174,7 +175,7 @@ class GenerationStartInputSerializer(serializers.Serializer):
         return data
 
 
-class GenerationListFilterSerializer(serializers.Serializer):
+class GenerationListFilterSerializer(serializers.Serializer[Any]):
     status = serializers.CharField(
         required=False,
         allow_blank=True,
@@ -231,7 +232,7 @@ class GenerationsApi(APIView):
         filters = GenerationListFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         generations = generation_list_for_user(
-            user=request.user,
+            user=request_user(request),
             statuses=filters.validated_data.get("status"),
             kind=filters.validated_data.get("kind"),
         )
@@ -278,7 +279,7 @@ class GenerationsApi(APIView):
         data = serializer.validated_data
         try:
             generation = generation_start(
-                user=request.user,
+                user=request_user(request),
                 model_slug=data["model"],
                 prompt=data["prompt"],
                 params=data.get("params"),
@@ -298,7 +299,7 @@ class GenerationsApi(APIView):
 class GenerationDetailApi(APIView):
     @extend_schema(operation_id="generations_detail", responses={200: GenerationOutputSerializer, 404: ErrorSchema})
     def get(self, request: Request, generation_id: int) -> Response:
-        generation = generation_get_for_user(user=request.user, generation_id=generation_id)
+        generation = generation_get_for_user(user=request_user(request), generation_id=generation_id)
         return Response(generation_render(generation, request))
 
 
@@ -309,5 +310,5 @@ class GenerationCancelApi(APIView):
         responses={200: GenerationOutputSerializer, 404: ErrorSchema, 409: ErrorSchema},
     )
     def post(self, request: Request, generation_id: int) -> Response:
-        generation = generation_cancel(user=request.user, generation_id=generation_id)
+        generation = generation_cancel(user=request_user(request), generation_id=generation_id)
         return Response(generation_render(generation, request))

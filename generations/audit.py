@@ -65,7 +65,7 @@ ORDER BY 1
 
 def generation_money_rule() -> Iterator[str]:
     parts = {"ledger": CreditLedgerEntry._meta.db_table, "generation": Generation._meta.db_table}
-    params = {
+    params: dict[str, str | bool] = {
         "charge": CreditKind.GENERATION_CHARGE,
         "refund": CreditKind.GENERATION_REFUND,
         "failed": Generation.Status.FAILED,

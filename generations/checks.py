@@ -1,5 +1,6 @@
 """System checks of the worker's settings: nonsense stops `manage.py check`, start-up and deploys."""
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.apps import AppConfig
@@ -8,7 +9,7 @@ from django.core.checks import CheckMessage, Error, Warning, register
 
 
 @register()
-def worker_settings_check(app_configs: list[AppConfig] | None = None, **kwargs: Any) -> list[CheckMessage]:
+def worker_settings_check(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> list[CheckMessage]:
     messages: list[CheckMessage] = []
     timeout = settings.Q_CLUSTER["timeout"]
     if settings.GENERATION_PROVIDER_MAX_ATTEMPTS < 1:

@@ -3,29 +3,21 @@
 Strict: only our own files run, plus Telegram's `telegram-web-app.js`; no inline
 scripts or styles (the page has none: its styles are set through the CSSOM, which
 CSP allows); the API is same-origin; results may come from the media storage's
-origin when MEDIA_URL points elsewhere (a CDN or an object store). Only Telegram's
+origin when its URLs point elsewhere (a CDN, an object store). Only Telegram's
 web clients may show the page in a frame: mobile and desktop clients use a webview,
 which frame-ancestors does not concern.
 """
 
-from urllib.parse import urlsplit
-
 from django.conf import settings
+
+from core.media import media_origin, url_origin
 
 TELEGRAM_SCRIPT_ORIGIN = "https://telegram.org"
 
 
-def _origin(url: str) -> str | None:
-    """`https://cdn.example.com` for an absolute URL, None for a path on our own origin."""
-    parts = urlsplit(url)
-    if parts.scheme in ("http", "https") and parts.netloc:
-        return f"{parts.scheme}://{parts.netloc}"
-    return None
-
-
 def miniapp_csp() -> str:
-    static = [o for o in [_origin(settings.STATIC_URL)] if o]
-    media = [o for o in [_origin(settings.MEDIA_URL)] if o]
+    static = [o for o in [url_origin(settings.STATIC_URL)] if o]
+    media = [o for o in [media_origin()] if o]
     directives: dict[str, list[str]] = {
         "default-src": ["'none'"],
         "script-src": ["'self'", TELEGRAM_SCRIPT_ORIGIN, *static],

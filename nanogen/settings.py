@@ -6,10 +6,16 @@ defaults; a production run (DEBUG off) refuses to start without a SECRET_KEY.
 """
 
 from pathlib import Path
+from typing import Any
 
+import django_stubs_ext
 import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+
+# Django classes that the type checker sees as generic (ModelAdmin[User], ModelForm[AIModel])
+# must accept the subscript at run time too.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -122,11 +128,15 @@ STATIC_URL = "static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 MEDIA_URL = env.str("MEDIA_URL", default="/media/")
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
+# Where generation results (and uploads) are kept: `local` (MEDIA_ROOT, one machine or a
+# shared volume) or `s3` (an S3-compatible object store, shared by every machine); see
+# the media storage block below.
+MEDIA_STORAGE = env.str("MEDIA_STORAGE", default="local")
 # The web process serves MEDIA_URL from MEDIA_ROOT itself unless something in front
 # does (nginx) or the storage is remote (its URLs point elsewhere): see core/media.py.
-SERVE_MEDIA = env.bool("SERVE_MEDIA", default=MEDIA_URL.startswith("/"))
-STORAGES = {
-    "default": {"BACKEND": env.str("DEFAULT_FILE_STORAGE", default="django.core.files.storage.FileSystemStorage")},
+SERVE_MEDIA = env.bool("SERVE_MEDIA", default=MEDIA_STORAGE == "local" and MEDIA_URL.startswith("/"))
+STORAGES: dict[str, dict[str, Any]] = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -247,7 +257,7 @@ LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG else "json")
 if LOG_FORMAT not in {"json", "plain"}:
     raise ImproperlyConfigured(f"LOG_FORMAT must be 'json' or 'plain', not {LOG_FORMAT!r}.")
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
@@ -368,3 +378,38 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The covering indexes of the time windows (INCLUDE columns) are PostgreSQL's; on
     # SQLite (a local run) they are plain indexes, which is all a small database needs.
     SILENCED_SYSTEM_CHECKS = ["models.W040"]
+
+# --- Media storage: S3-compatible object storage (MEDIA_STORAGE=s3) -----------------------
+# With workers and web servers on several machines, a result the worker stored must be
+# readable by every web server and by the worker that sends it to Telegram: an object
+# store (AWS S3, Cloudflare R2, MinIO, Backblaze B2...) through django-storages. The
+# access keys may be empty to use boto3's own chain (an instance role, ~/.aws). URLs
+# handed to clients are signed and expire after AWS_QUERYSTRING_EXPIRE seconds, or,
+# with AWS_QUERYSTRING_AUTH=false or a AWS_S3_CUSTOM_DOMAIN (a CDN or the bucket's
+# public host), are plain public URLs. `manage.py check` refuses s3 without a bucket.
+AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
+AWS_S3_ENDPOINT_URL = env.str("AWS_S3_ENDPOINT_URL", default="")
+AWS_S3_REGION_NAME = env.str("AWS_S3_REGION_NAME", default="")
+AWS_ACCESS_KEY_ID = env.str("AWS_ACCESS_KEY_ID", default="")
+AWS_SECRET_ACCESS_KEY = env.str("AWS_SECRET_ACCESS_KEY", default="")
+AWS_S3_CUSTOM_DOMAIN = env.str("AWS_S3_CUSTOM_DOMAIN", default="")
+AWS_QUERYSTRING_AUTH = env.bool("AWS_QUERYSTRING_AUTH", default=True)
+AWS_QUERYSTRING_EXPIRE = env.int("AWS_QUERYSTRING_EXPIRE", default=3600)
+AWS_LOCATION = env.str("AWS_LOCATION", default="")
+AWS_S3_ADDRESSING_STYLE = env.str("AWS_S3_ADDRESSING_STYLE", default="auto")
+if MEDIA_STORAGE == "s3":
+    STORAGES["default"] = {
+        "BACKEND": "core.s3.S3MediaStorage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            "endpoint_url": AWS_S3_ENDPOINT_URL or None,
+            "region_name": AWS_S3_REGION_NAME or None,
+            "access_key": AWS_ACCESS_KEY_ID or None,
+            "secret_key": AWS_SECRET_ACCESS_KEY or None,
+            "custom_domain": AWS_S3_CUSTOM_DOMAIN or None,
+            "querystring_auth": AWS_QUERYSTRING_AUTH,
+            "querystring_expire": AWS_QUERYSTRING_EXPIRE,
+            "location": AWS_LOCATION,
+            "addressing_style": None if AWS_S3_ADDRESSING_STYLE == "auto" else AWS_S3_ADDRESSING_STYLE,
+        },
+    }

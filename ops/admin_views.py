@@ -38,7 +38,8 @@ class PeriodForm(forms.Form):
         self.today = today
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         limit = settings.DASHBOARD_MAX_DAYS
         if data.get("days") and not (data.get("first") or data.get("last")):
             days = min(data["days"], limit)

@@ -1,5 +1,7 @@
+from collections.abc import Sequence
 from typing import Any
 
+from django.apps import AppConfig
 from django.conf import settings
 from django.core.checks import Warning as CheckWarning
 from django.core.checks import register
@@ -8,7 +10,7 @@ METRICS_TOKEN_MIN_LENGTH = 24
 
 
 @register("ops", deploy=True)
-def metrics_token_check(app_configs: Any, **kwargs: Any) -> list[CheckWarning]:
+def metrics_token_check(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> list[CheckWarning]:
     token = settings.METRICS_TOKEN
     if token and len(token) < METRICS_TOKEN_MIN_LENGTH:
         return [

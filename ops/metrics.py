@@ -22,6 +22,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.core.cache import cache
 from django.db import connection, transaction
@@ -170,7 +171,7 @@ class DatabaseCollector(Collector):
         stars_refunded = CounterMetricFamily(
             "nanogen_stars_refunded", "Telegram Stars refunded to buyers.", labels=["pack"]
         )
-        durations: dict[tuple[int, str], dict] = {}
+        durations: dict[tuple[int, str], dict[str, Any]] = {}
 
         for key, value in sorted(totals.items(), key=lambda item: str(item[0])):
             what, *labels = key

@@ -32,7 +32,7 @@ _METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 def request_view_label(request: HttpRequest) -> str:
     """The URL pattern's name (`api:generation-list`), never the raw path, so that the
     number of series stays bounded whatever URLs clients ask for."""
-    match = getattr(request, "resolver_match", None)
+    match = request.resolver_match  # None until the URL is resolved, or when nothing matched
     if match is None:
         return "<unmatched>"
     return match.view_name

@@ -9,16 +9,17 @@ resolve_paymentissue), so viewing the money does not imply moving it.
 """
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from accounts.authentication import staff_user
 from core.errors import DomainError
 from payments import services
 from payments.models import (
@@ -30,11 +31,13 @@ from payments.models import (
     Withdrawal,
 )
 
+_M = TypeVar("_M", bound=Model)
+
 
 def _action_form(
-    modeladmin: admin.ModelAdmin,
+    modeladmin: admin.ModelAdmin[Any],
     request: HttpRequest,
-    queryset: QuerySet,
+    queryset: QuerySet[Any],
     *,
     action: str,
     form_class: type[forms.Form],
@@ -70,7 +73,7 @@ def _action_form(
     )
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(admin.ModelAdmin[_M]):
     """Viewable, never added, edited or deleted through a form."""
 
     def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
@@ -84,7 +87,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(CreditPack)
-class CreditPackAdmin(admin.ModelAdmin):
+class CreditPackAdmin(admin.ModelAdmin[CreditPack]):
     """Packs are edited freely: a payment copies price and credits when it is made."""
 
     list_display = ["slug", "title", "title_ru", "stars", "credits", "is_active", "sort_order", "updated_at"]
@@ -110,7 +113,7 @@ class RefundForm(forms.Form):
 
 
 @admin.register(Payment)
-class PaymentAdmin(ReadOnlyAdmin):
+class PaymentAdmin(ReadOnlyAdmin[Payment]):
     list_display = ["id", "created_at", "user", "pack", "stars", "credits", "status", "paid_at", "refunded_at"]
     list_filter = ["status", "pack", "refund_forced", "created_at", "paid_at", "refunded_at"]
     search_fields = ["=id", "=user__telegram_id", "user__username", "=telegram_payment_charge_id",
@@ -134,7 +137,7 @@ class PaymentAdmin(ReadOnlyAdmin):
     def refund(self, request: HttpRequest, queryset: QuerySet[Payment]) -> HttpResponse | None:
         def apply(payment: Payment, data: dict[str, Any]) -> None:
             result = services.payment_refund(
-                payment_id=payment.pk, staff=request.user, reason=data["reason"], force=data["refund_anyway"]
+                payment_id=payment.pk, staff=staff_user(request), reason=data["reason"], force=data["refund_anyway"]
             )
             text = gettext("%(payment)s refunded: %(removed)d of %(credits)d credits removed.") % {
                 "payment": result.payment, "removed": result.credits_removed, "credits": result.payment.credits,
@@ -171,7 +174,7 @@ class NoteForm(forms.Form):
 
 
 @admin.register(PaymentIssue)
-class PaymentIssueAdmin(ReadOnlyAdmin):
+class PaymentIssueAdmin(ReadOnlyAdmin[PaymentIssue]):
     list_display = ["id", "created_at", "reason", "status", "telegram_user_id", "user", "payment", "total_amount",
                     "currency"]
     list_filter = ["status", "reason", "created_at"]
@@ -185,7 +188,7 @@ class PaymentIssueAdmin(ReadOnlyAdmin):
     def _close(self, request: HttpRequest, queryset: QuerySet[PaymentIssue], *, refund: bool) -> HttpResponse | None:
         def apply(issue: PaymentIssue, data: dict[str, Any]) -> None:
             close = services.payment_issue_refund if refund else services.payment_issue_resolve
-            if close(issue_id=issue.pk, staff=request.user, note=data["note"]):
+            if close(issue_id=issue.pk, staff=staff_user(request), note=data["note"]):
                 self.message_user(request, gettext("%(issue)s closed.") % {"issue": issue})
             else:
                 self.message_user(request, gettext("%(issue)s was already closed.") % {"issue": issue},
@@ -223,7 +226,7 @@ class RejectForm(forms.Form):
 
 
 @admin.register(Withdrawal)
-class WithdrawalAdmin(ReadOnlyAdmin):
+class WithdrawalAdmin(ReadOnlyAdmin[Withdrawal]):
     list_display = ["id", "created_at", "user", "amount", "method", "destination", "status", "decided_by",
                     "decided_at"]
     list_filter = ["status", "method", "created_at", "decided_at"]
@@ -249,7 +252,7 @@ class WithdrawalAdmin(ReadOnlyAdmin):
     def approve(self, request: HttpRequest, queryset: QuerySet[Withdrawal]) -> HttpResponse | None:
         def apply(withdrawal: Withdrawal, data: dict[str, Any]) -> None:
             done = services.withdrawal_approve(
-                withdrawal_id=withdrawal.pk, staff=request.user, payout_reference=data["payout_reference"]
+                withdrawal_id=withdrawal.pk, staff=staff_user(request), payout_reference=data["payout_reference"]
             )
             self._report(request, withdrawal, done, gettext("%(withdrawal)s marked as paid."))
 
@@ -263,7 +266,9 @@ class WithdrawalAdmin(ReadOnlyAdmin):
     @admin.action(description=_("Reject: return the earnings"), permissions=["decide"])
     def reject(self, request: HttpRequest, queryset: QuerySet[Withdrawal]) -> HttpResponse | None:
         def apply(withdrawal: Withdrawal, data: dict[str, Any]) -> None:
-            done = services.withdrawal_reject(withdrawal_id=withdrawal.pk, staff=request.user, reason=data["reason"])
+            done = services.withdrawal_reject(
+                withdrawal_id=withdrawal.pk, staff=staff_user(request), reason=data["reason"]
+            )
             self._report(request, withdrawal, done, gettext("%(withdrawal)s rejected; the earnings were returned."))
 
         return _action_form(
@@ -274,9 +279,9 @@ class WithdrawalAdmin(ReadOnlyAdmin):
         )
 
 
-class EarningsEntryInline(admin.TabularInline):
+class EarningsEntryInline(admin.TabularInline[ReferralEarningsEntry, ReferralAccount]):
     model = ReferralEarningsEntry
-    fields = ["created_at", "kind", "amount", "balance_after", "reference", "note", "created_by"]
+    fields = ("created_at", "kind", "amount", "balance_after", "reference", "note", "created_by")
     readonly_fields = fields
     ordering = ["-id"]
     extra = 0
@@ -293,7 +298,7 @@ class EarningsEntryInline(admin.TabularInline):
 
 
 @admin.register(ReferralAccount)
-class ReferralAccountAdmin(ReadOnlyAdmin):
+class ReferralAccountAdmin(ReadOnlyAdmin[ReferralAccount]):
     list_display = ["user", "earnings", "updated_at"]
     search_fields = ["=user__telegram_id", "user__username", "=user__referral_code"]
     list_select_related = ["user"]
@@ -302,7 +307,7 @@ class ReferralAccountAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ReferralEarningsEntry)
-class ReferralEarningsEntryAdmin(ReadOnlyAdmin):
+class ReferralEarningsEntryAdmin(ReadOnlyAdmin[ReferralEarningsEntry]):
     list_display = ["id", "created_at", "account", "kind", "amount", "balance_after", "reference", "created_by"]
     list_filter = ["kind", "created_at"]
     search_fields = ["=account__user__telegram_id", "account__user__username", "=reference", "note"]

@@ -1,12 +1,17 @@
 """API views of payments, referrals and withdrawals: parse, call a service or a
 selector, render. Every object is looked up within the requesting user's own."""
 
+from typing import Any
+
+from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.authentication import request_user
+from accounts.models import User
 from core.api.pagination import NewestFirstCursorPagination
 from core.api.schema import error_response
 from core.i18n import user_language
@@ -18,19 +23,22 @@ class NewestFirstPagination(NewestFirstCursorPagination):
     max_page_size = 100
 
 
-def _paginated(request: Request, view: APIView, queryset: object, serializer: type[serializers.Serializer]) -> Response:
+def _paginated(
+    request: Request, view: APIView, queryset: QuerySet[Any], serializer: type[serializers.Serializer[Any]]
+) -> Response:
     """`{"results", "next", "previous"}`, newest first, like every list of the API."""
-    paginator = view.pagination_class()
+    paginator = NewestFirstPagination()
     page = paginator.paginate_queryset(queryset, request, view=view)
     return paginator.get_paginated_response(serializer(page, many=True, context={"request": request}).data)
 
 
-def _language(serializer: serializers.Serializer) -> str:
+def _language(serializer: serializers.Serializer[Any]) -> str:
     request = serializer.context.get("request")
-    return user_language(request.user.language_code if request is not None and request.user else None)
+    user = request.user if request is not None else None
+    return user_language(user.language_code if isinstance(user, User) else None)
 
 
-class PackOutputSerializer(serializers.Serializer):
+class PackOutputSerializer(serializers.Serializer[Any]):
     slug = serializers.CharField()
     title = serializers.SerializerMethodField()
     stars = serializers.IntegerField()
@@ -47,11 +55,11 @@ class PackListApi(APIView):
         return Response(PackOutputSerializer(packs, many=True, context={"request": request}).data)
 
 
-class InvoiceInputSerializer(serializers.Serializer):
+class InvoiceInputSerializer(serializers.Serializer[Any]):
     pack = serializers.CharField(max_length=64)
 
 
-class InvoiceOutputSerializer(serializers.Serializer):
+class InvoiceOutputSerializer(serializers.Serializer[Any]):
     payment_id = serializers.IntegerField(source="pk")
     invoice_link = serializers.CharField()
 
@@ -71,11 +79,11 @@ class InvoiceCreateApi(APIView):
     def post(self, request: Request) -> Response:
         data = InvoiceInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        payment = services.payment_invoice_create(user=request.user, pack_slug=data.validated_data["pack"])
+        payment = services.payment_invoice_create(user=request_user(request), pack_slug=data.validated_data["pack"])
         return Response(InvoiceOutputSerializer(payment).data, status=201)
 
 
-class PaymentOutputSerializer(serializers.Serializer):
+class PaymentOutputSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     pack = serializers.CharField(source="pack.slug")
     title = serializers.SerializerMethodField()
@@ -95,17 +103,18 @@ class PaymentListApi(APIView):
 
     @extend_schema(responses=PaymentOutputSerializer(many=True), operation_id="payments_list")
     def get(self, request: Request) -> Response:
-        return _paginated(request, self, selectors.payment_list_for_user(user=request.user), PaymentOutputSerializer)
+        payments = selectors.payment_list_for_user(user=request_user(request))
+        return _paginated(request, self, payments, PaymentOutputSerializer)
 
 
 class PaymentDetailApi(APIView):
     @extend_schema(responses=PaymentOutputSerializer, operation_id="payments_detail")
     def get(self, request: Request, payment_id: int) -> Response:
-        payment = selectors.payment_get_for_user(user=request.user, payment_id=payment_id)
+        payment = selectors.payment_get_for_user(user=request_user(request), payment_id=payment_id)
         return Response(PaymentOutputSerializer(payment, context={"request": request}).data)
 
 
-class ReferralOutputSerializer(serializers.Serializer):
+class ReferralOutputSerializer(serializers.Serializer[Any]):
     code = serializers.CharField()
     link = serializers.CharField(allow_null=True, help_text="null until TELEGRAM_BOT_USERNAME is set")
     invited = serializers.IntegerField(help_text="users who joined with the code")
@@ -122,16 +131,16 @@ class ReferralOutputSerializer(serializers.Serializer):
 class ReferralSummaryApi(APIView):
     @extend_schema(responses=ReferralOutputSerializer, operation_id="referrals")
     def get(self, request: Request) -> Response:
-        return Response(ReferralOutputSerializer(selectors.referral_summary(user=request.user)).data)
+        return Response(ReferralOutputSerializer(selectors.referral_summary(user=request_user(request))).data)
 
 
-class WithdrawalInputSerializer(serializers.Serializer):
+class WithdrawalInputSerializer(serializers.Serializer[Any]):
     amount = serializers.IntegerField(min_value=1, max_value=2_000_000_000)
     method = serializers.ChoiceField(choices=Withdrawal.Method.choices)
     destination = serializers.CharField(max_length=255)
 
 
-class WithdrawalOutputSerializer(serializers.Serializer):
+class WithdrawalOutputSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     amount = serializers.IntegerField()
     method = serializers.ChoiceField(choices=Withdrawal.Method.choices)
@@ -150,7 +159,7 @@ class WithdrawalsApi(APIView):
 
     @extend_schema(responses=WithdrawalOutputSerializer(many=True), operation_id="withdrawals_list")
     def get(self, request: Request) -> Response:
-        return _paginated(request, self, selectors.withdrawal_list_for_user(user=request.user),
+        return _paginated(request, self, selectors.withdrawal_list_for_user(user=request_user(request)),
                           WithdrawalOutputSerializer)
 
     @extend_schema(
@@ -166,5 +175,5 @@ class WithdrawalsApi(APIView):
     def post(self, request: Request) -> Response:
         data = WithdrawalInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        withdrawal = services.withdrawal_request(user=request.user, **data.validated_data)
+        withdrawal = services.withdrawal_request(user=request_user(request), **data.validated_data)
         return Response(WithdrawalOutputSerializer(withdrawal).data, status=201)

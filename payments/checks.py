@@ -1,12 +1,14 @@
 """System checks of the payments settings: nonsense values stop start-up."""
 
+from collections.abc import Sequence
 from typing import Any
 
+from django.apps import AppConfig
 from django.conf import settings
 from django.core import checks
 
 
-def payments_settings_check(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+def payments_settings_check(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> list[checks.CheckMessage]:
     problems: list[checks.CheckMessage] = []
     if not 0 <= settings.REFERRAL_PERCENT <= 100:
         problems.append(checks.Error(

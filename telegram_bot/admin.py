@@ -2,14 +2,19 @@
 user was sent their result (and why not); processed updates are there for
 debugging a repeat. Both are written only by the bot and the worker."""
 
+from typing import TypeVar
+
 from django.contrib import admin
+from django.db.models import Model
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from telegram_bot.models import GenerationNotification, ProcessedUpdate
 
+_M = TypeVar("_M", bound=Model)
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+
+class ReadOnlyAdmin(admin.ModelAdmin[_M]):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
@@ -21,7 +26,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(GenerationNotification)
-class GenerationNotificationAdmin(ReadOnlyAdmin):
+class GenerationNotificationAdmin(ReadOnlyAdmin[GenerationNotification]):
     list_display = ["generation", "user", "status", "method", "attempts", "detail", "created_at", "sent_at"]
     list_filter = ["status", "method", ("created_at", admin.DateFieldListFilter)]
     search_fields = ["=generation__id", "=generation__user__telegram_id", "generation__user__username"]
@@ -34,7 +39,7 @@ class GenerationNotificationAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ProcessedUpdate)
-class ProcessedUpdateAdmin(ReadOnlyAdmin):
+class ProcessedUpdateAdmin(ReadOnlyAdmin[ProcessedUpdate]):
     list_display = ["update_id", "created_at"]
     search_fields = ["=update_id"]
     date_hierarchy = "created_at"

@@ -6,9 +6,10 @@ from django.conf import settings
 from django.utils import translation
 from telegram import BotCommand
 from telegram.error import TelegramError
-from telegram.ext import Application, ApplicationBuilder
+from telegram.ext import ApplicationBuilder
 
 from telegram_bot import keyboards, texts
+from telegram_bot.handler_helpers import BotApplication
 from telegram_bot.handlers import handlers_register
 from telegram_bot.sending import bot_api_base_urls
 
@@ -18,7 +19,7 @@ logger = logging.getLogger(__name__)
 ALLOWED_UPDATES = ["message", "callback_query", "pre_checkout_query", "my_chat_member", "inline_query"]
 # The commands menu, per language: the default list is English.
 COMMAND_LANGUAGES = {"": "en", "ru": "ru"}
-def application_build() -> Application:
+def application_build() -> BotApplication:
     base_url, base_file_url = bot_api_base_urls()
     application = (
         ApplicationBuilder()
@@ -37,7 +38,7 @@ def application_build() -> Application:
     return application
 
 
-async def bot_profile_set(application: Application) -> None:
+async def bot_profile_set(application: BotApplication) -> None:
     """The commands menu in each language, and the Mini App as every chat's menu
     button. Cosmetic: a failure is logged and the bot runs anyway."""
     bot = application.bot

@@ -1,8 +1,10 @@
 """Start-up checks of the bot's settings (`manage.py check`, and before every command)."""
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
+from django.apps import AppConfig
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Warning
 
@@ -33,7 +35,7 @@ def webhook_settings_problem() -> str | None:
     return None
 
 
-def bot_settings_check(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+def bot_settings_check(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> list[CheckMessage]:
     messages: list[CheckMessage] = []
     problem = webhook_settings_problem()
     if problem:

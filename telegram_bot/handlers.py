@@ -15,7 +15,6 @@ from telegram import ChatMember, LabeledPrice, Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import (
-    Application,
     ApplicationHandlerStop,
     CallbackQueryHandler,
     ChatMemberHandler,
@@ -40,11 +39,17 @@ from payments.services import (
 from telegram_bot import keyboards, selectors, services, texts
 from telegram_bot.chat import keyboards as chat_keyboards
 from telegram_bot.chat.handlers import chat_fallbacks_register, chat_handlers_register
-from telegram_bot.handler_helpers import PRIVATE, Context, in_language, telegram_user_from
+from telegram_bot.handler_helpers import (
+    PRIVATE,
+    BotApplication,
+    Context,
+    in_language,
+    present,
+    telegram_user_from,
+)
 from telegram_bot.orm import db
 
 logger = logging.getLogger(__name__)
-
 
 # --- every update ---------------------------------------------------------------------------
 
@@ -61,60 +66,65 @@ async def drop_repeats(update: Update, context: Context) -> None:
 
 
 async def start(update: Update, context: Context) -> None:
+    message = present(update.effective_message, "message")
     parameter = context.args[0] if context.args else ""
     result = await db(services.bot_user_start)(
-        telegram_user=telegram_user_from(update.effective_user), start_parameter=parameter
+        telegram_user=telegram_user_from(present(update.effective_user, "sender")), start_parameter=parameter
     )
     user = result.user
     with in_language(user.language_code):
         if user.is_banned:
-            await update.effective_message.reply_text(texts.banned())
+            await message.reply_text(texts.banned())
             return
         text = texts.welcome(user=user, referral_linked=result.referral_linked)
         keyboard = keyboards.open_app_keyboard()
         menu_button = keyboards.app_menu_button()
         if keyboard is None:
             text = f"{text}\n\n{texts.app_link_line()}"
-    await update.effective_message.reply_text(text, reply_markup=keyboard)
+    await message.reply_text(text, reply_markup=keyboard)
     if menu_button is not None:
-        await context.bot.set_chat_menu_button(chat_id=update.effective_chat.id, menu_button=menu_button)
+        await context.bot.set_chat_menu_button(chat_id=message.chat.id, menu_button=menu_button)
 
 
 async def balance(update: Update, context: Context) -> None:
-    user = await db(services.bot_user_seen)(telegram_user=telegram_user_from(update.effective_user))
+    message = present(update.effective_message, "message")
+    user = await db(services.bot_user_seen)(telegram_user=telegram_user_from(present(update.effective_user, "sender")))
     with in_language(user.language_code):
         text, keyboard = texts.balance(user=user), keyboards.open_app_keyboard()
-    await update.effective_message.reply_text(text, reply_markup=keyboard)
+    await message.reply_text(text, reply_markup=keyboard)
 
 
 async def help_command(update: Update, context: Context) -> None:
-    user = await db(services.bot_user_seen)(telegram_user=telegram_user_from(update.effective_user))
+    message = present(update.effective_message, "message")
+    user = await db(services.bot_user_seen)(telegram_user=telegram_user_from(present(update.effective_user, "sender")))
     with in_language(user.language_code):
         text, keyboard = texts.help_text(), keyboards.open_app_keyboard()
-    await update.effective_message.reply_text(text, reply_markup=keyboard)
+    await message.reply_text(text, reply_markup=keyboard)
 
 
 async def pay_support(update: Update, context: Context) -> None:
-    user = await db(services.bot_user_seen)(telegram_user=telegram_user_from(update.effective_user))
+    message = present(update.effective_message, "message")
+    user = await db(services.bot_user_seen)(telegram_user=telegram_user_from(present(update.effective_user, "sender")))
     team_told = False
     if not settings.TELEGRAM_SUPPORT_CONTACT:
         team_told = await db(services.paysupport_request)(user=user)
     with in_language(user.language_code):
         text = texts.pay_support(team_told=team_told)
-    await update.effective_message.reply_text(text)
+    await message.reply_text(text)
 
 
 async def buy(update: Update, context: Context) -> None:
     """The packs on sale as buttons; a button sends that pack's invoice (`buy_pack`)."""
-    user = await db(services.bot_user_seen)(telegram_user=telegram_user_from(update.effective_user))
+    message = present(update.effective_message, "message")
+    user = await db(services.bot_user_seen)(telegram_user=telegram_user_from(present(update.effective_user, "sender")))
     offers = await db(selectors.pack_offers)()
     language = user_language(user.language_code)
     with translation.override(language):
         if user.is_banned:
-            await update.effective_message.reply_text(texts.banned())
+            await message.reply_text(texts.banned())
             return
         if not offers:
-            await update.effective_message.reply_text(texts.buy_nothing_on_sale())
+            await message.reply_text(texts.buy_nothing_on_sale())
             return
         buttons = [
             (offer.slug, texts.buy_pack_button(title=offer.title_for(language), credits=offer.credits,
@@ -122,18 +132,18 @@ async def buy(update: Update, context: Context) -> None:
             for offer in offers
         ]
         text = texts.buy_choose()
-    await update.effective_message.reply_text(text, reply_markup=keyboards.packs_keyboard(buttons))
+    await message.reply_text(text, reply_markup=keyboards.packs_keyboard(buttons))
 
 
 async def buy_pack(update: Update, context: Context) -> None:
-    query = update.callback_query
-    slug = query.data.removeprefix(keyboards.BUY_CALLBACK_PREFIX)
+    query = present(update.callback_query, "callback query")
+    slug = present(query.data, "callback data").removeprefix(keyboards.BUY_CALLBACK_PREFIX)
     user = await db(services.bot_user_seen)(telegram_user=telegram_user_from(query.from_user))
     with contextlib.suppress(TelegramError):
         # Only stops the button's spinner: a button pressed long ago can no longer be
         # answered, and the invoice is still wanted.
         await query.answer()
-    chat_id = query.message.chat.id if query.message else user.telegram_id
+    chat_id = query.message.chat.id if query.message else query.from_user.id
     with in_language(user.language_code):
         if user.is_banned:
             await context.bot.send_message(chat_id, texts.banned())
@@ -162,7 +172,7 @@ async def buy_pack(update: Update, context: Context) -> None:
 async def buy_from_button(update: Update, context: Context) -> None:
     """The "Buy credits" button under a refusal for lack of credits: the packs, as /buy."""
     with contextlib.suppress(TelegramError):
-        await update.callback_query.answer()
+        await present(update.callback_query, "callback query").answer()
     await buy(update, context)
 
 
@@ -172,7 +182,7 @@ async def buy_from_button(update: Update, context: Context) -> None:
 async def pre_checkout(update: Update, context: Context) -> None:
     """Telegram waits at most 10 seconds for this answer before it gives up the
     payment: only database reads happen before it."""
-    query = update.pre_checkout_query
+    query = present(update.pre_checkout_query, "pre-checkout query")
     try:
         ok, error_message = await db(payment_pre_checkout)(
             telegram_user_id=query.from_user.id,
@@ -189,12 +199,13 @@ async def pre_checkout(update: Update, context: Context) -> None:
 
 
 async def successful_payment(update: Update, context: Context) -> None:
-    message = update.effective_message
-    paid = message.successful_payment
-    language_code = message.from_user.language_code if message.from_user else None
+    message = present(update.effective_message, "message")
+    paid = present(message.successful_payment, "successful payment")
+    buyer = present(message.from_user, "sender")
+    language_code = buyer.language_code
     try:
         payment = await db(payment_confirm)(
-            telegram_user_id=message.from_user.id,
+            telegram_user_id=buyer.id,
             payload=paid.invoice_payload,
             currency=paid.currency,
             total_amount=paid.total_amount,
@@ -221,7 +232,7 @@ async def successful_payment(update: Update, context: Context) -> None:
 
 async def membership_changed(update: Update, context: Context) -> None:
     """The user blocked the bot (kicked) or unblocked it (member) in their private chat."""
-    change = update.my_chat_member
+    change = present(update.my_chat_member, "chat member change")
     if change.chat.type != ChatType.PRIVATE:
         return
     status = change.new_chat_member.status
@@ -232,12 +243,13 @@ async def membership_changed(update: Update, context: Context) -> None:
 
 
 async def other_message(update: Update, context: Context) -> None:
-    user = await db(services.bot_user_seen)(telegram_user=telegram_user_from(update.effective_user))
+    message = present(update.effective_message, "message")
+    user = await db(services.bot_user_seen)(telegram_user=telegram_user_from(present(update.effective_user, "sender")))
     with in_language(user.language_code):
         text, keyboard = texts.unknown_message(), keyboards.open_app_keyboard()
         if keyboard is None:
             text = f"{text}\n\n{texts.app_link_line()}"
-    await update.effective_message.reply_text(text, reply_markup=keyboard)
+    await message.reply_text(text, reply_markup=keyboard)
 
 
 # --- errors -------------------------------------------------------------------------------------
@@ -299,7 +311,7 @@ async def on_error(update: object, context: Context) -> None:
                 pass  # Telegram itself may be what failed
 
 
-def handlers_register(application: Application) -> None:
+def handlers_register(application: BotApplication) -> None:
     application.add_handler(TypeHandler(Update, drop_repeats), group=-1)
     application.add_handler(CommandHandler("start", start, filters=PRIVATE))
     application.add_handler(CommandHandler("balance", balance, filters=PRIVATE))

@@ -11,7 +11,8 @@ BUY_CALLBACK_PREFIX = "buy:"
 
 
 def mini_app_available() -> bool:
-    return settings.MINI_APP_URL.startswith("https://")
+    url: str = settings.MINI_APP_URL
+    return url.startswith("https://")
 
 
 def open_app_keyboard() -> InlineKeyboardMarkup | None:

@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import IO, Any, TypeVar
+from typing import IO, Any, Literal, TypeVar
 
 from django.conf import settings
 from django.core.files.storage import default_storage
@@ -73,12 +73,15 @@ def retry_after_seconds(error: RetryAfter) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
+# How a file is shown in the chat.
+FileKind = Literal["photo", "video", "animation", "document"]
+
+
 @dataclass(frozen=True)
 class Attachment:
-    """A stored file to upload, and how Telegram should show it: `kind` photo, video,
-    animation or document."""
+    """A stored file to upload, and how Telegram should show it."""
 
-    kind: str
+    kind: FileKind
     storage_name: str
     filename: str
 
@@ -98,7 +101,7 @@ class Outgoing:
 class SentFile:
     """A file Telegram now holds: its `file_id` shows it again without an upload."""
 
-    kind: str
+    kind: FileKind
     file_id: str
     message_id: int
 
@@ -182,7 +185,7 @@ async def _send(bot: Bot, message: Outgoing) -> Sent:
         return await _send_album(bot, message.chat_id, message.attachments, caption, as_documents=True)
 
 
-_METHODS = {
+_METHODS: dict[FileKind, tuple[str, str, str]] = {
     "photo": ("sendPhoto", "send_photo", "photo"),
     "video": ("sendVideo", "send_video", "video"),
     "animation": ("sendAnimation", "send_animation", "animation"),
@@ -197,7 +200,8 @@ def _upload(stack: ExitStack, attachment: Attachment, *, attach: bool = False) -
     return InputFile(handle, filename=attachment.filename, attach=attach, read_file_handle=False)
 
 
-async def _send_file(bot: Bot, message: Outgoing, attachment: Attachment, kind: str, caption: str | None) -> Sent:
+async def _send_file(bot: Bot, message: Outgoing, attachment: Attachment, kind: FileKind,
+                     caption: str | None) -> Sent:
     method, function, field = _METHODS[kind]
     with ExitStack() as stack:
         arguments: dict[str, Any] = {

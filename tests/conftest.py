@@ -6,6 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from tests.fakes.s3 import s3_media, s3_server  # noqa: F401 - fixtures: a real S3-compatible server
 from tests.fakes.telegram import fake_telegram  # noqa: F401 - a fixture, shared by every test module
 from tests.helpers import OWNER_TELEGRAM_ID, STRANGER_TELEGRAM_ID, api_client_for
 
@@ -24,12 +25,12 @@ def stranger(db: None) -> User:
 
 @pytest.fixture
 def owner_client(owner: User) -> APIClient:
-    return api_client_for(owner.telegram_id, first_name="Owner", username="owner")
+    return api_client_for(OWNER_TELEGRAM_ID, first_name="Owner", username="owner")
 
 
 @pytest.fixture
 def stranger_client(stranger: User) -> APIClient:
-    return api_client_for(stranger.telegram_id, first_name="Stranger", username="stranger")
+    return api_client_for(STRANGER_TELEGRAM_ID, first_name="Stranger", username="stranger")
 
 
 @pytest.fixture

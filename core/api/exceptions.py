@@ -57,8 +57,10 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     if isinstance(exc, drf.APIException):
         status, code = _drf_status_and_code(exc)
         headers: dict[str, str] = {}
-        if isinstance(exc, drf.Throttled) and exc.wait is not None:
-            headers["Retry-After"] = str(int(exc.wait) + 1)
+        # Throttled sets `wait` (seconds or None); djangorestframework-stubs omit the attribute.
+        wait = exc.wait if isinstance(exc, drf.Throttled) else None  # type: ignore[attr-defined]
+        if wait is not None:
+            headers["Retry-After"] = str(int(wait) + 1)
         if status == 401:
             headers["WWW-Authenticate"] = "tma"
         code = getattr(exc, "contract_code", None) or code

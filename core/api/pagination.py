@@ -28,9 +28,10 @@ class NewestFirstCursorPagination(CursorPagination):
         # DRF's own field, for its messages (translated) and its notion of an integer.
         field = serializers.IntegerField(min_value=1, max_value=self.max_page_size)
         try:
-            return field.run_validation(raw)
+            size: int = field.run_validation(raw)
         except ValidationError as exc:
             raise ValidationError({self.page_size_query_param: exc.detail}) from None
+        return size
 
     def decode_cursor(self, request: Request) -> Cursor | None:
         try:

@@ -8,7 +8,7 @@
   it takes a body. Views add their own domain errors with `extend_schema`.
 """
 
-from typing import Any
+from typing import Any, Literal
 
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse
@@ -16,7 +16,7 @@ from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 
 
-class ErrorSerializer(serializers.Serializer):
+class ErrorSerializer(serializers.Serializer[Any]):
     code = serializers.CharField(help_text="Machine-readable error code, e.g. VALIDATION_ERROR.")
     message = serializers.CharField(help_text="What went wrong, in the user's language.")
     details = serializers.DictField(
@@ -36,7 +36,7 @@ PAYLOAD_TOO_LARGE = error_response("PAYLOAD_TOO_LARGE: the request body is over 
 
 
 class NanoGenAutoSchema(AutoSchema):
-    def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
+    def _get_response_bodies(self, direction: Literal["request", "response"] = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
         if direction != "response":
             return responses
@@ -52,5 +52,8 @@ class NanoGenAutoSchema(AutoSchema):
             defaults["413"] = PAYLOAD_TOO_LARGE
         for code, response in defaults.items():
             if code not in responses:
-                responses[code] = self._get_response_for_code(response, code, direction=direction)
+                # drf-spectacular leaves this internal untyped.
+                responses[code] = self._get_response_for_code(  # type: ignore[no-untyped-call]
+                    response, code, direction=direction
+                )
         return dict(sorted(responses.items()))

@@ -1,8 +1,10 @@
 import logging
+from collections.abc import Sequence
 
 from django.db import DatabaseError, connection
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
+from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -12,7 +14,7 @@ logger = logging.getLogger("nanogen.api")
 
 
 class HealthApi(APIView):
-    authentication_classes: list = []
+    authentication_classes: Sequence[type[BaseAuthentication]] = []
     permission_classes = [AllowAny]
 
     @extend_schema(

@@ -233,8 +233,7 @@ def _start(request: _StartRequest, *, fast: bool) -> Generation:
                     reference=reference,
                     note=model.slug,
                 )
-            else:
-                assert locked is not None
+            elif locked is not None:
                 credits_apply(
                     user=locked,
                     amount=-model.price,
@@ -242,6 +241,9 @@ def _start(request: _StartRequest, *, fast: bool) -> Generation:
                     reference=reference,
                     note=model.slug,
                 )
+            else:
+                # The slow path locks the row whenever the fast path debited nothing.
+                raise RuntimeError("generation start: neither debited nor locked")
             # robust: the generation and its debit are committed whatever the queue does;
             # if the enqueue fails the sweeper re-enqueues pending generations, so the
             # client still gets its 201 instead of a 500 for work that was accepted.
@@ -305,17 +307,18 @@ def _model_and_usage(
     if not found:
         return None
     model = found[0]
+    # The usage figures are annotations: attributes the ORM sets on this row only.
     return model, _Usage(
-        user_banned=model.usage_user_banned,
-        active=model.usage_active,
-        recent=model.usage_recent,
-        oldest_recent=model.usage_oldest_recent,
+        user_banned=getattr(model, "usage_user_banned"),  # noqa: B009
+        active=getattr(model, "usage_active"),  # noqa: B009
+        recent=getattr(model, "usage_recent"),  # noqa: B009
+        oldest_recent=getattr(model, "usage_oldest_recent"),  # noqa: B009
         key_holder_id=getattr(model, "usage_key_holder_id", None),
         key_holder_hash=getattr(model, "usage_key_holder_hash", None),
     )
 
 
-def _count(generations: QuerySet[Generation]) -> QuerySet[Generation]:
+def _count(generations: QuerySet[Generation]) -> QuerySet[Generation, dict[str, Any]]:
     """`generations` as a one-value subquery of their count (no row when there are none)."""
     return generations.values("user_id").annotate(count=Count("pk")).values("count")
 

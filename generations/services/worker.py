@@ -91,7 +91,9 @@ def _lease_take_if_due(generation_id: int) -> Generation | None:
 
 def _step(generation: Generation, provider: Provider) -> StepOutcome:
     lease = generation.next_check_at
-    assert lease is not None  # set by the claim or the lease we just took
+    if lease is None:
+        # The claim and the lease both set it: a step without one is a bug (and fails the generation).
+        raise RuntimeError(f"generation {generation.pk}: a worker step without a lease")
     if generation.timeout_at <= timezone.now():
         _fail(generation, FailureCode.TIMEOUT)
         return StepOutcome.FAILED
@@ -132,7 +134,11 @@ def _step(generation: Generation, provider: Provider) -> StepOutcome:
         logger.info("generation %s completed: %s", generation.pk, stored.name)
         return StepOutcome.COMPLETED
     # A cancel or a timeout won the race: the late result changes nothing.
-    default_storage.delete(stored.name)
+    try:
+        default_storage.delete(stored.name)
+    except OSError:
+        # The storage is down: the orphan file is harmless (nothing points at it).
+        logger.warning("generation %s: could not delete the discarded result %s", generation.pk, stored.name)
     logger.info("generation %s ended before its result arrived; result discarded", generation.pk)
     return StepOutcome.DISCARDED
 
@@ -179,10 +185,12 @@ def retry_delay(*, attempt: int, retry_after: float | None = None) -> float:
     """Seconds before attempt `attempt + 1`: exponential backoff with "equal jitter"
     (half fixed, half random), so retries spread out instead of arriving together;
     at least what the provider asked for in Retry-After."""
-    ceiling = min(settings.GENERATION_RETRY_MAX_SECONDS, settings.GENERATION_RETRY_BASE_SECONDS * 2 ** (attempt - 1))
+    base: float = settings.GENERATION_RETRY_BASE_SECONDS
+    maximum: float = settings.GENERATION_RETRY_MAX_SECONDS
+    ceiling = min(maximum, base * 2.0 ** (attempt - 1))
     delay = ceiling / 2 + random.uniform(0, ceiling / 2)
     if retry_after:
-        delay = max(delay, min(retry_after, settings.GENERATION_RETRY_MAX_SECONDS))
+        delay = max(delay, min(retry_after, maximum))
     return delay
 
 

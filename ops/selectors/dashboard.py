@@ -8,10 +8,11 @@ so the page's cost follows the period, not the size of history. Days are UTC day
 import statistics
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Aggregate, Count, F, FloatField, Func, Min, Q, Sum
+from django.db.models import Aggregate, Count, F, FloatField, Func, Manager, Min, Model, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -20,6 +21,8 @@ from generations.models import AIModel, Generation
 from payments.models import Payment
 
 Status = Generation.Status
+
+_M = TypeVar("_M", bound=Model)
 
 
 @dataclass(frozen=True)
@@ -48,12 +51,14 @@ class Period:
         return cls(first=today - timedelta(days=days - 1), last=today)
 
 
-def _by_day(queryset, field_name: str, period: Period):  # noqa: ANN001, ANN202 - a QuerySet in, a QuerySet out
-    return (
+def _by_day(queryset: QuerySet[_M] | Manager[_M], field_name: str, period: Period) -> QuerySet[Any]:
+    """`queryset` within the period, each row annotated with its UTC `day`."""
+    by_day: QuerySet[Any] = (
         queryset.filter(**{f"{field_name}__gte": period.start_at, f"{field_name}__lt": period.end_at})
         .order_by()
         .annotate(day=TruncDate(field_name, tzinfo=UTC))
     )
+    return by_day
 
 
 def generations_per_day(*, period: Period) -> dict[date, dict[str, int]]:
@@ -99,7 +104,7 @@ def _seconds_between(start: str, end: str) -> Func:
 def model_stats(*, period: Period) -> list[ModelStats]:
     """Per model, of the generations started in the period: outcomes and the median duration."""
     completed = Q(status=Status.COMPLETED, started_at__isnull=False, finished_at__isnull=False)
-    aggregates = {
+    aggregates: dict[str, Aggregate] = {
         "started": Count("*"),
         "completed": Count("status", filter=Q(status=Status.COMPLETED)),
         "failed": Count("status", filter=Q(status=Status.FAILED)),
@@ -141,7 +146,7 @@ def _median_in_python(model_id: int, period: Period, completed: Q) -> float | No
     pairs = Generation.objects.filter(
         completed, model_id=model_id, created_at__gte=period.start_at, created_at__lt=period.end_at
     ).values_list("started_at", "finished_at")
-    seconds = [(end - start).total_seconds() for start, end in pairs]
+    seconds = [(end - start).total_seconds() for start, end in pairs if start is not None and end is not None]
     return statistics.median(seconds) if seconds else None
 
 

@@ -9,6 +9,7 @@ each scrape. Each window query is a range scan of an index on its timestamp.
 """
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db.models import Case, Count, DurationField, ExpressionWrapper, F, IntegerField, Min, Q, Sum, Value, When
 from django.utils import timezone
@@ -18,7 +19,7 @@ from generations.models import AIModel, Generation
 from payments.models import CreditPack, Payment
 
 # Totals keyed by a tuple (what, labels...): ("started", model_id, kind) -> count.
-Totals = dict[tuple, float]
+Totals = dict[tuple[Any, ...], float]
 
 # Upper bounds (seconds) of the generation duration histogram's buckets: images take
 # seconds, videos minutes, and the timeout ends everything at 15 minutes by default.
@@ -125,7 +126,7 @@ def generation_live_counts() -> dict[tuple[int, str, str], int]:
 
 def generation_oldest_pending_age(*, now: datetime | None = None) -> float:
     """Seconds since the oldest pending generation was created; 0 when none waits."""
-    oldest = (
+    oldest: datetime | None = (
         Generation.objects.filter(status=Generation.Status.PENDING).order_by().aggregate(oldest=Min("created_at"))
     )["oldest"]
     if oldest is None:
@@ -149,5 +150,5 @@ def pack_slugs() -> dict[int, str]:
     return dict(CreditPack.objects.values_list("id", "slug"))
 
 
-def _add(totals: Totals, key: tuple, value: float) -> None:
+def _add(totals: Totals, key: tuple[Any, ...], value: float) -> None:
     totals[key] = totals.get(key, 0) + value

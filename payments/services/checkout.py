@@ -10,6 +10,7 @@ nothing. Stars that match no payable payment are recorded as a PaymentIssue for
 staff, never dropped.
 """
 
+import enum
 import logging
 from typing import Any
 
@@ -33,6 +34,20 @@ Status = Payment.Status
 Reason = PaymentIssue.Reason
 
 
+class PreCheckoutRefusal(enum.StrEnum):
+    """Why a pre_checkout_query was refused (logged; the user reads a message instead).
+    The first five are also why a successful_payment that got through would be unmatched."""
+
+    UNKNOWN_PAYMENT = Reason.UNKNOWN_PAYMENT.value
+    BAD_PAYLOAD = Reason.BAD_PAYLOAD.value
+    WRONG_USER = Reason.WRONG_USER.value
+    WRONG_CURRENCY = Reason.WRONG_CURRENCY.value
+    WRONG_AMOUNT = Reason.WRONG_AMOUNT.value
+    BANNED = "banned"
+    NOT_PENDING = "not_pending"
+    PACK_CHANGED = "pack_changed"
+
+
 def payment_reference(payment_id: int) -> str:
     """The ledger reference (credits and earnings) of everything a payment caused."""
     return f"payment:{payment_id}"
@@ -40,7 +55,8 @@ def payment_reference(payment_id: int) -> str:
 
 def referral_commission(stars: int) -> int:
     """The referrer's share of a purchase, in whole Stars, rounded down."""
-    return stars * settings.REFERRAL_PERCENT // 100
+    percent: int = settings.REFERRAL_PERCENT
+    return stars * percent // 100
 
 
 def _payment_named_by(payload: str) -> Payment | None:
@@ -79,30 +95,32 @@ def payment_pre_checkout(
 
 def _pre_checkout_problem(
     *, payment: Payment | None, telegram_user_id: int, payload: str, currency: str, total_amount: int
-) -> tuple[str, str] | None:
+) -> tuple[PreCheckoutRefusal, str] | None:
     invalid = gettext("This invoice is not valid. Please open the shop and buy again.")
     if payment is None:
-        return Reason.UNKNOWN_PAYMENT, invalid
+        return PreCheckoutRefusal.UNKNOWN_PAYMENT, invalid
     if not invoice_payload_verify(payment, payload):
-        return Reason.BAD_PAYLOAD, invalid
+        return PreCheckoutRefusal.BAD_PAYLOAD, invalid
     if payment.user.telegram_id != telegram_user_id:
-        return Reason.WRONG_USER, invalid
+        return PreCheckoutRefusal.WRONG_USER, invalid
     if payment.user.is_banned:
-        return "banned", gettext("Your account is banned.")
+        return PreCheckoutRefusal.BANNED, gettext("Your account is banned.")
     if payment.status != Status.PENDING:
-        return "not_pending", gettext("This invoice has already been paid or is no longer valid.")
+        return PreCheckoutRefusal.NOT_PENDING, gettext("This invoice has already been paid or is no longer valid.")
     if currency != STARS_CURRENCY:
-        return Reason.WRONG_CURRENCY, invalid
+        return PreCheckoutRefusal.WRONG_CURRENCY, invalid
     if total_amount != payment.stars:
-        return Reason.WRONG_AMOUNT, invalid
+        return PreCheckoutRefusal.WRONG_AMOUNT, invalid
     pack = payment.pack
     if not pack.is_active or (pack.stars, pack.credits) != (payment.stars, payment.credits):
-        return "pack_changed", gettext("This pack is no longer sold on these terms. Please open the shop again.")
+        return PreCheckoutRefusal.PACK_CHANGED, gettext(
+            "This pack is no longer sold on these terms. Please open the shop again."
+        )
     return None
 
 
 class _Unmatched(Exception):
-    def __init__(self, reason: str, payment: Payment | None) -> None:
+    def __init__(self, reason: PaymentIssue.Reason, payment: Payment | None) -> None:
         super().__init__(reason)
         self.reason = reason
         self.payment = payment

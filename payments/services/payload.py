@@ -34,7 +34,8 @@ def invoice_payload_for(payment: Payment) -> str:
         credits=payment.credits,
     )
     payload = f"{_PREFIX}:{payment.pk}:{signature}"
-    assert len(payload.encode()) <= MAX_PAYLOAD_BYTES
+    if len(payload.encode()) > MAX_PAYLOAD_BYTES:  # only with an id of ~100 digits
+        raise ValueError(f"invoice payload of payment {payment.pk} is over Telegram's {MAX_PAYLOAD_BYTES} bytes")
     return payload
 
 

@@ -90,13 +90,16 @@ def payment_refund(*, payment_id: int, staff: User, reason: str, force: bool = F
             details={"balance": payment.user.credits, "credits": payment.credits},
         )
 
+    charge_id, buyer_telegram_id = payment.telegram_payment_charge_id, payment.user.telegram_id
+    if charge_id is None or buyer_telegram_id is None:
+        # A paid payment has both (a database constraint; only a Telegram user can pay).
+        raise PaymentNotRefundable()
+
     claimed = Payment.objects.filter(pk=payment_id, status=Status.PAID).update(
         status=Status.REFUNDING, updated_at=timezone.now()
     )
     try:
-        already = _refund_stars(
-            telegram_user_id=payment.user.telegram_id, charge_id=payment.telegram_payment_charge_id
-        )
+        already = _refund_stars(telegram_user_id=buyer_telegram_id, charge_id=charge_id)
     except RefundProviderError:
         if claimed:
             Payment.objects.filter(pk=payment_id, status=Status.REFUNDING).update(

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, TelegramError
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, InlineQueryHandler, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, InlineQueryHandler, MessageHandler, filters
 
 from accounts.models import User
 from core.errors import DomainError, NotFound
@@ -23,7 +23,7 @@ from telegram_bot.chat import texts as chat_texts
 from telegram_bot.chat.inline import inline_query
 from telegram_bot.chat.refusals import refusal_reply
 from telegram_bot.errors import ButtonNotYours
-from telegram_bot.handler_helpers import PRIVATE, Context, in_language, telegram_user_from
+from telegram_bot.handler_helpers import PRIVATE, BotApplication, Context, in_language, present, telegram_user_from
 from telegram_bot.orm import db
 
 logger = logging.getLogger(__name__)
@@ -35,15 +35,16 @@ logger = logging.getLogger(__name__)
 async def generate_from_text(update: Update, context: Context) -> None:
     """A text message that is not a command: a generation with the user's bot model,
     keyed by the chat and message, so the same update delivered again charges once."""
-    message = update.effective_message
-    user = await db(services.bot_user_seen)(telegram_user=telegram_user_from(update.effective_user))
-    key = services.chat_idempotency_key("msg", message.chat_id, message.message_id)
+    message = present(update.effective_message, "message")
+    user = await db(services.bot_user_seen)(telegram_user=telegram_user_from(present(update.effective_user, "sender")))
+    chat_id = message.chat_id
+    key = services.chat_idempotency_key("msg", chat_id, message.message_id)
 
     def start() -> services.ChatStart:
-        return services.chat_generation_start(user=user, chat_id=message.chat_id, prompt=message.text or "",
+        return services.chat_generation_start(user=user, chat_id=chat_id, prompt=message.text or "",
                                               idempotency_key=key)
 
-    await _start_in_chat(context, user=user, chat_id=message.chat_id, start=start)
+    await _start_in_chat(context, user=user, chat_id=chat_id, start=start)
 
 
 async def _start_in_chat(context: Context, *, user: User, chat_id: int,
@@ -79,13 +80,14 @@ async def _start_in_chat(context: Context, *, user: User, chat_id: int,
 
 
 async def model_command(update: Update, context: Context) -> None:
-    user = await db(services.bot_user_seen)(telegram_user=telegram_user_from(update.effective_user))
+    message = present(update.effective_message, "message")
+    user = await db(services.bot_user_seen)(telegram_user=telegram_user_from(present(update.effective_user, "sender")))
     if user.is_banned:
         with in_language(user.language_code):
-            await update.effective_message.reply_text(texts.banned())
+            await message.reply_text(texts.banned())
         return
     text, keyboard = await _model_menu(user)
-    await update.effective_message.reply_text(text, reply_markup=keyboard)
+    await message.reply_text(text, reply_markup=keyboard)
 
 
 async def _model_menu(user: User) -> tuple[str, InlineKeyboardMarkup | None]:
@@ -98,7 +100,7 @@ async def _model_menu(user: User) -> tuple[str, InlineKeyboardMarkup | None]:
 
 
 async def model_button(update: Update, context: Context) -> None:
-    query = update.callback_query
+    query = present(update.callback_query, "callback query")
     user = await db(services.bot_user_seen)(telegram_user=telegram_user_from(query.from_user))
     model_id = keyboards.model_id_from(query.data or "")
     try:
@@ -121,7 +123,7 @@ async def model_button(update: Update, context: Context) -> None:
 
 
 async def result_button(update: Update, context: Context) -> None:
-    query = update.callback_query
+    query = present(update.callback_query, "callback query")
     button = keyboards.ResultButton.parse(query.data or "")
     user = await db(services.bot_user_seen)(telegram_user=telegram_user_from(query.from_user))
     if button is None:
@@ -138,7 +140,7 @@ async def result_button(update: Update, context: Context) -> None:
             await _answer(query, chat_texts.not_yours(), alert=True)
         return
     message = query.message
-    chat_id = message.chat.id if message is not None else user.telegram_id
+    chat_id = message.chat.id if message is not None else query.from_user.id
     # Taps are told apart by the message and the button, not by the callback id: a
     # double tap (two callback queries) is one intent.
     origin = message.message_id if message is not None else query.inline_message_id
@@ -161,7 +163,7 @@ async def result_button(update: Update, context: Context) -> None:
 
 async def unknown_button(update: Update, context: Context) -> None:
     """A button of an older message whose data no handler knows: answered, nothing done."""
-    await _answer(update.callback_query)
+    await _answer(present(update.callback_query, "callback query"))
 
 
 async def _answer(query: CallbackQuery, text: str | None = None, *, alert: bool = False) -> None:
@@ -171,7 +173,7 @@ async def _answer(query: CallbackQuery, text: str | None = None, *, alert: bool 
         await query.answer(text, show_alert=alert)
 
 
-def chat_handlers_register(application: Application) -> None:
+def chat_handlers_register(application: BotApplication) -> None:
     """Registered by `telegram_bot.handlers` before its catch-all for other messages."""
     application.add_handler(CommandHandler("model", model_command, filters=PRIVATE))
     application.add_handler(CallbackQueryHandler(model_button, pattern=f"^{keyboards.MODEL_PREFIX}"))
@@ -180,6 +182,6 @@ def chat_handlers_register(application: Application) -> None:
     application.add_handler(MessageHandler(PRIVATE & filters.TEXT & ~filters.COMMAND, generate_from_text))
 
 
-def chat_fallbacks_register(application: Application) -> None:
+def chat_fallbacks_register(application: BotApplication) -> None:
     """After every other handler: buttons nobody knows are still answered."""
     application.add_handler(CallbackQueryHandler(unknown_button))

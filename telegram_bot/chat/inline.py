@@ -8,7 +8,7 @@ from telegram import InlineQueryResultsButton, Update
 
 from telegram_bot import selectors
 from telegram_bot.chat import texts as chat_texts
-from telegram_bot.handler_helpers import Context, in_language
+from telegram_bot.handler_helpers import Context, in_language, present
 from telegram_bot.orm import db
 from telegram_bot.services.sharing import shared_inline_result
 
@@ -17,7 +17,7 @@ OFFSET_MAX_DIGITS = 9
 
 
 async def inline_query(update: Update, context: Context) -> None:
-    query = update.inline_query
+    query = present(update.inline_query, "inline query")
     offset = int(query.offset) if query.offset.isdigit() and len(query.offset) <= OFFSET_MAX_DIGITS else 0
     page = await db(selectors.inline_results)(telegram_id=query.from_user.id, query=query.query, offset=offset,
                                               limit=settings.BOT_INLINE_PAGE_SIZE)

@@ -58,9 +58,10 @@ def result_files_send(*, generation_id: int, chat_id: int, position: int | None,
     except Forbidden:
         user_set_reachable(user_id=generation.user_id, reachable=False)
         return FilesOutcome.FAILED
-    except (RetryAfter, NetworkError) as exc:
+    except (RetryAfter, NetworkError, OSError) as exc:
+        # OSError: the media storage did not answer; tried again like a network error.
         if isinstance(exc, BadRequest) or sent or attempt >= settings.TELEGRAM_NOTIFY_MAX_ATTEMPTS:
-            logger.error("generation %s: files not sent (try %s): %s", generation_id, attempt, exc.message)
+            logger.error("generation %s: files not sent (try %s): %s", generation_id, attempt, exc)
             return FilesOutcome.FAILED
         delay = retry_after_seconds(exc) if isinstance(exc, RetryAfter) else backoff_seconds(
             attempt=attempt, base=settings.TELEGRAM_NOTIFY_RETRY_BASE_SECONDS,

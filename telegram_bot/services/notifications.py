@@ -76,8 +76,10 @@ def generation_notification_send(*, generation_id: int) -> NotifyOutcome:
         return NotifyOutcome.NOT_MINE
 
     user = generation.user
+    chat_id = user.telegram_id
     skip_reason = _skip_reason(generation)
-    if skip_reason:
+    if skip_reason or chat_id is None:
+        skip_reason = skip_reason or "no Telegram account"
         if generation.status == Generation.Status.CANCELLED:
             status_message_sync(generation_id=generation_id)  # a status message in the chat says so
         _finish(generation_id, status=Status.SKIPPED, detail=skip_reason)
@@ -87,12 +89,12 @@ def generation_notification_send(*, generation_id: int) -> NotifyOutcome:
     # The status message of a generation started in the chat first ("done" above the
     # result); it handles Telegram's errors itself, and is cosmetic.
     status_message_sync(generation_id=generation_id)
-    messages = _messages_for(generation)
-    if not messages:
-        _finish(generation_id, status=Status.SKIPPED, detail="told in the status message")
-        return NotifyOutcome.SKIPPED
     first = GenerationNotification.objects.values_list("parts_sent", flat=True).get(pk=generation_id)
     try:
+        messages = _messages_for(generation, chat_id=chat_id)  # reads the media storage
+        if not messages:
+            _finish(generation_id, status=Status.SKIPPED, detail="told in the status message")
+            return NotifyOutcome.SKIPPED
         # Outside any transaction: an upload may take as long as TELEGRAM_UPLOAD_TIMEOUT.
         for index in range(first, len(messages)):
             sent = bot_send(messages[index])
@@ -114,6 +116,10 @@ def generation_notification_send(*, generation_id: int) -> NotifyOutcome:
         _finish(generation_id, status=Status.FAILED, detail=f"{type(exc).__name__}: {exc.message}")
         logger.error("generation %s: notification refused by Telegram: %s", generation_id, exc.message)
         return NotifyOutcome.FAILED
+    except OSError as exc:
+        # The media storage (an object store on another machine) did not answer: like a
+        # network error, try again later. A result that is gone is not this (see services.results).
+        return _retry_or_fail(generation_id, delay=None, detail=f"media storage: {exc}")
     except Exception as exc:
         # Not Telegram's answer (python-telegram-bot wraps transport errors): our own bug.
         _finish(generation_id, status=Status.FAILED, detail=f"{type(exc).__name__}")
@@ -203,12 +209,12 @@ def _retry_or_fail(generation_id: int, *, delay: float | None, detail: str) -> N
     return NotifyOutcome.RETRY_SCHEDULED
 
 
-def _messages_for(generation: Generation) -> list[Outgoing]:
+def _messages_for(generation: Generation, *, chat_id: int) -> list[Outgoing]:
     """What tells the user: the results, or the failure (unless the status message in
     the chat says it already)."""
     user = generation.user
     if generation.status == Generation.Status.COMPLETED:
-        return result_messages(generation, chat_id=user.telegram_id)
+        return result_messages(generation, chat_id=chat_id)
     if StatusMessage.objects.filter(pk=generation.pk, message_id__isnull=False).exists():
         return []
     with translation.override(user_language(user.language_code)):
@@ -218,4 +224,4 @@ def _messages_for(generation: Generation) -> list[Outgoing]:
             credits_returned=generation.credits_charged if generation.refunded else 0,
         )
         keyboard = keyboards.open_app_keyboard()
-    return [Outgoing(chat_id=user.telegram_id, text=text, reply_markup=keyboard)]
+    return [Outgoing(chat_id=chat_id, text=text, reply_markup=keyboard)]

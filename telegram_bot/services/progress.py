@@ -37,7 +37,7 @@ logger = logging.getLogger(__name__)
 
 PROGRESS_TASK = "telegram_bot.tasks.generation_progress"
 Stage = StatusMessage.Stage
-STAGE_OF_STATUS = {
+STAGE_OF_STATUS: dict[str, str] = {
     Generation.Status.PENDING: Stage.QUEUED,
     Generation.Status.PROCESSING: Stage.GENERATING,
     Generation.Status.COMPLETED: Stage.DONE,
@@ -68,7 +68,7 @@ def status_message_sync(*, generation_id: int) -> ProgressOutcome:
             StatusMessage.objects.select_related("generation__model", "generation__user")
             .filter(pk=generation_id, message_id__isnull=False).first()
         )
-        if status_message is None:
+        if status_message is None or status_message.message_id is None:
             return ProgressOutcome.NO_MESSAGE
         stage = STAGE_OF_STATUS[status_message.generation.status]
         if status_message.shown == stage:
@@ -76,7 +76,7 @@ def status_message_sync(*, generation_id: int) -> ProgressOutcome:
         lease = _lease_take(status_message)
         if lease is None:
             return ProgressOutcome.BUSY
-        outcome = _edit(status_message, stage=stage, lease=lease)
+        outcome = _edit(status_message, message_id=status_message.message_id, stage=stage, lease=lease)
         if outcome != ProgressOutcome.EDITED:
             return outcome
         edited = True
@@ -107,12 +107,11 @@ def status_text(generation: Generation, *, stage: str) -> str:
         )
 
 
-def _edit(status_message: StatusMessage, *, stage: str, lease: datetime) -> ProgressOutcome:
+def _edit(status_message: StatusMessage, *, message_id: int, stage: str, lease: datetime) -> ProgressOutcome:
     generation = status_message.generation
-    assert status_message.message_id is not None
     try:
         # Outside any transaction: a network call.
-        bot_edit_text(chat_id=status_message.chat_id, message_id=status_message.message_id,
+        bot_edit_text(chat_id=status_message.chat_id, message_id=message_id,
                       text=status_text(generation, stage=stage))
     except RetryAfter as exc:
         return _retry_later(status_message, stage=stage, lease=lease, delay=retry_after_seconds(exc),

@@ -21,7 +21,7 @@ from generations.models import Generation
 from telegram_bot import keyboards, texts
 from telegram_bot.chat import keyboards as chat_keyboards
 from telegram_bot.chat import texts as chat_texts
-from telegram_bot.sending import ALBUM_MAX_ITEMS, PHOTO_MAX_BYTES, Attachment, Outgoing, upload_max_bytes
+from telegram_bot.sending import ALBUM_MAX_ITEMS, PHOTO_MAX_BYTES, Attachment, FileKind, Outgoing, upload_max_bytes
 
 logger = logging.getLogger(__name__)
 
@@ -42,15 +42,16 @@ def generation_result_files(generation: Generation) -> list[ResultFile]:
 def result_public_url(storage_name: str) -> str | None:
     """Where anybody can download a stored result: the storage's own URL when it is
     absolute (S3-like), else MEDIA_URL on the Mini App's HTTPS origin; None without one."""
-    url = default_storage.url(storage_name)
+    url: str = default_storage.url(storage_name)
     if url.startswith("https://"):
         return url
-    if settings.MINI_APP_URL.startswith("https://"):
-        return urljoin(settings.MINI_APP_URL, url)
+    app_url = str(settings.MINI_APP_URL)
+    if app_url.startswith("https://"):
+        return urljoin(app_url, url)
     return None
 
 
-def result_kind(content_type: str, size: int) -> str:
+def result_kind(content_type: str, size: int) -> FileKind:
     """How Telegram should show a result of this type and size."""
     if content_type == "image/gif":
         return "animation"  # the demo provider's "video" is an animated GIF
@@ -62,10 +63,14 @@ def result_kind(content_type: str, size: int) -> str:
 
 
 def _sizes(files: list[ResultFile], generation_id: int) -> list[int] | None:
+    """The files' sizes; None when one is gone from the media storage. Other storage
+    errors (OSError: the storage is down) are raised, to be tried again later. Read
+    through the storage, never a path: the worker may run on another machine than the
+    one that stored the result."""
     try:
         return [default_storage.size(file.storage_name) for file in files]
-    except OSError:
-        logger.exception("generation %s: a result file cannot be read", generation_id)
+    except FileNotFoundError:
+        logger.error("generation %s: a result file is missing from the media storage", generation_id)
         return None
 
 

@@ -25,4 +25,4 @@ def task_schedule_once(*, func: str, kwargs: dict[str, Any], delay_seconds: floa
 
 def backoff_seconds(*, attempt: int, base: float, maximum: float) -> float:
     """base, 2 x base, 4 x base... after the 1st, 2nd, 3rd... attempt, at most `maximum`."""
-    return min(base * 2 ** max(attempt - 1, 0), maximum)
+    return min(base * 2.0 ** max(attempt - 1, 0), maximum)

@@ -72,7 +72,7 @@ def start_with_retries(port: int, telegram_id: int, key: str, outcomes: Outcomes
         return
 
 
-def kill_app_connections(stop: threading.Event, killed: Counter) -> None:
+def kill_app_connections(stop: threading.Event, killed: Counter[str]) -> None:
     with psycopg.connect(database_url().replace("postgres://", "postgresql://"), autocommit=True) as killer:
         while not stop.wait(KILL_EVERY):
             rows = killer.execute(
@@ -89,9 +89,9 @@ def test_connections_dropped_under_load(cast, demo_model, sweeper_settings, proc
     # seconds, so that the backlog is not flooded with duplicate deliveries.
     sweeper_settings.GENERATION_PENDING_REQUEUE_SECONDS = 3
     port = free_port()
-    limits = {"GENERATION_RATE_LIMIT_PER_MINUTE": "100000", "GENERATION_MAX_ACTIVE": "100000"}
     processes.append(gunicorn(port=port, log=tmp_path / "web.log", workers=2,
-                              DATABASE_URL=f"{database_url()}?application_name={APPS[0]}", **limits).start())
+                              DATABASE_URL=f"{database_url()}?application_name={APPS[0]}",
+                              GENERATION_RATE_LIMIT_PER_MINUTE="100000", GENERATION_MAX_ACTIVE="100000").start())
     processes.append(qcluster(tmp_path / "worker.log", DATABASE_URL=f"{database_url()}?application_name={APPS[1]}",
                               DEMO_PROVIDER_DELAY_SECONDS="0").start())
 
@@ -105,7 +105,7 @@ def test_connections_dropped_under_load(cast, demo_model, sweeper_settings, proc
 
     wait_for(web_answers, seconds=30, what="gunicorn to answer")
 
-    outcomes, killed, stop_killing = Outcomes(), Counter(), threading.Event()
+    outcomes, killed, stop_killing = Outcomes(), Counter[str](), threading.Event()
     deadline = time.monotonic() + LOAD_SECONDS
 
     def client_loop(user_index: int) -> None:

@@ -4,6 +4,7 @@ claimed, charged, completed and stored exactly once."""
 
 import os
 from collections import Counter
+from pathlib import Path
 
 import pytest
 import redis
@@ -50,8 +51,10 @@ def test_two_clusters_on_redis_process_each_generation_once(owner, stranger, dem
     for log in logs:
         processes.append(qcluster(log, REDIS_URL=REDIS_URL, DEMO_PROVIDER_DELAY_SECONDS="0").start())
     for log in logs:
-        wait_for(lambda log=log: log.exists() and "running" in log.read_text(), seconds=30,
-                 what=f"{log.name} to run")
+        def running(log: Path = log) -> bool:
+            return log.exists() and "running" in log.read_text()
+
+        wait_for(running, seconds=30, what=f"{log.name} to run")
 
     generations = [generation_create(user=(owner, stranger)[i % 2], model=demo_model, prompt=f"scale-out {i}")
                    for i in range(GENERATIONS)]

@@ -1,7 +1,7 @@
 """The one error body for everything that can go wrong in the API."""
 
 import pytest
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.test import override_settings
 from django.urls import path
 from rest_framework.permissions import AllowAny
@@ -26,7 +26,7 @@ class Echo(APIView):
         return Response({"data": request.data})
 
 
-def plain_boom(request: HttpRequest) -> None:
+def plain_boom(request: HttpRequest) -> HttpResponse:
     raise RuntimeError("not a DRF view")
 
 

@@ -88,8 +88,7 @@ class FakeAimlApi:
 
     @property
     def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://127.0.0.1:{self._server.server_port}"
 
     def start(self) -> "FakeAimlApi":
         self._thread.start()
@@ -118,7 +117,7 @@ class FakeAimlApi:
             reply = Reply(json={"data": [{"b64_json": base64.b64encode(data).decode()}]})
         else:
             url = self.serve_file(name, data, "image/png")
-            item = {"url": url} if shape == "data" else {"url": url, "width": 64, "height": 48,
+            item: dict[str, Any] = {"url": url} if shape == "data" else {"url": url, "width": 64, "height": 48,
                                                          "content_type": "image/png"}
             reply = Reply(json={"data": [item]} if shape == "data" else {"images": [item], "seed": 1})
         self.script("POST", IMAGES, reply)

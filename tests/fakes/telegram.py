@@ -148,8 +148,7 @@ class FakeTelegram:
     @property
     def base_url(self) -> str:
         assert self._server is not None, "start() the fake first"
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://127.0.0.1:{self._server.server_port}"
 
     @property
     def bot_base_url(self) -> str:
@@ -519,11 +518,12 @@ def _send_media_group(fake: FakeTelegram, call: FakeCall) -> list[dict[str, Any]
         if not isinstance(upload, FakeFile) and not isinstance(upload, str):
             raise BotApiRefusal("Bad Request: wrong file identifier/HTTP URL specified")
         file_id = _file_id(upload, item["type"])
-        content: dict[str, Any] = {
+        contents: dict[str, dict[str, Any]] = {
             "photo": {"photo": [{"file_id": file_id, "file_unique_id": file_id, "width": 1024, "height": 1024}]},
             "video": {"video": {"file_id": file_id, "file_unique_id": file_id, "width": 1280, "height": 720,
                                 "duration": 5}},
-        }.get(item["type"], {"document": {"file_id": file_id, "file_unique_id": file_id}})
+        }
+        content = contents.get(item["type"], {"document": {"file_id": file_id, "file_unique_id": file_id}})
         messages.append(_message(call, fake.next_message_id(), media_group_id=group_id, caption=caption, **content))
     return messages
 
@@ -685,9 +685,11 @@ def _multipart(raw: bytes, content_type: str) -> Iterator[tuple[str, Any]]:
         raise ValueError("malformed multipart body")
     for part in message.iter_parts():
         name = part.get_param("name", header="content-disposition")
-        if not name:
+        if not name or not isinstance(name, str):
             continue
-        payload = part.get_payload(decode=True) or b""
+        payload = part.get_payload(decode=True)
+        if not isinstance(payload, bytes):
+            payload = b""
         filename = part.get_filename()
         if filename is not None:
             yield name, FakeFile(filename=filename, content_type=part.get_content_type(), content=payload)

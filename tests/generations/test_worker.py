@@ -166,6 +166,7 @@ def test_retry_after_is_respected(owner, image_model, fake_aimlapi, settings):
     generation_run(generation.pk)
 
     generation.refresh_from_db()
+    assert generation.next_check_at is not None
     assert generation.next_check_at >= before + timedelta(seconds=90)
 
 

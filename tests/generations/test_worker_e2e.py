@@ -118,7 +118,7 @@ def test_a_worker_process_runs_a_generation_and_survives_sigkill(owner, owner_cl
     assert first.result_content_type == "image/png"
     response = serve(RequestFactory().get(first.result_file.url), first.result_file.name,
                      document_root=settings.MEDIA_ROOT)
-    body = b"".join(response.streaming_content)
+    body = response.getvalue()
     assert (response.status_code, response["Content-Type"]) == (200, "image/png")
     assert body.startswith(b"\x89PNG\r\n\x1a\n")
     # The finished generation was handed to the bot's notification task, which sent

@@ -4,7 +4,7 @@
 from generations.checks import worker_settings_check
 
 
-def ids(settings) -> list[str]:
+def ids(settings) -> list[str | None]:
     return [message.id for message in worker_settings_check()]
 
 

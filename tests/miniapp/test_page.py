@@ -146,6 +146,20 @@ def test_results_on_another_origin_are_allowed_as_images_and_video(client):
     assert csp["connect-src"] == ["'self'"]
 
 
+def test_results_in_an_object_store_are_allowed_from_its_endpoint(client, s3_media):
+    csp = csp_of(client.get("/"))
+    assert s3_media.endpoint_url in csp["img-src"] and s3_media.endpoint_url in csp["media-src"]
+    assert s3_media.endpoint_url not in csp["script-src"] + csp["connect-src"]
+
+
+def test_results_in_an_object_store_behind_a_custom_domain_are_allowed_from_that_domain(client, s3_media, settings):
+    settings.STORAGES = {**settings.STORAGES, "default": {
+        "BACKEND": "core.s3.S3MediaStorage", "OPTIONS": s3_media.storage_options(custom_domain="media.example.org")}}
+    csp = csp_of(client.get("/"))
+    assert "https://media.example.org" in csp["img-src"] and "https://media.example.org" in csp["media-src"]
+    assert s3_media.endpoint_url not in csp["img-src"]
+
+
 def page_assets() -> list[Path]:
     return sorted(p for p in STATIC_DIR.rglob("*") if p.is_file())
 

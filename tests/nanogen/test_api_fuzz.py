@@ -6,6 +6,8 @@ and every response must be documented: its status code, content type, headers an
 body must match the schema. The run is bounded and derandomized, so it is fast
 and gives the same cases every time."""
 
+from typing import Any
+
 import pytest
 import schemathesis
 from django.core.signals import request_finished, request_started
@@ -20,7 +22,7 @@ from tests.helpers import credits_give, init_data_for
 
 pytestmark = pytest.mark.django_db
 
-FUZZER = {"first_name": "Fuzz", "username": "fuzzer"}
+FUZZER: dict[str, Any] = {"first_name": "Fuzz", "username": "fuzzer"}
 
 
 # The schema is read from the application itself (GET /api/schema, no database needed).

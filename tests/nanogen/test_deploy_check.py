@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 PRODUCTION_ENV = {
@@ -45,6 +47,35 @@ def test_check_deploy_is_clean_in_production():
 def test_a_short_metrics_token_is_flagged():
     result = manage("check", "--deploy", "--fail-level", "WARNING", METRICS_TOKEN="short")
     assert result.returncode != 0 and "ops.W001" in result.stdout + result.stderr
+
+
+S3_ENV = {
+    "MEDIA_STORAGE": "s3",
+    "AWS_STORAGE_BUCKET_NAME": "nanogen-media",
+    "AWS_S3_ENDPOINT_URL": "https://objects.example.net",
+    "AWS_S3_REGION_NAME": "eu-central-1",
+    "AWS_ACCESS_KEY_ID": "AKIAEXAMPLEEXAMPLE12",
+    "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+}
+
+
+def test_check_deploy_is_clean_with_media_in_an_object_store():
+    # SERVE_MEDIA defaults to off with s3 (else core.W001).
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **S3_ENV)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(("env", "code"), [
+    ({"AWS_STORAGE_BUCKET_NAME": ""}, "core.E002"),
+    ({"MEDIA_STORAGE": "S3"}, "core.E001"),
+    ({"AWS_SECRET_ACCESS_KEY": ""}, "core.E003"),
+    ({"AWS_QUERYSTRING_EXPIRE": "0"}, "core.E004"),
+    ({"AWS_S3_ADDRESSING_STYLE": "host"}, "core.E005"),
+    ({"SERVE_MEDIA": "true"}, "core.W001"),
+])
+def test_object_store_settings_that_cannot_work_stop_the_checks(env, code):
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **{**S3_ENV, **env})
+    assert result.returncode != 0 and code in result.stdout + result.stderr, result.stdout + result.stderr
 
 
 def test_production_refuses_to_start_without_a_secret_key():

@@ -27,6 +27,7 @@ def payment_pending(user: User, pack: CreditPack) -> Payment:
 def payment_paid(user: User, pack: CreditPack) -> Payment:
     """A payment paid through the real confirmation service."""
     payment = payment_pending(user, pack)
+    assert user.telegram_id is not None, "only a Telegram user pays"
     return payment_confirm(
         telegram_user_id=user.telegram_id,
         payload=payment.invoice_payload,

@@ -2,6 +2,7 @@
 added, edited or deleted except through the actions."""
 
 import pytest
+from django.db.models import Model
 
 from payments.models import CreditPack, Payment, PaymentIssue, ReferralAccount, ReferralEarningsEntry, Withdrawal
 from payments.services import withdrawal_request
@@ -25,22 +26,23 @@ def some_money(owner, referrer, referred_owner, pack, make_paid, make_pending):
 @pytest.mark.parametrize("model", [*MONEY_PAGES, "creditpack"])
 def test_every_list_and_detail_page_renders(staff_client, some_money, model, audit_passes):
     assert staff_client.get(f"/admin/payments/{model}/").status_code == 200
-    obj = {"payment": Payment, "paymentissue": PaymentIssue, "withdrawal": Withdrawal,
-           "referralaccount": ReferralAccount, "referralearningsentry": ReferralEarningsEntry,
-           "creditpack": CreditPack}[model].objects.first()
+    cls: type[Model] = {"payment": Payment, "paymentissue": PaymentIssue, "withdrawal": Withdrawal,
+                         "referralaccount": ReferralAccount, "referralearningsentry": ReferralEarningsEntry,
+                         "creditpack": CreditPack}[model]
+    obj = cls._default_manager.first()
     assert staff_client.get(f"/admin/payments/{model}/{obj.pk}/change/").status_code == 200
 
 
 @pytest.mark.parametrize("model", MONEY_PAGES)
 def test_money_cannot_be_added_edited_or_deleted(staff_client, some_money, model, audit_passes):
-    cls = {"payment": Payment, "paymentissue": PaymentIssue, "withdrawal": Withdrawal,
+    cls: type[Model] = {"payment": Payment, "paymentissue": PaymentIssue, "withdrawal": Withdrawal,
            "referralaccount": ReferralAccount, "referralearningsentry": ReferralEarningsEntry}[model]
-    obj = cls.objects.first()
+    obj = cls._default_manager.first()
     assert staff_client.get(f"/admin/payments/{model}/add/").status_code == 403
     page = staff_client.get(f"/admin/payments/{model}/{obj.pk}/change/")
     assert b'name="_save"' not in page.content
     assert staff_client.post(f"/admin/payments/{model}/{obj.pk}/delete/", {"post": "yes"}).status_code == 403
-    assert cls.objects.filter(pk=obj.pk).exists()
+    assert cls._default_manager.filter(pk=obj.pk).exists()
 
 
 def test_posting_an_earnings_balance_changes_nothing(staff_client, some_money, referrer, audit_passes):

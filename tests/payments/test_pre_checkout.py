@@ -1,5 +1,7 @@
 """payment_pre_checkout: what the bot answers to a pre_checkout_query."""
 
+from typing import Any
+
 import pytest
 
 from payments.models import CreditPack, Payment
@@ -8,8 +10,8 @@ from payments.services import payment_pre_checkout
 pytestmark = pytest.mark.django_db
 
 
-def check(payment: Payment, **overrides) -> tuple[bool, str | None]:
-    query = {
+def check(payment: Payment, **overrides) -> tuple[bool, Any]:
+    query: dict[str, Any] = {
         "telegram_user_id": payment.user.telegram_id,
         "payload": payment.invoice_payload,
         "currency": "XTR",

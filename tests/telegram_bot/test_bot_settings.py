@@ -3,7 +3,7 @@
 from telegram_bot.checks import bot_settings_check
 
 
-def ids(settings) -> list[str]:
+def ids(settings) -> list[str | None]:
     return [message.id for message in bot_settings_check()]
 
 

@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from generations.models import Generation
-from tests.helpers import api_client_for
+from tests.helpers import OWNER_TELEGRAM_ID, api_client_for
 
 IMAGE_PRICE = 10
 VIDEO_PRICE = 50
@@ -16,7 +16,7 @@ VIDEO_PRICE = 50
 
 def owner_client_new(owner: User) -> APIClient:
     """A client of its own for one thread (same profile, so auth writes nothing)."""
-    return api_client_for(owner.telegram_id, first_name="Owner", username="owner")
+    return api_client_for(OWNER_TELEGRAM_ID, first_name="Owner", username="owner")
 
 
 def start(client: APIClient, *, model: str = "test-image", prompt: str = "a red cat", **body: Any) -> Any:

@@ -89,7 +89,7 @@ def test_required_parameter_without_default_must_be_given():
     schema = {"style": {"type": "choice", "choices": ["a", "b"], "required": True}}
     with pytest.raises(ValidationFailed) as caught:
         params_clean(schema=schema, params={})
-    assert "style" in caught.value.details["params"]
+    assert "style" in (caught.value.details or {})["params"]
     assert params_clean(schema=schema, params={"style": "b"}) == {"style": "b"}
 
 

@@ -107,7 +107,8 @@ def test_ban_comes_before_validation(rich_owner, image_model, audit_passes):
     authenticated = User.objects.get(pk=rich_owner.pk)
     User.objects.filter(pk=rich_owner.pk).update(is_banned=True)
     for bad in ({"model_slug": "no-such-model"}, {"params": {"seed": 0}}):
+        arguments: dict[str, Any] = {"model_slug": "test-image", "prompt": "a cat", **bad}
         with pytest.raises(UserBanned):
-            generation_start(user=authenticated, **{"model_slug": "test-image", "prompt": "a cat", **bad})
+            generation_start(user=authenticated, **arguments)
     assert not OrmQ.objects.exists()
     _nothing_changed(rich_owner, generations=0, credits=10_000)
