@@ -1,4 +1,4 @@
-"""Domain errors of generations, with the contract's codes (DESIGN.md section 4).
+"""Domain errors of generations, with their API codes (docs/api.md lists every code).
 
 The API's exception handler renders them as `{"code", "message", "details"}`;
 `headers` become response headers (Retry-After) and `extra` top-level members
