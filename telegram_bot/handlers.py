@@ -300,6 +300,11 @@ async def on_error(update: object, context: Context) -> None:
         )
     except Exception:
         logger.exception("could not alert the admins about a failed update")
+    if isinstance(update, Update) and update.callback_query is not None:
+        # Every callback query is answered, so the button stops spinning; one the handler
+        # answered already is refused by Telegram, which changes nothing.
+        with contextlib.suppress(TelegramError):
+            await update.callback_query.answer()
     if summary["kind"] in ("message", "callback_query") and not is_payment and isinstance(update, Update):
         chat = update.effective_chat
         if chat is not None and chat.type == ChatType.PRIVATE:

@@ -129,6 +129,10 @@ async def result_button(update: Update, context: Context) -> None:
     if button is None:
         await _answer(query)
         return
+    if user.is_banned:
+        with in_language(user.language_code):
+            await _answer(query, texts.banned(), alert=True)
+        return
     try:
         generation = await db(selectors.button_generation)(user=user, generation_id=button.generation_id)
     except NotFound:

@@ -136,3 +136,27 @@ def test_buttons_nobody_knows_are_still_answered(feed, updates, fake_telegram, o
     feed(updates.callback(owner_profile, "r:zz:1"), updates.callback(owner_profile, "something-old"))
 
     assert answers(fake_telegram) == [(None, False), (None, False)]
+
+
+def test_a_banned_users_buttons_do_nothing(feed, updates, fake_telegram, owner, owner_profile, delivered):
+    from accounts.models import User
+
+    generation, photo = delivered
+    credits_give(owner, 30)
+    User.objects.filter(pk=owner.pk).update(is_banned=True)
+
+    feed(updates.callback(owner_profile, f"r:a:{generation.pk}:0", message=photo),
+         updates.callback(owner_profile, f"r:f:{generation.pk}:0", message=photo))
+
+    assert Generation.objects.count() == 1 and not queued(FILES)
+    assert answers(fake_telegram) == [("Your account is banned.", True)] * 2
+
+
+def test_a_button_whose_handler_fails_is_still_answered(feed, updates, fake_telegram, owner_profile, delivered):
+    generation, photo = delivered
+    fake_telegram.fail("sendMessage", error_code=500, description="Internal Server Error", times=1)
+
+    feed(updates.callback(owner_profile, f"r:a:{generation.pk}:0", message=photo))  # the refusal fails to send
+
+    assert answers(fake_telegram) == [(None, False)]
+    assert fake_telegram.last("sendMessage")["text"].startswith("Something went wrong")
