@@ -47,7 +47,7 @@ def welcome(*, user: User, referral_linked: bool) -> str:
         lines += [gettext("You came with a friend's invitation: welcome!"), ""]
     lines += [
         gettext("Your balance: %(credits)s.") % {"credits": credits_amount(user.credits)},
-        gettext("Open the app to create, /buy to top up, /help for more."),
+        gettext("Describe a picture in a message here or open the app; /buy to top up, /help for more."),
     ]
     return "\n".join(lines)
 
