@@ -12,7 +12,6 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.files.storage import default_storage
 from django.utils import translation
 from telegram import (
     InlineQueryResult,
@@ -111,7 +110,8 @@ def _first_result(generation: Generation) -> SharedResult | None:
         return SharedResult(generation_id=generation.pk, position=0, prompt=generation.prompt, kind=sent.kind,
                             file_id=sent.file_id)
     files = generation_result_files(generation)
-    url = result_public_url(files[0].storage_name) if files and default_storage.exists(files[0].storage_name) else None
+    # Only the address: Telegram fetches the file itself when the message is sent.
+    url = result_public_url(files[0].storage_name) if files else None
     if url is None:
         return None
     return SharedResult(generation_id=generation.pk, position=0, prompt=generation.prompt,
