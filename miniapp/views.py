@@ -3,7 +3,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.urls import get_script_prefix
-from django.utils.cache import patch_cache_control
+from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.decorators import method_decorator
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.generic import TemplateView
@@ -33,7 +33,10 @@ class MiniAppView(TemplateView):
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         response = super().get(request, *args, **kwargs)
-        response["Content-Security-Policy"] = miniapp_csp()
+        # Telegram Web frames the page and its SDK then needs one inline <style> (see csp.py).
+        framed = request.headers.get("Sec-Fetch-Dest") == "iframe"
+        response["Content-Security-Policy"] = miniapp_csp(framed=framed)
+        patch_vary_headers(response, ["Sec-Fetch-Dest"])
         response["Referrer-Policy"] = "same-origin"
         # Telegram's webviews cache hard; the page is tiny and names its (hashed, long
         # cached) assets, so it is revalidated every time and a deploy reaches users.

@@ -114,6 +114,19 @@ class PaymentDetailApi(APIView):
         return Response(PaymentOutputSerializer(payment, context={"request": request}).data)
 
 
+class PaymentCancelApi(APIView):
+    @extend_schema(
+        request=None,
+        responses={200: PaymentOutputSerializer, 404: error_response("NOT_FOUND: no such payment of yours.")},
+        operation_id="payments_cancel",
+        description="The buyer closed the invoice unpaid: a pending payment becomes `cancelled`; "
+        "a payment in any other state is returned as it is.",
+    )
+    def post(self, request: Request, payment_id: int) -> Response:
+        payment = services.payment_cancel(user=request_user(request), payment_id=payment_id)
+        return Response(PaymentOutputSerializer(payment, context={"request": request}).data)
+
+
 class ReferralOutputSerializer(serializers.Serializer[Any]):
     code = serializers.CharField()
     link = serializers.CharField(allow_null=True, help_text="null until TELEGRAM_BOT_USERNAME is set")

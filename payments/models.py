@@ -53,7 +53,9 @@ class Payment(models.Model):
     """One purchase of a credit pack with Telegram Stars.
 
     pending -> paid (successful_payment, credits granted once) -> refunding ->
-    refunded (by staff); pending -> failed when no invoice link could be made.
+    refunded (by staff); pending -> failed when no invoice link could be made;
+    pending -> cancelled when the buyer closed the invoice unpaid (the Mini App says so).
+    Stars that arrive all the same for a failed or cancelled payment still pay it.
     `telegram_payment_charge_id` is unique: a repeated successful_payment finds
     the payment it already paid and grants nothing more.
     """
@@ -64,6 +66,7 @@ class Payment(models.Model):
         PAID = "paid", _("paid")
         REFUNDING = "refunding", _("refund in progress")
         REFUNDED = "refunded", _("refunded")
+        CANCELLED = "cancelled", _("cancelled by the buyer")
 
     # States in which the Stars were received and the credits granted.
     PAID_STATUSES = (Status.PAID, Status.REFUNDING, Status.REFUNDED)
@@ -123,7 +126,8 @@ class Payment(models.Model):
             models.CheckConstraint(condition=Q(stars__gt=0), name="payment_stars_positive"),
             models.CheckConstraint(condition=Q(credits__gt=0), name="payment_credits_positive"),
             models.CheckConstraint(
-                condition=Q(status__in=["pending", "failed"]) | Q(telegram_payment_charge_id__isnull=False),
+                condition=Q(status__in=["pending", "failed", "cancelled"])
+                | Q(telegram_payment_charge_id__isnull=False),
                 name="payment_paid_has_charge_id",
             ),
             models.CheckConstraint(

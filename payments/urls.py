@@ -3,6 +3,7 @@ from django.urls import URLPattern, path
 from payments.api import (
     InvoiceCreateApi,
     PackListApi,
+    PaymentCancelApi,
     PaymentDetailApi,
     PaymentListApi,
     ReferralSummaryApi,
@@ -15,6 +16,7 @@ api_urlpatterns: list[URLPattern] = [
     path("payments/packs", PackListApi.as_view(), name="payment-packs"),
     path("payments/invoice", InvoiceCreateApi.as_view(), name="payment-invoice"),
     path("payments/<int:payment_id>", PaymentDetailApi.as_view(), name="payment-detail"),
+    path("payments/<int:payment_id>/cancel", PaymentCancelApi.as_view(), name="payment-cancel"),
     path("referrals", ReferralSummaryApi.as_view(), name="referrals"),
     path("withdrawals", WithdrawalsApi.as_view(), name="withdrawals"),
 ]

@@ -30,7 +30,9 @@ def aimodel_create(
         name=name or f"Test {kind} {number}",
         kind=kind,
         provider=provider,
-        provider_model_id=provider_model_id or ("flux/schnell" if kind == AIModel.Kind.IMAGE else "kling/v1"),
+        # Ids the AIML API documents (its fake refuses others).
+        provider_model_id=provider_model_id
+        or ("flux/schnell" if kind == AIModel.Kind.IMAGE else "klingai/v2.1-master-text-to-video"),
         price=price,
     )
 

@@ -10,6 +10,7 @@ from payments.services.checkout import (
 from payments.services.earnings import earnings_apply, referral_account_lock
 from payments.services.invoices import (
     invoice_request_for,
+    payment_cancel,
     payment_invoice_create,
     payment_invoice_failed,
     payment_pending_create,
@@ -36,6 +37,7 @@ __all__ = [
     "invoice_payload_payment_id",
     "invoice_payload_verify",
     "invoice_request_for",
+    "payment_cancel",
     "payment_confirm",
     "payment_invoice_create",
     "payment_invoice_failed",

@@ -20,6 +20,7 @@ from core.i18n import user_language
 from core.telegram_api import TelegramApiError, bot_api_call
 from payments.errors import InvoiceRateLimited, PackUnavailable, PaymentProviderUnavailable
 from payments.models import STARS_CURRENCY, CreditPack, Payment
+from payments.selectors import payment_get_for_user
 from payments.services.payload import invoice_payload_for
 
 logger = logging.getLogger(__name__)
@@ -81,6 +82,26 @@ def payment_invoice_failed(*, payment_id: int, reason: str) -> bool:
     if failed:
         logger.warning("payment %s: no invoice: %s", payment_id, reason, extra={"payment_id": payment_id})
     return bool(failed)
+
+
+def payment_cancel(*, user: User, payment_id: int) -> Payment:
+    """pending -> cancelled: the buyer closed the invoice without paying (Telegram told the
+    Mini App `cancelled` or `failed`), so the purchase list stops saying "awaiting
+    payment". Any other state stays as it is (a payment confirmed meanwhile stays paid).
+    Raises NotFound for a payment that is not the user's.
+
+    A cancelled payment is no longer offered at pre-checkout; Stars that reach it anyway
+    (a successful_payment) still pay it, as for a failed one: nothing paid is lost.
+    """
+    payment = payment_get_for_user(user=user, payment_id=payment_id)
+    # Conditional: a successful_payment confirming it at the same moment wins.
+    cancelled = Payment.objects.filter(pk=payment.pk, status=Payment.Status.PENDING).update(
+        status=Payment.Status.CANCELLED, updated_at=timezone.now()
+    )
+    if cancelled:
+        logger.info("payment %s: invoice closed unpaid by the buyer", payment.pk, extra={"payment_id": payment.pk})
+    payment.refresh_from_db()
+    return payment
 
 
 def payment_invoice_create(*, user: User, pack_slug: str) -> Payment:

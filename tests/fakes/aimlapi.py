@@ -5,6 +5,10 @@ The code under test talks to it over HTTP exactly as it talks to the real API
 real. Each route answers from a queue of scripted replies; an unscripted request
 gets a 599 so a test can never pass by accident. It also serves result files
 under /files/<name> (404 for unknown names) and records every request.
+
+It answers only what the AIML API documentation shows (aimlapi_models): a request
+with an unknown model, a missing required field, a field the model does not document
+or a value it does not take gets 400 with the API's error body, before any script.
 """
 
 import io
@@ -21,8 +25,9 @@ from urllib.parse import parse_qs, urlsplit
 from django.db import connections
 from PIL import Image
 
-IMAGES = "/v1/images/generations"
-VIDEOS = "/v2/video/generations"
+from tests.fakes.aimlapi_models import IMAGES, VIDEOS, request_problems
+
+__all__ = ["IMAGES", "VIDEOS", "FakeAimlApi", "Recorded", "Reply", "error_body", "mp4_bytes", "png_bytes"]
 
 
 @dataclass
@@ -57,9 +62,9 @@ def mp4_bytes() -> bytes:
     return b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 256
 
 
-def error_body(status: int, message: str) -> dict[str, Any]:
-    """The AIML API's error body."""
-    return {"message": message, "path": "/v1/images/generations", "requestId": "req-1", "statusCode": status,
+def error_body(status: int, message: str | list[str], path: str = IMAGES) -> dict[str, Any]:
+    """The AIML API's error body (validation errors carry a list of messages)."""
+    return {"message": message, "path": path, "requestId": "req-1", "statusCode": status,
             "timestamp": "2026-01-01T00:00:00.000Z"}
 
 
@@ -153,7 +158,10 @@ class FakeAimlApi:
             self.requests.append(
                 Recorded(method, parts.path, parse_qs(parts.query), dict(handler.headers.items()), payload)
             )
-            if method == "GET" and parts.path.startswith("/files/"):
+            problems = request_problems(method, parts.path, payload, parse_qs(parts.query))
+            if problems:
+                reply = Reply(400, json=error_body(400, problems, parts.path))
+            elif method == "GET" and parts.path.startswith("/files/"):
                 file = self._files.get(parts.path.removeprefix("/files/"))
                 reply = Reply(body=file[0], headers={"Content-Type": file[1]}) if file else Reply(404, body=b"nope")
             else:

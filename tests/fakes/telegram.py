@@ -9,6 +9,11 @@ records every call thread-safely.
 
 - Defaults: sensible results for the methods the project uses (`DEFAULT_RESULTS`);
   an unknown method answers 404 "Not Found" like Telegram, so a typo fails a test.
+- Strict as Telegram (`telegram_rules`): texts over 4096 and captions over 1024
+  characters, `callback_data` over 64 bytes, malformed HTML with `parse_mode=HTML`,
+  photos over 10 MB or of impossible dimensions, uploads over 50 MB, a `web_app` button
+  outside a private chat get Telegram's own errors; parameters a method does not have
+  are refused (Telegram would silently ignore them: a typo must fail a test).
 - `fake.fail(method, error_code=..., description=..., retry_after=..., times=...)`
   scripts failures; `fake.respond(method, result_or_callable)` replaces a result.
 - `fake.push_update(update)` queues an update for `getUpdates` (long polling).
@@ -40,6 +45,8 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+
+from tests.fakes.telegram_rules import PARAMETERS, refusal
 
 BOT_ID = 777000111
 BOT_USERNAME = "nanogen_test_bot"
@@ -233,6 +240,12 @@ class FakeTelegram:
             self._lock.notify_all()
             if self.token is not None and call.token != self.token:
                 return 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
+            # As strict as Telegram (telegram_rules): what it refuses, refused the same way.
+            scripted_only = call.method in self._responses and call.method not in PARAMETERS
+            refused = None if scripted_only else refusal(call.method, call.params, file_type=FakeFile)
+            if refused is not None:
+                status, description = refused
+                return status, {"ok": False, "error_code": status, "description": description}
             failure = self._take_failure(call.method)
             response = self._responses.get(call.method)
         if failure is not None:

@@ -11,8 +11,9 @@ from generations.providers import (
 )
 from tests.fakes.aimlapi import IMAGES, VIDEOS, Reply, error_body, png_bytes
 
-IMAGE = GenerationRequest(kind="image", model="flux/schnell", prompt="a red fox", params={"aspect_ratio": "1:1"})
-VIDEO = GenerationRequest(kind="video", model="kling-video/v1/standard/text-to-video", prompt="waves")
+# Models and fields as the AIML API documents them: the fake refuses anything else.
+IMAGE = GenerationRequest(kind="image", model="flux/schnell", prompt="a red fox", params={"image_size": "square_hd"})
+VIDEO = GenerationRequest(kind="video", model="klingai/v2.1-master-text-to-video", prompt="waves")
 
 
 @pytest.fixture
@@ -28,7 +29,7 @@ def test_image_in_the_openai_shape_is_a_url_result(client, fake_aimlapi):
     assert state.finished
     assert state.result.url == f"{fake_aimlapi.base_url}/files/fox.png"
     [call] = fake_aimlapi.requests_to("POST", IMAGES)
-    assert call.json == {"model": "flux/schnell", "prompt": "a red fox", "aspect_ratio": "1:1"}
+    assert call.json == {"model": "flux/schnell", "prompt": "a red fox", "image_size": "square_hd"}
     assert call.headers["Authorization"] == "Bearer test-aimlapi-secret-key"
 
 
@@ -55,7 +56,7 @@ def test_video_is_created_then_polled_until_completed(client, fake_aimlapi):
     assert done.result.url.endswith("/files/clip.mp4")
     polls = fake_aimlapi.requests_to("GET", VIDEOS)
     assert [p.query for p in polls] == [{"generation_id": ["gen-42"]}] * 3
-    assert fake_aimlapi.requests_to("POST", VIDEOS)[0].json["model"] == "kling-video/v1/standard/text-to-video"
+    assert fake_aimlapi.requests_to("POST", VIDEOS)[0].json["model"] == "klingai/v2.1-master-text-to-video"
 
 
 def test_video_job_that_ends_in_error_is_permanent(client, fake_aimlapi):

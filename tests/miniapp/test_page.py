@@ -113,8 +113,24 @@ def test_csp_is_strict_and_allows_telegram(client):
     assert "'self'" in csp["media-src"]
     assert csp["object-src"] == ["'none'"]
     assert csp["base-uri"] == ["'none'"]
+    assert "style-src-elem" not in csp
     for sources in csp.values():
         assert not {"'unsafe-inline'", "'unsafe-eval'", "*", "https:", "http:"} & set(sources)
+
+
+def test_in_a_frame_only_style_elements_may_be_inline(client):
+    """Telegram Web frames the page and its SDK fills a <style> element of its own with
+    Telegram's CSS; nothing else is relaxed, and only for a frame."""
+    response = client.get("/", headers={"Sec-Fetch-Dest": "iframe", "Sec-Fetch-Site": "cross-site"})
+    csp = csp_of(response)
+    assert csp["style-src-elem"] == ["'self'", "'unsafe-inline'"]
+    assert csp["style-src"] == ["'self'"]  # style attributes: still refused
+    assert set(csp["script-src"]) == {"'self'", "https://telegram.org"}
+    assert csp["frame-ancestors"] == list(settings.MINIAPP_FRAME_ANCESTORS)
+    relaxed = {name for name, sources in csp.items() if {"'unsafe-inline'", "'unsafe-eval'"} & set(sources)}
+    assert relaxed == {"style-src-elem"}
+    assert "Sec-Fetch-Dest" in response["Vary"]
+    assert "style-src-elem" not in csp_of(client.get("/", headers={"Sec-Fetch-Dest": "document"}))
 
 
 def test_only_telegram_web_clients_may_frame_the_page(client):

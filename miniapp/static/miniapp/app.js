@@ -281,4 +281,12 @@ async function start() {
   document.documentElement.dataset.lang = language();
 }
 
-start();
+start().catch((error) => {
+  // Never "Loading…" forever: whatever broke the start, the user gets a way out.
+  console.error("NanoGen could not start", error);
+  gate({
+    title: t("error_generic"),
+    text: t("error_generic"),
+    action: { label: t("retry"), run: () => window.location.reload() },
+  });
+});

@@ -101,6 +101,7 @@ const en = {
   payment_pending: "The payment is being processed. Your balance will update shortly.",
   payment_failed: "The payment did not go through.",
   payment_outside: "Payments work inside Telegram: the invoice opens there.",
+  payment_in_telegram: "Finish the payment in Telegram; your balance updates when it arrives.",
   payments_title: "Purchases",
 
   friends_title: "Invite friends",
@@ -149,6 +150,7 @@ const en = {
   payment_status_failed: "Failed",
   payment_status_refunding: "Refund in progress",
   payment_status_refunded: "Refunded",
+  payment_status_cancelled: "Cancelled",
   choice_square: "Square",
   choice_portrait: "Portrait",
   choice_landscape: "Landscape",
@@ -255,6 +257,7 @@ const ru = {
   payment_pending: "Платёж обрабатывается. Баланс скоро обновится.",
   payment_failed: "Платёж не прошёл.",
   payment_outside: "Оплата работает внутри Telegram: счёт откроется там.",
+  payment_in_telegram: "Завершите оплату в Telegram: баланс обновится, когда она поступит.",
   payments_title: "Покупки",
 
   friends_title: "Пригласите друзей",
@@ -303,6 +306,7 @@ const ru = {
   payment_status_failed: "Не прошёл",
   payment_status_refunding: "Возврат в процессе",
   payment_status_refunded: "Возвращён",
+  payment_status_cancelled: "Отменён",
   choice_square: "Квадрат",
   choice_portrait: "Портрет",
   choice_landscape: "Альбом",

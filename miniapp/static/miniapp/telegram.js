@@ -107,10 +107,16 @@ function createTelegram() {
   const hashTheme = parseThemeParams(fromHash.tgWebAppThemeParams);
   const darkQuery = window.matchMedia ? window.matchMedia("(prefers-color-scheme: dark)") : null;
   const themeListeners = new Set();
+  // Telegram Web frames the page; a frame has no use for window.location tricks.
+  const framed = Boolean(inTelegram && window.Telegram.WebView?.isIframe);
 
+  /** Whether the client speaks Bot API `v`: every SDK call below is gated on the version
+   * that brought it (the SDK warns, or throws, on an older client). */
   function version(v) {
     return Boolean(inTelegram && typeof real.isVersionAtLeast === "function" && real.isVersionAtLeast(v));
   }
+  // The BackButton came with 6.1: a 6.0 client gets the page's own back button.
+  const nativeBack = version("6.1");
 
   function theme() {
     if (inTelegram) {
@@ -148,6 +154,26 @@ function createTelegram() {
     document.body.classList.toggle("has-main-button", mainState.visible);
   }
 
+  /** Telegram's MainButton. The SDK throws on an empty text (it trims it first), and
+   * showProgress/hideProgress change is_active: so a button without text is hidden, and
+   * is_active is set last. */
+  function renderNativeMain() {
+    const mb = real.MainButton;
+    const text = String(mainState.text || "").trim().slice(0, 64);
+    if (!mainState.visible || !text) {
+      mb.hide();
+      return;
+    }
+    mb.setText(text);
+    if (mainState.progress) mb.showProgress(false);
+    else mb.hideProgress();
+    mb.setParams({ is_active: mainState.enabled && !mainState.progress, is_visible: true });
+  }
+
+  function openOutside(url) {
+    window.open(url, "_blank", "noopener");
+  }
+
   const api = {
     inTelegram,
     initData,
@@ -162,8 +188,8 @@ function createTelegram() {
           if (main.disabled) return;
           mainHandlers.forEach((fn) => fn());
         });
-        back.addEventListener("click", () => backHandlers.forEach((fn) => fn()));
       }
+      if (!nativeBack) back.addEventListener("click", () => backHandlers.forEach((fn) => fn()));
       renderPageMain();
     },
 
@@ -180,14 +206,15 @@ function createTelegram() {
     onThemeChange(fn) {
       themeListeners.add(fn);
     },
-    /** Telegram's own header and background in our colours, so the app looks native. */
+    /** Telegram's own header and background in our colours, so the app looks native:
+     * the header as our top bar (bg_color), the background as the page's. Both came
+     * with 6.1, but a header colour as such only with 6.9: before that the client takes
+     * the name of one of its theme colours. */
     paintChrome(params) {
-      if (!inTelegram) return;
-      if (version("6.1")) {
-        real.setHeaderColor(params.header_bg_color || params.bg_color);
-        real.setBackgroundColor(params.secondary_bg_color || params.bg_color);
-      }
-      if (version("7.10") && typeof real.setBottomBarColor === "function") {
+      if (!version("6.1")) return;
+      real.setHeaderColor(version("6.9") ? params.bg_color : "bg_color");
+      real.setBackgroundColor(params.secondary_bg_color || params.bg_color);
+      if (version("7.10")) {
         real.setBottomBarColor(params.bottom_bar_bg_color || params.secondary_bg_color || params.bg_color);
       }
     },
@@ -196,16 +223,8 @@ function createTelegram() {
       /** state: {text, visible, enabled, progress}; only the given keys change. */
       set(state) {
         Object.assign(mainState, state);
-        if (inTelegram) {
-          const mb = real.MainButton;
-          mb.setParams({ text: mainState.text || " ", is_active: mainState.enabled && !mainState.progress });
-          if (mainState.progress) mb.showProgress(false);
-          else mb.hideProgress();
-          if (mainState.visible) mb.show();
-          else mb.hide();
-        } else {
-          renderPageMain();
-        }
+        if (inTelegram) renderNativeMain();
+        else renderPageMain();
       },
       onClick(fn) {
         mainHandlers.add(fn);
@@ -219,7 +238,7 @@ function createTelegram() {
 
     backButton: {
       set(visible) {
-        if (inTelegram) {
+        if (nativeBack) {
           if (visible) real.BackButton.show();
           else real.BackButton.hide();
         } else if (pageBack) {
@@ -228,36 +247,42 @@ function createTelegram() {
       },
       onClick(fn) {
         backHandlers.add(fn);
-        if (inTelegram) real.BackButton.onClick(fn);
+        if (nativeBack) real.BackButton.onClick(fn);
       },
     },
 
-    /** Resolves with Telegram's invoice status: paid, cancelled, failed or pending. */
+    /** Resolves with Telegram's invoice status (paid, cancelled, failed or pending), or
+     * "external" when the invoice opened elsewhere; rejects when it could not open. */
     openInvoice(link) {
       return new Promise((resolve) => {
-        if (inTelegram && version("6.1")) {
+        if (version("6.1")) {
           real.openInvoice(link, (status) => resolve(status));
-        } else {
-          // A plain browser cannot pay in place: the t.me invoice link opens Telegram.
-          window.open(link, "_blank", "noopener");
-          resolve("external");
+          return;
         }
+        // A plain browser or a 6.0 client cannot pay in place: Telegram opens the t.me
+        // invoice link (Telegram Web in its own view, elsewhere the system hands it over).
+        if (framed) real.openTelegramLink(link);
+        else openOutside(link);
+        resolve("external");
       });
     },
 
     openTelegramLink(url) {
-      if (inTelegram) real.openTelegramLink(url);
-      else window.open(url, "_blank", "noopener");
+      // Before 6.1 the SDK sends a webview's own page to t.me, leaving the app: a 6.0
+      // webview gets a new window instead; Telegram Web takes it at any version.
+      if (inTelegram && (framed || version("6.1"))) real.openTelegramLink(url);
+      else openOutside(url);
     },
 
     openLink(url) {
       if (inTelegram) real.openLink(url);
-      else window.open(url, "_blank", "noopener");
+      else openOutside(url);
     },
 
-    /** Telegram's download dialog (Bot API 8.0); false when the caller should use a link. */
+    /** Telegram's download dialog (8.0, https files only); false when the caller should
+     * use a link. */
     downloadFile(url, fileName) {
-      if (inTelegram && version("8.0") && typeof real.downloadFile === "function") {
+      if (version("8.0") && new URL(url, window.location.href).protocol === "https:") {
         real.downloadFile({ url, file_name: fileName });
         return true;
       }
@@ -270,7 +295,7 @@ function createTelegram() {
     },
 
     haptic(kind) {
-      if (!inTelegram || !version("6.1")) return;
+      if (!version("6.1")) return;
       const hf = real.HapticFeedback;
       if (kind === "success" || kind === "error" || kind === "warning") hf.notificationOccurred(kind);
       else if (kind === "select") hf.selectionChanged();

@@ -2,9 +2,12 @@
 
 Headless Debian Chromium driven by Playwright (never `playwright install`), against
 pytest-django's live server on the test database. Requests to telegram.org never leave
-the machine: they are aborted (the page then runs as outside Telegram) or answered with a
-local fake of telegram-web-app.js (the page then runs as inside Telegram). Every page
-fails its test on a JavaScript error or a Content-Security-Policy violation.
+the machine: they are aborted (the page then runs as outside Telegram, a plain browser)
+or answered with Telegram's own telegram-web-app.js (vendor/), and the page then talks to
+an emulated Telegram client (telegram_client.py): Telegram Web A framing it, or an
+Android webview. Every page fails its test on a JavaScript error, an unhandled promise
+rejection, a Content-Security-Policy violation, a warning or error of the SDK
+(`[Telegram.WebApp] ...`) or an event a real client would refuse.
 """
 
 import os
@@ -18,6 +21,18 @@ import pytest
 from django.conf import settings
 
 from tests.helpers import init_data_for
+from tests.miniapp.e2e.telegram_client import (
+    NEWEST_VERSION,
+    SDK_PATH,
+    TELEGRAM_SCRIPT,
+    THEMES,
+    WEB_A_URL,
+    TelegramClient,
+    android_init_script,
+    client_config,
+    launch_fragment,
+    web_a_page,
+)
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -29,11 +44,18 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
     "--disable-quic",
+    # Telegram Web A's page (a routed https://web.telegram.org) frames the live server on
+    # localhost: a public page reaching a local address, which Chromium would hold back.
+    "--disable-features=LocalNetworkAccessChecks,PrivateNetworkAccessForNavigations,BlockInsecurePrivateNetworkRequests",
 ]
-TELEGRAM_SCRIPT = "https://telegram.org/js/telegram-web-app.js"
-FAKE_TELEGRAM = Path(__file__).with_name("fake_telegram_web_app.js")
 SCREENSHOTS = Path(settings.BASE_DIR) / "artifacts" / "screenshots"
 PHONE = {"width": 360, "height": 760}
+# Reported to the console, where the tests see it: an unhandled rejection is a defect
+# even when Chromium would only log it.
+REPORT_REJECTIONS = """window.addEventListener("unhandledrejection", (event) => {
+  const reason = event.reason;
+  console.error("unhandledrejection: " + (reason && reason.stack ? reason.stack : String(reason)));
+});"""
 
 
 @pytest.fixture
@@ -88,14 +110,46 @@ UNLABELLED_JS = """() => {
 
 @dataclass
 class MiniApp:
-    """One browser page of the Mini App and what it reported."""
+    """One browser page of the Mini App and what it reported.
+
+    `page` is the browser tab; `view` is where the Mini App's document is (the tab itself,
+    or Telegram Web A's frame); `client` is the emulated Telegram client, None outside
+    Telegram."""
 
     page: Any
     base_url: str
+    platform: str = "absent"
+    version: str = NEWEST_VERSION
+    theme_params: dict[str, str] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
-    telegram_calls: Callable[[], list[Any]] = lambda: []
+    client: TelegramClient | None = None
+    view: Any = None
+    web_a_html: str = ""
 
     def open(self, init_data: str | None, *, theme_params: dict[str, str] | None = None) -> None:
+        if self.platform == "absent":
+            self._open_in_browser(init_data, theme_params)
+            return
+        assert self.client is None, "one launch per page inside Telegram"
+        assert init_data is not None, "a Telegram client always passes init data"
+        theme = theme_params or self.theme_params
+        fragment = launch_fragment(init_data=init_data, version=self.version, platform=self.platform,
+                                   theme_params=theme)
+        app_url = f"{self.base_url}/#{fragment}"
+        viewport = {"width": PHONE["width"], "height": PHONE["height"]}
+        config = client_config(platform=self.platform, version=self.version, theme_params=theme,
+                               viewport=viewport, app_url=app_url)
+        self.client = TelegramClient(page=self.page, platform=self.platform, version=self.version)
+        if self.platform == "weba":
+            self.web_a_html = web_a_page(config)
+            self.page.goto(WEB_A_URL)
+            self.view = self._app_frame()
+        else:
+            self.page.add_init_script(android_init_script(config))
+            self.page.goto(app_url)
+            self.view = self.page
+
+    def _open_in_browser(self, init_data: str | None, theme_params: dict[str, str] | None) -> None:
         fragment = []
         if init_data is not None:
             fragment.append(f"tgWebAppData={quote(init_data, safe='')}")
@@ -105,10 +159,23 @@ class MiniApp:
             fragment.append(f"tgWebAppThemeParams={quote(json.dumps(theme_params), safe='')}")
         url = self.base_url + "/" + (f"#{'&'.join(fragment)}" if fragment else "")
         self.page.goto(url)
+        self.view = self.page
+
+    def _app_frame(self) -> Any:
+        for _ in range(200):  # bounded: the frame navigates within a moment
+            frame = self.page.frame(url=lambda url: url.startswith(self.base_url))
+            if frame is not None:
+                frame.wait_for_load_state("domcontentloaded")
+                return frame
+            self.page.wait_for_timeout(50)
+        raise AssertionError("Telegram Web A's frame never loaded the Mini App")
+
+    def wait_ready(self) -> None:
+        self.view.wait_for_selector("html[data-ready='true']")
 
     def unlabelled(self) -> list[str]:
         """Visible controls a screen reader could not name, and images without alt."""
-        return self.page.evaluate(UNLABELLED_JS)
+        return (self.view or self.page).evaluate(UNLABELLED_JS)
 
     def screenshot(self, name: str) -> Path:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -116,55 +183,79 @@ class MiniApp:
         self.page.screenshot(path=str(path), full_page=False)
         return path
 
+    def problems(self) -> list[str]:
+        found = list(self.errors)
+        if self.client is not None and not self.page.is_closed():
+            try:
+                found += [f"protocol: {e}" for e in self.client.protocol_errors()]
+            except Exception as exc:  # the page went away: say so rather than hide it
+                found.append(f"protocol: the client could not be read ({exc})")
+        return found
+
+
+def _on_console(app: MiniApp) -> Callable[[Any], None]:
+    def on_console(message: Any) -> None:
+        text = message.text
+        source = (message.location or {}).get("url", "")
+        if "Content Security Policy" in text:
+            app.errors.append(f"CSP: {text}")
+        elif text.startswith("[Telegram.WebApp]") and message.type in ("warning", "error"):
+            # The SDK warns when a method is used that the client's version lacks, and
+            # logs an error before each exception it throws.
+            app.errors.append(f"SDK {message.type}: {text}")
+        elif message.type == "error":
+            # Telegram's script is unreachable on purpose outside Telegram, and API error
+            # answers (402, 429...) are part of the tests; anything else is a defect.
+            expected = source.startswith("https://telegram.org/") or (
+                "/api/" in source and text.startswith("Failed to load resource"))
+            if not expected:
+                app.errors.append(f"console: {text} ({source})")
+
+    return on_console
+
 
 @pytest.fixture
 def miniapp_factory(live_server: Any, playwright_browser: Any) -> Iterator[Callable[..., MiniApp]]:
     contexts = []
     apps: list[MiniApp] = []
+    sdk = SDK_PATH.read_text()
 
-    def make(*, color_scheme: str = "light", locale: str = "en-US", telegram: str = "absent") -> MiniApp:
+    def make(*, color_scheme: str = "light", locale: str = "en-US", telegram: str = "absent",
+             version: str = NEWEST_VERSION) -> MiniApp:
         """telegram="absent": telegram.org is unreachable (a browser outside Telegram);
-        "fake": a local telegram-web-app.js that acts like a Telegram client."""
+        "weba" or "android": Telegram's SDK and a Telegram client of that `version`, its
+        theme following `color_scheme`."""
+        assert telegram in ("absent", "weba", "android"), telegram
         context = playwright_browser.new_context(
             viewport=PHONE, device_scale_factor=2, color_scheme=color_scheme, locale=locale, is_mobile=True,
             has_touch=True,
         )
         contexts.append(context)
+        context.add_init_script(REPORT_REJECTIONS)
+        app: MiniApp
         # Playwright tries the routes last-registered first.
         context.route("https://telegram.org/**", lambda route: route.abort())
-        if telegram == "fake":
+        if telegram != "absent":
             context.route(TELEGRAM_SCRIPT + "*", lambda route: route.fulfill(
-                status=200, content_type="application/javascript", body=FAKE_TELEGRAM.read_text()))
+                status=200, content_type="application/javascript", body=sdk))
+            context.route("https://web.telegram.org/**", lambda route: route.fulfill(
+                status=200, content_type="text/html; charset=utf-8", body=app.web_a_html))
         # Anything else off this machine is a bug in the page: fail loudly, never reach out.
-        context.route(lambda url: not url.startswith(live_server.url) and not url.startswith("https://telegram.org/")
-                      and not url.startswith(("data:", "blob:")), lambda route: route.abort())
+        local = (live_server.url, "https://telegram.org/", "https://web.telegram.org/", "data:", "blob:")
+        context.route(lambda url: not url.startswith(local), lambda route: route.abort())
         page = context.new_page()
         page.set_default_timeout(15_000)
-        app = MiniApp(page=page, base_url=live_server.url)
-
-        def on_console(message: Any) -> None:
-            text = message.text
-            source = (message.location or {}).get("url", "")
-            if "Content Security Policy" in text:
-                app.errors.append(f"CSP: {text}")
-            elif message.type == "error":
-                # Telegram's script is unreachable on purpose, and API error answers
-                # (402, 429...) are part of the tests; anything else is a defect.
-                expected = source.startswith("https://telegram.org/") or (
-                    "/api/" in source and text.startswith("Failed to load resource"))
-                if not expected:
-                    app.errors.append(f"console: {text} ({source})")
-
-        page.on("console", on_console)
+        app = MiniApp(page=page, base_url=live_server.url, platform=telegram, version=version,
+                      theme_params=dict(THEMES.get((telegram, color_scheme), {})))
+        page.on("console", _on_console(app))
         page.on("pageerror", lambda error: app.errors.append(f"pageerror: {error}"))
-        app.telegram_calls = lambda: page.evaluate("window.__telegramCalls || []")
         apps.append(app)
         return app
 
     yield make
+    problems = [e for app in apps for e in app.problems()]
     for context in contexts:
         context.close()
-    problems = [e for app in apps for e in app.errors]
     assert not problems, problems
 
 

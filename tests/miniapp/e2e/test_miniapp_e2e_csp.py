@@ -11,7 +11,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 def test_an_injected_inline_script_is_refused_and_noticed(miniapp_factory, init_data):
     User.objects.create(telegram_id=7901, first_name="Safe", language_code="en")
-    app = miniapp_factory(telegram="fake")
+    app = miniapp_factory(telegram="android")
     page = app.page
     app.open(init_data(7901))
     page.wait_for_selector("html[data-ready='true']")
@@ -38,4 +38,33 @@ def test_an_injected_inline_script_is_refused_and_noticed(miniapp_factory, init_
         page.wait_for_timeout(50)
     assert any("script-src" in v for v in violations()), app.errors
     assert any("style-src" in v for v in violations()), app.errors
+    app.errors.clear()  # expected here; anywhere else they fail the test
+
+
+def test_in_telegram_web_only_the_sdks_style_element_is_let_in(miniapp_factory, init_data):
+    """Framed by Telegram Web, the page admits inline <style> elements (the SDK's, with
+    Telegram's CSS), and nothing else inline: scripts and style attributes stay refused."""
+    User.objects.create(telegram_id=7902, first_name="Framed", language_code="en")
+    app = miniapp_factory(telegram="weba")
+    app.open(init_data(7902))
+    app.wait_ready()
+    frame = app.view
+    frame.wait_for_function("() => [...document.querySelectorAll('head style')]"
+                            ".some((s) => s.textContent.includes('--scrollbar-width'))")
+    assert not app.errors
+    frame.evaluate("""() => {
+      const s = document.createElement("script");
+      s.textContent = "window.__injected = true";
+      document.body.append(s);
+      document.body.setAttribute("style", "display: none");
+    }""")
+    assert frame.evaluate("window.__injected === undefined")
+    assert frame.locator("body").is_visible()
+    for _ in range(100):
+        if len([e for e in app.errors if e.startswith("CSP:")]) >= 2:
+            break
+        app.page.wait_for_timeout(50)
+    violations = [e for e in app.errors if e.startswith("CSP:")]
+    assert any("script-src" in v for v in violations), app.errors
+    assert any("style-src" in v for v in violations), app.errors
     app.errors.clear()  # expected here; anywhere else they fail the test

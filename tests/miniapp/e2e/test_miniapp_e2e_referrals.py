@@ -26,9 +26,9 @@ def referrer_with_earnings(settings, packs):
 
 
 def test_invite_link_is_shared_through_telegram(miniapp_factory, init_data, referrer_with_earnings):
-    app = miniapp_factory(telegram="fake")
-    page = app.page
+    app = miniapp_factory(telegram="android")
     app.open(init_data(7601))
+    page = app.view
     page.locator(".tab[data-screen='referrals']").click()
     link = page.get_by_label("Your invite link")
     assert link.input_value().startswith("https://t.me/nanogen_e2e_bot?start=ref_")
@@ -37,8 +37,9 @@ def test_invite_link_is_shared_through_telegram(miniapp_factory, init_data, refe
     assert "10%" in page.locator(".screen-referrals .card").first.inner_text()
 
     page.locator(".share-invite").click()
-    opened = [c[1] for c in app.telegram_calls() if c[0] == "openTelegramLink"]
-    assert len(opened) == 1 and opened[0].startswith("https://t.me/share/url?url=https%3A%2F%2Ft.me%2Fnanogen_e2e_bot")
+    app.client.wait_for("c => c.links.length > 0")
+    opened = [e["data"] for e in app.client.events("web_app_open_tg_link")]
+    assert len(opened) == 1 and opened[0]["path_full"].startswith("/share/url?url=https%3A%2F%2Ft.me%2Fnanogen_e2e_bot")
 
 
 def test_withdrawal_request_and_list(miniapp_factory, init_data, referrer_with_earnings, audit_passes):

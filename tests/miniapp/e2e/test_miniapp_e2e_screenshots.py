@@ -89,3 +89,66 @@ def test_screenshots_of_every_screen(miniapp_factory, init_data, catalog, packs,
     for shot in shots:
         with Image.open(shot) as image:
             assert image.size == (PHONE["width"] * 2, PHONE["height"] * 2)
+
+
+ANDROID_CHROME = """<!doctype html><html><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><style>
+  body {{ margin: 0; width: 360px; font: 15px system-ui, sans-serif; background: {bottom}; }}
+  header {{ height: 56px; display: flex; align-items: center; gap: 16px; padding: 0 16px; box-sizing: border-box;
+    background: {header}; color: {header_text}; font-size: 18px; font-weight: 600; }}
+  img {{ display: block; width: 360px; }}
+  footer {{ padding: 8px 12px; background: {bottom}; }}
+  footer div {{ height: 48px; border-radius: 8px; display: flex; align-items: center; justify-content: center;
+    font-weight: 600; background: {button}; color: {button_text}; }}
+</style></head><body>
+  <header><span>{back}</span><span>NanoGen</span></header>
+  <img alt="" src="data:image/png;base64,{webview}">
+  {footer}
+</body></html>"""
+
+
+def android_screenshot(app, name: str) -> None:
+    """An Android client draws its header and the MainButton natively, around the webview:
+    the webview's screenshot framed by them, as the client's state says."""
+    import base64
+
+    from tests.miniapp.e2e.conftest import SCREENSHOTS
+
+    state = app.client.state()
+    theme = app.theme_params
+    header = state["header"] if (state["header"] or "").startswith("#") else theme[state["header"] or "bg_color"]
+    button = state["mainButton"]
+    webview = base64.b64encode(app.page.screenshot(full_page=False)).decode()
+    html = ANDROID_CHROME.format(
+        header=header, header_text=theme["text_color"], bottom=state["bottomBar"] or theme["secondary_bg_color"],
+        back="&#8592;" if state["backButton"]["is_visible"] else "&#215;", webview=webview,
+        button=button.get("color", ""), button_text=button.get("text_color", ""),
+        footer=f"<footer><div>{button['text']}</div></footer>" if button["is_visible"] else "",
+    )
+    chrome = app.page.context.new_page()
+    chrome.set_viewport_size({"width": 360, "height": 56 + PHONE["height"] + (64 if button["is_visible"] else 0)})
+    chrome.set_content(html)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    chrome.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+    chrome.close()
+
+
+@pytest.mark.parametrize(("client", "scheme"), [("weba", "light"), ("weba", "dark"), ("android", "light")])
+def test_screenshots_of_the_create_screen_in_telegram(miniapp_factory, init_data, catalog, client, scheme):
+    """The create screen as Telegram shows it: Telegram Web's frame with its header and
+    MainButton, or an Android client's native header and MainButton around the webview."""
+    user = User.objects.create(telegram_id=7703, first_name="Shot", language_code="en")
+    credits_give(user, 250)
+    app = miniapp_factory(telegram=client, color_scheme=scheme)
+    app.open(init_data(7703, first_name="Shot"))
+    view = app.view
+    view.locator(".model-card[data-model='nano-banana']").click()
+    view.locator("textarea.prompt").fill("A red fox in a snowy birch forest at dawn, soft light, detailed watercolour")
+    app.client.wait_for_main_button(text="Generate · 10 credits")
+    assert not app.unlabelled()
+    if client == "weba":
+        app.page.locator("#tg-main-button").wait_for()
+        assert app.page.locator("#tg-main-button").inner_text() == "Generate · 10 credits"
+        app.screenshot(f"telegram-weba-create-{scheme}")
+    else:
+        android_screenshot(app, f"telegram-android-create-{scheme}")

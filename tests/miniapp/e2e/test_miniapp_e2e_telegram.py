@@ -1,20 +1,15 @@
-"""Inside a Telegram client (a local stand-in for telegram-web-app.js): the page calls
-ready() and expand(), follows the theme and its changes, and speaks the user's language."""
+"""Inside a Telegram client (Telegram's SDK, an emulated Android client): the page says it
+is ready and expands, paints Telegram's header and background, follows the theme and its
+changes, and speaks the user's language."""
 
 import pytest
 
+from tests.miniapp.e2e.telegram_client import ANDROID_DARK_THEME, ANDROID_LIGHT_THEME
+
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-DARK = {
-    "bg_color": "#212121", "secondary_bg_color": "#0f0f0f", "text_color": "#ffffff", "hint_color": "#aaaaaa",
-    "link_color": "#8774e1", "button_color": "#8774e1", "button_text_color": "#ffffff", "header_bg_color": "#212121",
-    "section_bg_color": "#212121",
-}
-LIGHT = {
-    "bg_color": "#ffffff", "secondary_bg_color": "#f4f4f5", "text_color": "#000000", "hint_color": "#707579",
-    "link_color": "#3390ec", "button_color": "#3390ec", "button_text_color": "#ffffff", "header_bg_color": "#ffffff",
-    "section_bg_color": "#ffffff",
-}
+DARK = ANDROID_DARK_THEME
+LIGHT = ANDROID_LIGHT_THEME
 
 
 def rgb(hex_color: str) -> str:
@@ -23,32 +18,36 @@ def rgb(hex_color: str) -> str:
 
 
 def test_ready_expand_and_theme(miniapp_factory, init_data):
-    app = miniapp_factory(telegram="fake")
+    app = miniapp_factory(telegram="android")
     app.open(init_data(6001, language_code="en"), theme_params=DARK)
-    app.page.wait_for_selector("html[data-ready='true']")
-    calls = [c[0] for c in app.telegram_calls()]
-    assert "ready" in calls and "expand" in calls
-    assert ["setHeaderColor", DARK["header_bg_color"]] in app.telegram_calls()
+    app.wait_ready()
+    client = app.client
+    sent = client.event_types()
+    assert "web_app_ready" in sent and "web_app_expand" in sent
+    assert client.events("web_app_setup_swipe_behavior")[-1]["data"] == {"allow_vertical_swipe": False}
+    client.wait_for("(c, color) => c.header === color", DARK["bg_color"])
+    assert client.state()["background"] == DARK["secondary_bg_color"]
     body = app.page.locator("body")
     assert body.evaluate("e => getComputedStyle(e).backgroundColor") == rgb(DARK["secondary_bg_color"])
     assert body.evaluate("e => getComputedStyle(e).color") == rgb(DARK["text_color"])
     assert app.page.evaluate("document.documentElement.dataset.scheme") == "dark"
 
     # The user switches Telegram to a light theme while the app is open.
-    app.page.evaluate("([p]) => window.__tg.setTheme(p, 'light')", [LIGHT])
+    client.set_theme(LIGHT)
+    app.page.wait_for_function("() => document.documentElement.dataset.scheme === 'light'")
     assert body.evaluate("e => getComputedStyle(e).backgroundColor") == rgb(LIGHT["secondary_bg_color"])
-    assert app.page.evaluate("document.documentElement.dataset.scheme") == "light"
+    client.wait_for("(c, color) => c.header === color", LIGHT["bg_color"])
     # Inside Telegram the native buttons are used, never the page's stand-ins.
     assert app.page.locator(".main-button").is_hidden()
     assert app.page.locator(".topbar-back").is_hidden()
 
 
 def test_texts_follow_the_users_language(miniapp_factory, init_data):
-    app = miniapp_factory(telegram="fake", locale="en-US")
-    app.open(init_data(6002, language_code="ru"), theme_params=LIGHT)
-    app.page.wait_for_selector("html[data-ready='true']")
-    assert app.page.evaluate("document.documentElement.lang") == "ru"
-    tabs = app.page.locator(".tab-label").all_inner_texts()
+    app = miniapp_factory(telegram="weba", locale="en-US")
+    app.open(init_data(6002, language_code="ru"))
+    app.wait_ready()
+    assert app.view.evaluate("document.documentElement.lang") == "ru"
+    tabs = app.view.locator(".tab-label").all_inner_texts()
     assert tabs == ["Создать", "История", "Баланс", "Друзья"]
 
 
@@ -61,4 +60,3 @@ def test_outside_telegram_theme_follows_the_browser(miniapp_factory, init_data):
     assert "tgWebAppData" not in app.page.url
     app.page.reload()
     app.page.wait_for_selector("html[data-ready='true']")
-

@@ -57,6 +57,11 @@ export function balanceScreen(ctx, params) {
     try {
       const invoice = await ctx.api.post("payments/invoice", { pack: pack.slug });
       const status = await ctx.tg.openInvoice(invoice.invoice_link);
+      if (status === "cancelled" || status === "failed") {
+        // Closed unpaid: the server marks it so, and the purchases list says so.
+        await ctx.api.post(`payments/${invoice.payment_id}/cancel`).catch(() => null);
+        loadPayments();
+      }
       if (status === "paid") {
         ctx.tg.haptic("success");
         ctx.toast(t("payment_paid"), { kind: "success" });
@@ -68,7 +73,8 @@ export function balanceScreen(ctx, params) {
         ctx.tg.haptic("error");
         ctx.toast(t("payment_failed"), { kind: "error" });
       } else if (status === "external") {
-        ctx.toast(t("payment_outside"));
+        ctx.toast(t(ctx.tg.inTelegram ? "payment_in_telegram" : "payment_outside"));
+        loadPayments();
       }
     } catch (error) {
       if (error?.name !== "AbortError") ctx.toast(errorText(error), { kind: "error" });
@@ -114,7 +120,7 @@ export function balanceScreen(ctx, params) {
       clear(paymentsBody).append(
         items.length
           ? h("ul", { class: "withdrawal-list payment-list" }, items.map((p) =>
-            h("li", { class: "withdrawal", dataset: { status: p.status } },
+            h("li", { class: "withdrawal", dataset: { id: p.id, status: p.status } },
               h("span", { class: "withdrawal-main" },
                 h("span", { class: "withdrawal-amount" }, `${p.title} · ${credits(p.credits)}`),
                 h("span", { class: "withdrawal-meta" }, `${plural("stars", p.stars)} · ${formatShortDate(p.created_at)}`)),
