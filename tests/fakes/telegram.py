@@ -46,7 +46,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-from tests.fakes.telegram_rules import PARAMETERS, refusal
+from tests.fakes.telegram_rules import CAPTION_MAX_LENGTH, PARAMETERS, refusal, utf16_length
 
 BOT_ID = 777000111
 BOT_USERNAME = "nanogen_test_bot"
@@ -265,8 +265,8 @@ class FakeTelegram:
             return 404, {"ok": False, "error_code": 404, "description": "Not Found"}
         try:
             result = default(self, call)
-        except BotApiRefusal as refusal:
-            return refusal.error_code, refusal.body()
+        except BotApiRefusal as refused_here:
+            return refused_here.error_code, refused_here.body()
         self.client.remember_sent(call, result)
         return 200, {"ok": True, "result": result}
 
@@ -390,10 +390,9 @@ DEFAULT_RESULTS: dict[str, Callable[[FakeTelegram, FakeCall], Any]] = {
 
 
 # --- the bot as a client: edits, albums, callback and inline answers, prepared messages, files ------
-# These methods check Telegram's documented limits and answer its errors, so the
-# code under test must respect them (https://core.telegram.org/bots/api).
-MESSAGE_TEXT_MAX = 4096  # UTF-16 code units, as Telegram counts
-CAPTION_MAX = 1024
+# What telegram_rules checks for every method (parameters, texts, captions, callback
+# data) comes first; these add what needs state (the messages sent, the queries
+# answered, the files users sent) and the limits of these methods themselves.
 CALLBACK_ANSWER_TEXT_MAX = 200
 MEDIA_GROUP_SIZES = range(2, 11)
 INLINE_RESULTS_MAX = 50
@@ -413,10 +412,6 @@ class BotApiRefusal(Exception):
 
     def body(self) -> dict[str, Any]:
         return {"ok": False, "error_code": self.error_code, "description": self.description}
-
-
-def utf16_length(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
 
 
 class ClientState:
@@ -479,11 +474,8 @@ def _chat_and_message(call: FakeCall) -> tuple[Any, Any]:
 
 
 def _edit_message_text(fake: FakeTelegram, call: FakeCall) -> dict[str, Any] | bool:
+    # The text itself (empty, too long, bad HTML) is checked by telegram_rules first.
     text = str(call.get("text") or "")
-    if not text.strip():
-        raise BotApiRefusal("Bad Request: message text is empty")
-    if utf16_length(text) > MESSAGE_TEXT_MAX:
-        raise BotApiRefusal("Bad Request: MESSAGE_TOO_LONG")
     if call.get("inline_message_id"):
         return True
     stored = fake.client.message(*_chat_and_message(call))
@@ -524,8 +516,6 @@ def _send_media_group(fake: FakeTelegram, call: FakeCall) -> list[dict[str, Any]
     messages = []
     for item in media:
         caption = str(item.get("caption") or "")
-        if utf16_length(caption) > CAPTION_MAX:
-            raise BotApiRefusal("Bad Request: message caption is too long")
         reference = item.get("media")
         upload = call.get(reference[len("attach://"):]) if str(reference).startswith("attach://") else reference
         if not isinstance(upload, FakeFile) and not isinstance(upload, str):
@@ -558,7 +548,7 @@ def _answer_inline_query(fake: FakeTelegram, call: FakeCall) -> bool:
         raise BotApiRefusal("Bad Request: RESULT_ID_INVALID")
     if len(set(ids)) != len(ids):
         raise BotApiRefusal("Bad Request: RESULT_ID_DUPLICATE")
-    if any(utf16_length(str(result.get("caption") or "")) > CAPTION_MAX for result in results):
+    if any(utf16_length(str(result.get("caption") or "")) > CAPTION_MAX_LENGTH for result in results):
         raise BotApiRefusal("Bad Request: message caption is too long")
     if len(str(call.get("next_offset") or "").encode()) > 64:
         raise BotApiRefusal("Bad Request: NEXT_OFFSET_INVALID")
@@ -573,7 +563,7 @@ def _save_prepared_inline_message(fake: FakeTelegram, call: FakeCall) -> dict[st
         raise BotApiRefusal("Bad Request: invalid user_id specified")
     if not isinstance(result, dict) or not result.get("type") or not result.get("id"):
         raise BotApiRefusal("Bad Request: RESULT_TYPE_INVALID")
-    if utf16_length(str(result.get("caption") or "")) > CAPTION_MAX:
+    if utf16_length(str(result.get("caption") or "")) > CAPTION_MAX_LENGTH:
         raise BotApiRefusal("Bad Request: message caption is too long")
     return {"id": f"prepared{fake.next_message_id()}", "expiration_date": int(time.time()) + 86400}
 
