@@ -5,13 +5,14 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.authentication import staff_user
 from accounts.errors import InsufficientCredits
 from accounts.models import CreditKind, CreditLedgerEntry, User
 from accounts.services import credits_change, user_set_banned
+from core.admin import ReadOnlyAdmin, ReadOnlyTabularInline, admin_action_form
 
 
 class CreditsChangeForm(forms.Form):
@@ -25,23 +26,16 @@ class CreditsChangeForm(forms.Form):
         return amount
 
 
-class CreditLedgerInline(admin.TabularInline[CreditLedgerEntry, User]):
+class CreditLedgerInline(ReadOnlyTabularInline[CreditLedgerEntry, User]):
     model = CreditLedgerEntry
     fk_name = "user"
     fields = ("created_at", "kind", "amount", "balance_after", "reference", "note", "created_by")
     readonly_fields = fields
     ordering = ["-id"]
-    extra = 0
-    max_num = 0
-    show_change_link = True
-    can_delete = False
     verbose_name_plural = _("Latest credit ledger entries")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[CreditLedgerEntry]:
         return super().get_queryset(request).select_related("created_by")
-
-    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 @admin.register(User)
@@ -78,44 +72,46 @@ class UserAdmin(DjangoUserAdmin[Any]):  # django-stubs bind it to AbstractUser; 
 
     @admin.action(description=_("Grant or remove credits"))
     def change_credits(self, request: HttpRequest, queryset: QuerySet[User]) -> HttpResponse | None:
-        form = CreditsChangeForm(request.POST if "apply" in request.POST else None)
-        if "apply" in request.POST and form.is_valid():
-            amount, reason = form.cleaned_data["amount"], form.cleaned_data["reason"]
+        def apply(user: User, data: dict[str, Any]) -> None:
+            amount = data["amount"]
             staff = staff_user(request)
-            for user in queryset:
-                try:
-                    entry = credits_change(
-                        user_id=user.pk,
-                        amount=amount,
-                        kind=CreditKind.GRANT,
-                        reference=f"staff:{staff.pk}",
-                        note=reason,
-                        created_by=staff,
-                    )
-                except InsufficientCredits:
-                    self.message_user(
-                        request,
-                        _("%(user)s has fewer than %(amount)d credits; nothing was removed.")
-                        % {"user": user, "amount": -amount},
-                        messages.ERROR,
-                    )
-                else:
-                    self.message_user(
-                        request,
-                        _("%(user)s: %(amount)+d credits, balance %(balance)d.")
-                        % {"user": user, "amount": entry.amount, "balance": entry.balance_after},
-                    )
-            return None
-        return render(
-            request,
-            "admin/accounts/change_credits.html",
-            {**self.admin_site.each_context(request), "form": form, "users": queryset,
-             "action": "change_credits", "title": _("Grant or remove credits"), "opts": self.model._meta},
+            try:
+                entry = credits_change(
+                    user_id=user.pk,
+                    amount=amount,
+                    kind=CreditKind.GRANT,
+                    reference=f"staff:{staff.pk}",
+                    note=data["reason"],
+                    created_by=staff,
+                )
+            except InsufficientCredits:
+                self.message_user(
+                    request,
+                    _("%(user)s has fewer than %(amount)d credits; nothing was removed.")
+                    % {"user": user, "amount": -amount},
+                    messages.ERROR,
+                )
+            else:
+                self.message_user(
+                    request,
+                    _("%(user)s: %(amount)+d credits, balance %(balance)d.")
+                    % {"user": user, "amount": entry.amount, "balance": entry.balance_after},
+                )
+
+        return admin_action_form(
+            self, request, queryset,
+            action="change_credits",
+            form_class=CreditsChangeForm,
+            title=gettext("Grant or remove credits"),
+            intro=gettext("Credits are changed through the ledger for these users:"),
+            submit_label=gettext("Apply"),
+            line=lambda user: f"{user} — {user.credits} {gettext('credits')}",
+            apply=apply,
         )
 
 
 @admin.register(CreditLedgerEntry)
-class CreditLedgerEntryAdmin(admin.ModelAdmin[CreditLedgerEntry]):
+class CreditLedgerEntryAdmin(ReadOnlyAdmin[CreditLedgerEntry]):
     """The ledger is append-only: staff read it, and change credits through the user action."""
 
     list_display = ["id", "created_at", "user", "kind", "amount", "balance_after", "reference", "created_by"]
@@ -125,12 +121,3 @@ class CreditLedgerEntryAdmin(admin.ModelAdmin[CreditLedgerEntry]):
     raw_id_fields = ["user", "created_by"]
     date_hierarchy = "created_at"
     show_full_result_count = False
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False

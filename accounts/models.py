@@ -1,5 +1,6 @@
 import secrets
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.db.models import Q
@@ -86,6 +87,39 @@ class User(AbstractBaseUser, PermissionsMixin):
         return f"{name} ({self.telegram_id})"
 
 
+class LedgerEntry(models.Model):
+    """One change of one balance (a user's credits, a referrer's earnings). Append-only:
+    never updated or deleted; the balance column is a cache of its ledger's sum, written
+    in the same transaction as the entry.
+
+    `reference` names what caused the change (`generation:42`, `payment:7`, `staff:3`);
+    `balance_after` is the balance once the entry applied. Each ledger sets its kinds
+    (`kind` with choices) and the constraints that make a cause count once.
+    """
+
+    amount = models.BigIntegerField(_("amount"))
+    kind = models.CharField(_("kind"), max_length=32)
+    balance_after = models.BigIntegerField(_("balance after"))
+    reference = models.CharField(_("reference"), max_length=64, blank=True)
+    note = models.CharField(_("note"), max_length=255, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.amount:+d} {self.kind} ({self.reference or '-'})"
+
+
 class CreditKind(models.TextChoices):
     SIGNUP_BONUS = "signup_bonus", _("signup bonus")
     GRANT = "grant", _("staff grant")
@@ -106,37 +140,22 @@ ONCE_PER_REFERENCE_KINDS = [
 ]
 
 
-class CreditLedgerEntry(models.Model):
-    """One change of one user's credits. Append-only: never updated or deleted.
+class CreditLedgerEntry(LedgerEntry):
+    """One change of one user's credits (see LedgerEntry).
 
-    `reference` names what caused the change (`generation:42`, `payment:7`,
-    `staff:3`). For the kinds that may happen once per cause, a partial unique
-    constraint makes the database refuse a second row: a generation is charged
-    once and refunded at most once, a payment grants credits once.
+    For the kinds that may happen once per cause, a partial unique constraint makes
+    the database refuse a second row: a generation is charged once and refunded at
+    most once, a payment grants credits once.
     """
 
     Kind = CreditKind
 
     user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.PROTECT, related_name="credit_ledger")
-    amount = models.BigIntegerField(_("amount"))
     kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
-    balance_after = models.BigIntegerField(_("balance after"))
-    reference = models.CharField(_("reference"), max_length=64, blank=True)
-    note = models.CharField(_("note"), max_length=255, blank=True)
-    created_by = models.ForeignKey(
-        User,
-        verbose_name=_("created by"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
-    class Meta:
+    class Meta(LedgerEntry.Meta):
         verbose_name = _("credit ledger entry")
         verbose_name_plural = _("credit ledger")
-        ordering = ["-id"]
         indexes = [
             models.Index(fields=["user", "-id"], name="ledger_user_recent"),
             models.Index(fields=["reference"], name="ledger_reference"),
@@ -153,6 +172,3 @@ class CreditLedgerEntry(models.Model):
                 name="ledger_once_per_reference",
             ),
         ]
-
-    def __str__(self) -> str:
-        return f"{self.amount:+d} {self.kind} ({self.reference or '-'})"

@@ -10,4 +10,4 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self) -> None:
-        from core import checks  # noqa: F401 - registers the media storage's system checks
+        from core import checks  # noqa: F401 - registers the media storage's and the task names' checks

@@ -1,6 +1,6 @@
-"""System checks of the media storage settings: a wrong MEDIA_STORAGE stops
-`manage.py check`, every process's start-up and deploys, instead of failing the
-first result a worker stores."""
+"""System checks of the kernel: a wrong MEDIA_STORAGE, or a task name that imports
+nothing, stops `manage.py check`, every process's start-up and deploys, instead of
+failing the first result a worker stores or the first delivery of the task."""
 
 from collections.abc import Sequence
 from typing import Any
@@ -8,6 +8,9 @@ from typing import Any
 from django.apps import AppConfig
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Warning, register
+from django.utils.module_loading import import_string
+
+from core.task_names import TASK_NAMES
 
 MEDIA_STORAGES = ("local", "s3")
 ADDRESSING_STYLES = ("auto", "path", "virtual")
@@ -37,4 +40,19 @@ def media_storage_check(app_configs: Sequence[AppConfig] | None = None, **kwargs
         messages.append(Warning("SERVE_MEDIA serves MEDIA_ROOT, but with MEDIA_STORAGE=s3 results are in the "
                                 "object store and their URLs point there.", hint="Unset SERVE_MEDIA.",
                                 id="core.W001"))
+    return messages
+
+
+@register()
+def task_names_check(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> list[CheckMessage]:
+    """Every task the project enqueues or schedules by name is a function that imports."""
+    messages: list[CheckMessage] = []
+    for name in TASK_NAMES:
+        try:
+            task = import_string(name)
+        except ImportError as exc:
+            messages.append(Error(f"Task {name} does not import: {exc}", id="core.E010"))
+            continue
+        if not callable(task):
+            messages.append(Error(f"Task {name} is not callable.", id="core.E011"))
     return messages

@@ -48,10 +48,6 @@ def redact(text: str) -> str:
     return text
 
 
-def log_context_get() -> dict[str, Any]:
-    return _context.get()
-
-
 @contextlib.contextmanager
 def log_context(**values: Any) -> Iterator[None]:
     """Add `values` (request_id, user_id, generation_id...) to every log line in the block."""

@@ -5,16 +5,17 @@ staff with `generations.change_generation` and checks that permission again
 when it runs.
 """
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.authentication import staff_user
-from core.errors import DomainError
+from core.admin import admin_action_form
 from generations.models import Generation
 from generations.services.staff_refund import generation_staff_refund
 
@@ -30,46 +31,29 @@ def staff_refund(
     if not request.user.has_perm("generations.change_generation"):
         modeladmin.message_user(request, gettext("You may not refund generations."), messages.ERROR)
         return None
-    form = StaffRefundForm(request.POST if "apply" in request.POST else None)
-    if "apply" in request.POST and form.is_valid():
-        for generation in queryset:
-            try:
-                entry = generation_staff_refund(
-                    generation_id=generation.pk, staff=staff_user(request), reason=form.cleaned_data["reason"]
-                )
-            except DomainError as exc:
-                modeladmin.message_user(request, f"{generation}: {exc.message}", messages.ERROR)
-                continue
-            if entry is None:
-                modeladmin.message_user(
-                    request, gettext("%(generation)s was already refunded.") % {"generation": generation},
-                    messages.WARNING,
-                )
-            else:
-                modeladmin.message_user(
-                    request,
-                    gettext("%(generation)s: %(credits)d credits returned to %(user)s.")
-                    % {"generation": generation, "credits": entry.amount, "user": entry.user},
-                )
-        return None
-    generations = list(queryset.select_related("user"))
-    return render(
-        request,
-        "admin/action_form.html",
-        {
-            **modeladmin.admin_site.each_context(request),
-            "form": form,
-            "lines": [
-                gettext("%(generation)s by %(user)s: %(credits)d credits") % {
-                    "generation": g, "user": g.user, "credits": g.credits_charged}
-                for g in generations
-            ],
-            "pks": [g.pk for g in generations],
-            "action": "staff_refund",
-            "title": gettext("Refund completed generations"),
-            "intro": gettext("Each generation's credits go back to its user once, recorded with your name and "
-                             "the reason."),
-            "submit_label": gettext("Refund"),
-            "opts": modeladmin.model._meta,
-        },
+
+    def apply(generation: Generation, data: dict[str, Any]) -> None:
+        entry = generation_staff_refund(generation_id=generation.pk, staff=staff_user(request), reason=data["reason"])
+        if entry is None:
+            modeladmin.message_user(
+                request, gettext("%(generation)s was already refunded.") % {"generation": generation},
+                messages.WARNING,
+            )
+        else:
+            modeladmin.message_user(
+                request,
+                gettext("%(generation)s: %(credits)d credits returned to %(user)s.")
+                % {"generation": generation, "credits": entry.amount, "user": entry.user},
+            )
+
+    return admin_action_form(
+        modeladmin, request, queryset.select_related("user"),
+        action="staff_refund",
+        form_class=StaffRefundForm,
+        title=gettext("Refund completed generations"),
+        intro=gettext("Each generation's credits go back to its user once, recorded with your name and the reason."),
+        submit_label=gettext("Refund"),
+        line=lambda g: gettext("%(generation)s by %(user)s: %(credits)d credits") % {
+            "generation": g, "user": g.user, "credits": g.credits_charged},
+        apply=apply,
     )

@@ -8,19 +8,17 @@ action needs its own permission (refund_payment, decide_withdrawal,
 resolve_paymentissue), so viewing the money does not imply moving it.
 """
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Model, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.authentication import staff_user
-from core.errors import DomainError
+from core.admin import ReadOnlyAdmin, ReadOnlyTabularInline, admin_action_form
 from payments import services
 from payments.models import (
     CreditPack,
@@ -30,60 +28,6 @@ from payments.models import (
     ReferralEarningsEntry,
     Withdrawal,
 )
-
-_M = TypeVar("_M", bound=Model)
-
-
-def _action_form(
-    modeladmin: admin.ModelAdmin[Any],
-    request: HttpRequest,
-    queryset: QuerySet[Any],
-    *,
-    action: str,
-    form_class: type[forms.Form],
-    title: str,
-    intro: str,
-    submit_label: str,
-    line: Callable[[Any], str],
-    apply: Callable[[Any, dict[str, Any]], None],
-) -> HttpResponse | None:
-    """An admin action with an intermediate form: show it, then apply it to each object."""
-    form = form_class(request.POST if "apply" in request.POST else None)
-    if "apply" in request.POST and form.is_valid():
-        for obj in queryset:
-            try:
-                apply(obj, form.cleaned_data)
-            except DomainError as exc:
-                modeladmin.message_user(request, f"{obj}: {exc.message}", messages.ERROR)
-        return None
-    return render(
-        request,
-        "admin/action_form.html",
-        {
-            **modeladmin.admin_site.each_context(request),
-            "form": form,
-            "lines": [line(obj) for obj in queryset],
-            "pks": [obj.pk for obj in queryset],
-            "action": action,
-            "title": title,
-            "intro": intro,
-            "submit_label": submit_label,
-            "opts": modeladmin.model._meta,
-        },
-    )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin[_M]):
-    """Viewable, never added, edited or deleted through a form."""
-
-    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 @admin.register(CreditPack)
@@ -155,7 +99,7 @@ class PaymentAdmin(ReadOnlyAdmin[Payment]):
             level = messages.WARNING if result.credits_short or result.earnings_short else messages.SUCCESS
             self.message_user(request, text, level)
 
-        return _action_form(
+        return admin_action_form(
             self, request, queryset.select_related("user"),
             action="refund",
             form_class=RefundForm,
@@ -194,7 +138,7 @@ class PaymentIssueAdmin(ReadOnlyAdmin[PaymentIssue]):
                 self.message_user(request, gettext("%(issue)s was already closed.") % {"issue": issue},
                                   messages.WARNING)
 
-        return _action_form(
+        return admin_action_form(
             self, request, queryset,
             action="refund_stars" if refund else "resolve",
             form_class=NoteForm,
@@ -256,7 +200,7 @@ class WithdrawalAdmin(ReadOnlyAdmin[Withdrawal]):
             )
             self._report(request, withdrawal, done, gettext("%(withdrawal)s marked as paid."))
 
-        return _action_form(
+        return admin_action_form(
             self, request, queryset.select_related("user"), action="approve", form_class=ApproveForm,
             title=gettext("Approve withdrawals"),
             intro=gettext("Pay these out first, then record the payout reference."),
@@ -271,7 +215,7 @@ class WithdrawalAdmin(ReadOnlyAdmin[Withdrawal]):
             )
             self._report(request, withdrawal, done, gettext("%(withdrawal)s rejected; the earnings were returned."))
 
-        return _action_form(
+        return admin_action_form(
             self, request, queryset.select_related("user"), action="reject", form_class=RejectForm,
             title=gettext("Reject withdrawals"),
             intro=gettext("The held amount goes back to the user's referral earnings."),
@@ -279,22 +223,12 @@ class WithdrawalAdmin(ReadOnlyAdmin[Withdrawal]):
         )
 
 
-class EarningsEntryInline(admin.TabularInline[ReferralEarningsEntry, ReferralAccount]):
+class EarningsEntryInline(ReadOnlyTabularInline[ReferralEarningsEntry, ReferralAccount]):
     model = ReferralEarningsEntry
     fields = ("created_at", "kind", "amount", "balance_after", "reference", "note", "created_by")
     readonly_fields = fields
     ordering = ["-id"]
-    extra = 0
-    max_num = 0
-    can_delete = False
-    show_change_link = True
     verbose_name_plural = _("Earnings ledger")
-
-    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 @admin.register(ReferralAccount)

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from django.db.models import CharField, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Cast, Coalesce, Concat
 
+from accounts.audit import balance_ledger_mismatches
 from accounts.models import CreditKind, CreditLedgerEntry
 from payments.models import EarningsKind, Payment, ReferralAccount, ReferralEarningsEntry, Withdrawal
 
@@ -39,19 +40,10 @@ def _earnings_sum(kind: EarningsKind, reference: str = "ledger_reference") -> Su
 
 
 def earnings_match_ledger() -> Iterator[str]:
-    ledger_sum = (
-        ReferralEarningsEntry.objects.filter(account=OuterRef("pk"))
-        .order_by()
-        .values("account")
-        .annotate(total=Sum("amount"))
-        .values("total")
+    mismatched = balance_ledger_mismatches(
+        ReferralAccount.objects.all(), balance="earnings", ledger=ReferralEarningsEntry, holder_field="account"
     )
-    mismatched = (
-        ReferralAccount.objects.annotate(ledger_sum=Coalesce(Subquery(ledger_sum), 0))
-        .exclude(earnings=F("ledger_sum"))
-        .values_list("pk", "earnings", "ledger_sum")
-    )
-    for user_id, earnings, total in mismatched.iterator():
+    for user_id, earnings, total in mismatched:
         yield f"referral account of user {user_id}: earnings {earnings} != ledger sum {total}"
 
 

@@ -35,11 +35,6 @@ def hook_register(event: str, listener: Listener) -> None:
         _listeners[event].append(listener)
 
 
-def hook_unregister(event: str, listener: Listener) -> None:
-    if listener in _listeners.get(event, []):
-        _listeners[event].remove(listener)
-
-
 def hook_emit_on_commit(event: str, **ids: Any) -> None:
     """Call the event's listeners once the current transaction commits (at once outside one)."""
     transaction.on_commit(lambda: _emit(event, ids))

@@ -12,6 +12,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import LedgerEntry
+
 # Telegram Stars: the only currency Telegram allows for digital goods.
 STARS_CURRENCY = "XTR"
 
@@ -226,8 +228,8 @@ class EarningsKind(models.TextChoices):
     WITHDRAWAL_RETURN = "withdrawal_return", _("withdrawal rejected")
 
 
-class ReferralEarningsEntry(models.Model):
-    """One change of one referrer's earnings. Append-only: never updated or deleted.
+class ReferralEarningsEntry(LedgerEntry):
+    """One change of one referrer's earnings, in Stars (see LedgerEntry).
 
     Every kind happens at most once per cause (`payment:7`, `withdrawal:3`): a
     unique (kind, reference) makes the database refuse a second commission for a
@@ -241,19 +243,11 @@ class ReferralEarningsEntry(models.Model):
     )
     amount = models.BigIntegerField(_("amount (Stars)"))
     kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
-    balance_after = models.BigIntegerField(_("balance after"))
-    reference = models.CharField(_("reference"), max_length=64)
-    note = models.CharField(_("note"), max_length=255, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    reference = models.CharField(_("reference"), max_length=64)  # every entry has a cause
 
-    class Meta:
+    class Meta(LedgerEntry.Meta):
         verbose_name = _("referral earnings entry")
         verbose_name_plural = _("referral earnings ledger")
-        ordering = ["-id"]
         # Lookups by cause always name the kind too: the unique index serves them.
         indexes = [models.Index(fields=["account", "-id"], name="earnings_account_recent")]
         constraints = [
@@ -261,9 +255,6 @@ class ReferralEarningsEntry(models.Model):
             models.CheckConstraint(condition=Q(balance_after__gte=0), name="earnings_balance_after_non_negative"),
             models.UniqueConstraint(fields=["kind", "reference"], name="earnings_once_per_reference"),
         ]
-
-    def __str__(self) -> str:
-        return f"{self.amount:+d} {self.kind} ({self.reference})"
 
 
 class Withdrawal(models.Model):

@@ -12,11 +12,9 @@ from typing import Any
 from django.conf import settings
 from django_q.tasks import async_task
 
-logger = logging.getLogger(__name__)
+from core.task_names import PAYMENT_ISSUE_ALERT, WITHDRAWAL_DECIDED_NOTIFY, WITHDRAWAL_REQUESTED_ALERT
 
-PAYMENT_ISSUE_ALERT_TASK = "telegram_bot.tasks.payment_issue_alert"
-WITHDRAWAL_REQUESTED_ALERT_TASK = "telegram_bot.tasks.withdrawal_requested_alert"
-WITHDRAWAL_DECIDED_TASK = "telegram_bot.tasks.withdrawal_decided_notify"
+logger = logging.getLogger(__name__)
 
 
 def task_enqueue(func: str, **kwargs: Any) -> bool:
@@ -31,13 +29,13 @@ def task_enqueue(func: str, **kwargs: Any) -> bool:
 
 def on_payment_issue(*, issue_id: int) -> None:
     if settings.ADMIN_ALERT_CHAT_ID:
-        task_enqueue(PAYMENT_ISSUE_ALERT_TASK, issue_id=issue_id)
+        task_enqueue(PAYMENT_ISSUE_ALERT, issue_id=issue_id)
 
 
 def on_withdrawal_requested(*, withdrawal_id: int) -> None:
     if settings.ADMIN_ALERT_CHAT_ID:
-        task_enqueue(WITHDRAWAL_REQUESTED_ALERT_TASK, withdrawal_id=withdrawal_id)
+        task_enqueue(WITHDRAWAL_REQUESTED_ALERT, withdrawal_id=withdrawal_id)
 
 
 def on_withdrawal_decided(*, withdrawal_id: int) -> None:
-    task_enqueue(WITHDRAWAL_DECIDED_TASK, withdrawal_id=withdrawal_id)
+    task_enqueue(WITHDRAWAL_DECIDED_NOTIFY, withdrawal_id=withdrawal_id)

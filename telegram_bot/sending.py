@@ -6,13 +6,13 @@ client bound to the loop that created it, so sharing one across loops (or
 across tasks of a worker) breaks. The Bot is never `initialize`d: that would
 cost a getMe per message, and its error text would carry the token.
 
-Errors are python-telegram-bot's, classified by the caller: Forbidden (the user
-blocked the bot), RetryAfter (429), BadRequest (permanent; mind that it is a
-NetworkError subclass, so catch it first), NetworkError and its TimedOut
-(transient; 5xx answers arrive as NetworkError too), the rest (permanent).
+Errors are python-telegram-bot's; `telegram_error_classify` says what each means for
+the caller (it also reads core.telegram_api's errors, so every sender of the bot
+decides the same way).
 """
 
 import asyncio
+import enum
 import warnings
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import ExitStack
@@ -31,8 +31,10 @@ from telegram import (
     InputMediaVideo,
     Message,
 )
-from telegram.error import BadRequest, RetryAfter
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.request import HTTPXRequest
+
+from core.telegram_api import TelegramApiError
 
 T = TypeVar("T")
 
@@ -71,6 +73,46 @@ def retry_after_seconds(error: RetryAfter) -> float:
         warnings.simplefilter("ignore")
         value = error.retry_after
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class TelegramFailure(enum.StrEnum):
+    # 403: the user blocked the bot, deleted their account or never started it.
+    UNREACHABLE = "unreachable"
+    # 429 (after `retry_after`), network errors, timeouts, 5xx: the same call may work later.
+    TRANSIENT = "transient"
+    # Anything else (400 Bad Request...): trying again changes nothing.
+    PERMANENT = "permanent"
+
+
+@dataclass(frozen=True)
+class TelegramErrorClass:
+    failure: TelegramFailure
+    message: str  # Telegram's description
+    detail: str  # what went wrong, in one line for the logs and a notification's row
+    retry_after: float | None = None  # seconds Telegram asked us to wait (429)
+
+
+def telegram_error_classify(error: TelegramError | TelegramApiError) -> TelegramErrorClass:
+    """What a failed Bot API call means for the sender: give up on the user, try
+    again later, or give up on the message."""
+    if isinstance(error, TelegramApiError):
+        message, detail = error.description, str(error)
+        if error.error_code == 403:
+            return TelegramErrorClass(TelegramFailure.UNREACHABLE, message, detail)
+        if error.is_transient:
+            return TelegramErrorClass(TelegramFailure.TRANSIENT, message, detail, retry_after=error.retry_after)
+        return TelegramErrorClass(TelegramFailure.PERMANENT, message, detail)
+    detail = f"{type(error).__name__}: {error.message}"
+    if isinstance(error, Forbidden):
+        return TelegramErrorClass(TelegramFailure.UNREACHABLE, error.message, detail)
+    if isinstance(error, RetryAfter):
+        return TelegramErrorClass(TelegramFailure.TRANSIENT, error.message, f"429: {error.message}",
+                                  retry_after=retry_after_seconds(error))
+    if isinstance(error, BadRequest):  # a NetworkError subclass in python-telegram-bot, but permanent
+        return TelegramErrorClass(TelegramFailure.PERMANENT, error.message, detail)
+    if isinstance(error, NetworkError):  # TimedOut, connection errors, 5xx
+        return TelegramErrorClass(TelegramFailure.TRANSIENT, error.message, detail)
+    return TelegramErrorClass(TelegramFailure.PERMANENT, error.message, detail)
 
 
 # How a file is shown in the chat.

@@ -10,11 +10,9 @@ from django.utils.translation import gettext, ngettext, pgettext
 
 from accounts.models import User
 
-# The commands shown in Telegram's menu, in order: (command, description).
-COMMANDS = ("start", "balance", "buy", "help", "paysupport", "model")
-
 
 def command_descriptions() -> list[tuple[str, str]]:
+    """The commands shown in Telegram's menu, in order: (command, description)."""
     return [
         ("start", gettext("Open NanoGen")),
         ("balance", gettext("Your credits")),

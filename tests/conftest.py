@@ -6,6 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from tests.factories import UserFactory
 from tests.fakes.s3 import s3_media, s3_server  # noqa: F401 - fixtures: a real S3-compatible server
 from tests.fakes.telegram import fake_telegram  # noqa: F401 - a fixture, shared by every test module
 from tests.helpers import OWNER_TELEGRAM_ID, STRANGER_TELEGRAM_ID, api_client_for
@@ -13,14 +14,13 @@ from tests.helpers import OWNER_TELEGRAM_ID, STRANGER_TELEGRAM_ID, api_client_fo
 
 @pytest.fixture
 def owner(db: None) -> User:
-    return User.objects.create(telegram_id=OWNER_TELEGRAM_ID, username="owner", first_name="Owner",
-                               language_code="en")
+    return UserFactory.create(telegram_id=OWNER_TELEGRAM_ID, username="owner", first_name="Owner", language_code="en")
 
 
 @pytest.fixture
 def stranger(db: None) -> User:
-    return User.objects.create(telegram_id=STRANGER_TELEGRAM_ID, username="stranger", first_name="Stranger",
-                               language_code="en")
+    return UserFactory.create(telegram_id=STRANGER_TELEGRAM_ID, username="stranger", first_name="Stranger",
+                              language_code="en")
 
 
 @pytest.fixture

@@ -18,13 +18,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from generations.failures import FailureCode
+from generations.models import AIModel
 
 
 @dataclass(frozen=True)
 class GenerationRequest:
     """What to generate, as a provider needs it (no database objects)."""
 
-    kind: str  # AIModel.Kind: "image" or "video"
+    kind: AIModel.Kind
     model: str  # the provider's model id (AIModel.provider_model_id)
     prompt: str
     params: dict[str, Any] = field(default_factory=dict)

@@ -10,7 +10,7 @@ from generations.services.lifecycle import (
     generation_reference,
     generation_step_handoff,
 )
-from generations.services.staff_refund import generation_staff_refund, generation_staff_refund_entry
+from generations.services.staff_refund import generation_staff_refund
 from generations.services.start import generation_start, payload_fingerprint
 
 __all__ = [
@@ -22,7 +22,6 @@ __all__ = [
     "generation_lease_take",
     "generation_reference",
     "generation_staff_refund",
-    "generation_staff_refund_entry",
     "generation_start",
     "generation_step_handoff",
     "payload_fingerprint",

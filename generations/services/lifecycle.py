@@ -18,18 +18,12 @@ from django_q.tasks import async_task
 
 from accounts.models import CreditKind
 from accounts.services import credits_apply, user_lock
+from core.task_names import GENERATION_NOTIFY, GENERATION_PROGRESS
 from generations.models import Generation
 
 logger = logging.getLogger(__name__)
 
 Status = Generation.Status
-
-# The bot tells the user how their generation moves: that a worker took it up
-# (progress: it edits the status message of a generation started in the chat) and
-# that it finished (notify: the result, or the failure and the refund). Named, not
-# imported: generations must not depend on telegram_bot.
-PROGRESS_TASK = "telegram_bot.tasks.generation_progress"
-NOTIFY_TASK = "telegram_bot.tasks.generation_notify"
 
 # Django-Q's guard kills a worker that overran its task's timeout within ~3 seconds.
 LEASE_MARGIN_SECONDS = 5
@@ -48,9 +42,10 @@ def generation_claim(*, generation_id: int) -> Generation | None:
     )
     if not claimed:
         return None
-    # robust: the status message is cosmetic; a lost task must not fail the step.
+    # The bot edits the status message of a generation started in the chat. robust:
+    # that message is cosmetic; a lost task must not fail the step.
     transaction.on_commit(
-        lambda: async_task(PROGRESS_TASK, generation_id, task_name=f"progress-{generation_id}"), robust=True
+        lambda: async_task(GENERATION_PROGRESS, generation_id, task_name=f"progress-{generation_id}"), robust=True
     )
     return Generation.objects.select_related("model", "user").get(pk=generation_id)
 
@@ -125,7 +120,7 @@ def generation_cancel_if_active(*, generation_id: int) -> bool:
     return _end_with_refund(generation_id=generation_id, status=Status.CANCELLED, error_code="", error_message="")
 
 
-def _end_with_refund(*, generation_id: int, status: str, error_code: str, error_message: str) -> bool:
+def _end_with_refund(*, generation_id: int, status: Generation.Status, error_code: str, error_message: str) -> bool:
     with transaction.atomic():
         ended = Generation.objects.filter(pk=generation_id, status__in=Generation.ACTIVE_STATUSES).update(
             status=status,
@@ -154,4 +149,4 @@ def generation_reference(generation_id: int) -> str:
 
 
 def _notify_on_commit(generation_id: int) -> None:
-    transaction.on_commit(lambda: async_task(NOTIFY_TASK, generation_id, task_name=f"notify-{generation_id}"))
+    transaction.on_commit(lambda: async_task(GENERATION_NOTIFY, generation_id, task_name=f"notify-{generation_id}"))

@@ -58,17 +58,6 @@ def generation_staff_refund(*, generation_id: int, staff: User, reason: str) -> 
     return entry
 
 
-def generation_staff_refund_entry(*, generation_id: int) -> CreditLedgerEntry | None:
-    """The staff refund of a generation (who, when, why), if there is one."""
-    return (
-        CreditLedgerEntry.objects.filter(
-            kind=CreditKind.GENERATION_STAFF_REFUND, reference=generation_reference(generation_id)
-        )
-        .select_related("created_by")
-        .first()
-    )
-
-
 def generation_staff_refunds_audit() -> Iterator[str]:
     """`audit_ledger` check: a staff refund only of a completed generation, of
     exactly the credits it charged, to its user. Staff refunds are rare, so they

@@ -58,6 +58,7 @@ from accounts.errors import InsufficientCredits, UserBanned
 from accounts.models import CreditKind, User
 from accounts.services import Debit, credits_apply, credits_debit_if_enough, credits_ledger_record, user_lock
 from core.errors import ValidationFailed
+from core.task_names import GENERATION_RUN
 from generations.errors import (
     DuplicateRequest,
     IdempotencyKeyReused,
@@ -71,10 +72,6 @@ from generations.selectors import generation_get_by_key
 from generations.services.lifecycle import generation_reference
 
 logger = logging.getLogger(__name__)
-
-# The worker's entry point, named rather than imported: the task module belongs to
-# the worker and django_q stores only the dotted name.
-RUN_TASK = "generations.tasks.generation_run"
 
 RATE_WINDOW = timedelta(seconds=60)
 
@@ -248,7 +245,7 @@ def _start(request: _StartRequest, *, fast: bool) -> Generation:
             # if the enqueue fails the sweeper re-enqueues pending generations, so the
             # client still gets its 201 instead of a 500 for work that was accepted.
             generation_id = generation.pk
-            transaction.on_commit(lambda: async_task(RUN_TASK, generation_id), robust=True)
+            transaction.on_commit(lambda: async_task(GENERATION_RUN, generation_id), robust=True)
         return generation
     except IntegrityError:
         # Another writer took the key between our check and our insert (the

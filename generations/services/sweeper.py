@@ -26,16 +26,14 @@ from django.utils import timezone
 from django_q.models import Schedule, Task
 from django_q.tasks import async_task
 
+from core.task_names import GENERATION_ATTEMPT, GENERATION_RUN, GENERATION_SWEEP
 from generations.failures import FailureCode, failure_message
 from generations.models import Generation
 from generations.services.lifecycle import generation_fail
-from generations.services.worker import ATTEMPT_TASK
 
 logger = logging.getLogger(__name__)
 
-SWEEP_TASK = "generations.tasks.generation_sweep"
 SWEEP_SCHEDULE_NAME = "generations: sweep"
-RUN_TASK = "generations.tasks.generation_run"
 BATCH = 500
 RESULTS_DELETE_BATCH = 5000
 
@@ -113,7 +111,7 @@ def _requeue_pending(*, now: datetime) -> int:
             next_check_at=now + interval
         )
         if marked:
-            async_task(RUN_TASK, generation_id, task_name=f"generation-{generation_id}-requeue")
+            async_task(GENERATION_RUN, generation_id, task_name=f"generation-{generation_id}-requeue")
             requeued += 1
     return requeued
 
@@ -130,7 +128,7 @@ def _resume_stalled(*, now: datetime) -> int:
     )
     resumed = 0
     for generation_id in stalled:
-        async_task(ATTEMPT_TASK, generation_id, task_name=f"generation-{generation_id}-resume")
+        async_task(GENERATION_ATTEMPT, generation_id, task_name=f"generation-{generation_id}-resume")
         resumed += 1
     return resumed
 
@@ -160,7 +158,7 @@ def sweep_schedule_ensure(*, using: str = "default") -> Schedule:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [zlib.crc32(SWEEP_SCHEDULE_NAME.encode())])
         schedules = list(Schedule.objects.using(using).filter(name=SWEEP_SCHEDULE_NAME).order_by("pk"))
-        wanted = {"func": SWEEP_TASK, "schedule_type": Schedule.MINUTES, "minutes": 1, "repeats": -1}
+        wanted = {"func": GENERATION_SWEEP, "schedule_type": Schedule.MINUTES, "minutes": 1, "repeats": -1}
         if not schedules:
             return Schedule.objects.using(using).create(name=SWEEP_SCHEDULE_NAME, next_run=timezone.now(), **wanted)
         schedule, *duplicates = schedules

@@ -21,10 +21,11 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import DatabaseError
 from django.utils import timezone
-from django_q.models import Schedule
 
+from core.scheduling import task_schedule_once
+from core.task_names import GENERATION_ATTEMPT
 from generations.failures import FailureCode, failure_message
-from generations.models import Generation
+from generations.models import AIModel, Generation
 from generations.providers import (
     GenerationRequest,
     PermanentProviderError,
@@ -43,7 +44,6 @@ from generations.services.results import result_store
 
 logger = logging.getLogger(__name__)
 
-ATTEMPT_TASK = "generations.tasks.generation_attempt"
 # Clocks of the machines that schedule and run steps may disagree a little.
 CLOCK_SKEW = timedelta(seconds=2)
 
@@ -103,7 +103,7 @@ def _step(generation: Generation, provider: Provider) -> StepOutcome:
         _fail(generation, FailureCode.PROVIDER_UNAVAILABLE)
         return StepOutcome.FAILED
     request = GenerationRequest(
-        kind=generation.kind,
+        kind=AIModel.Kind(generation.kind),
         model=generation.model.provider_model_id,
         prompt=generation.prompt,
         params=generation.params or {},
@@ -204,14 +204,7 @@ def _schedule(generation: Generation, lease: datetime, due: datetime, *, provide
         generation_id=generation.pk, lease=lease, next_check_at=due, provider_job_id=provider_job_id
     ):
         return False
-    Schedule.objects.create(
-        name=f"generation {generation.pk}",
-        func=ATTEMPT_TASK,
-        args=repr(generation.pk),
-        schedule_type=Schedule.ONCE,
-        repeats=-1,  # a ONCE schedule with negative repeats deletes itself after it ran
-        next_run=due,
-    )
+    task_schedule_once(func=GENERATION_ATTEMPT, args=(generation.pk,), due=due, name=f"generation {generation.pk}")
     return True
 
 

@@ -200,7 +200,7 @@ def payment_issue_resolve(*, issue_id: int, staff: User, note: str) -> bool:
     return _issue_close(issue_id=issue_id, staff=staff, note=note, status=PaymentIssue.Status.RESOLVED)
 
 
-def _issue_close(*, issue_id: int, staff: User, note: str, status: str) -> bool:
+def _issue_close(*, issue_id: int, staff: User, note: str, status: PaymentIssue.Status) -> bool:
     closed = PaymentIssue.objects.filter(pk=issue_id, status=PaymentIssue.Status.OPEN).update(
         status=status, resolved_by=staff, resolved_at=timezone.now(), resolution_note=note[:500]
     )

@@ -13,21 +13,27 @@ import logging
 from django.conf import settings
 from django.core.cache import cache
 from django.utils import translation
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import TelegramError
 
 from accounts.models import User
 from accounts.services import user_set_reachable
 from core.i18n import user_language
+from core.scheduling import task_retry_schedule
+from core.task_names import ADMIN_ALERT_SEND, WITHDRAWAL_DECIDED_NOTIFY
 from core.telegram_api import TelegramApiError, bot_api_call
 from payments.models import PaymentIssue, Withdrawal
 from telegram_bot import texts
-from telegram_bot.hooks import WITHDRAWAL_DECIDED_TASK, task_enqueue
-from telegram_bot.sending import MESSAGE_MAX_LENGTH, Outgoing, bot_send, retry_after_seconds, telegram_length_cut
-from telegram_bot.services.scheduling import backoff_seconds, task_schedule_once
+from telegram_bot.hooks import task_enqueue
+from telegram_bot.sending import (
+    MESSAGE_MAX_LENGTH,
+    Outgoing,
+    TelegramFailure,
+    bot_send,
+    telegram_error_classify,
+    telegram_length_cut,
+)
 
 logger = logging.getLogger(__name__)
-
-ALERT_TASK = "telegram_bot.tasks.admin_alert_send"
 
 # An alert or a user message is tried this often before it is given up (logged).
 SEND_MAX_ATTEMPTS = 4
@@ -53,7 +59,7 @@ def admin_alert(*, text: str, rate_key: str | None = None) -> bool:
     ):
         logger.info("admin alert %s suppressed (rate limit)", rate_key)
         return False
-    return task_enqueue(ALERT_TASK, text=text)
+    return task_enqueue(ADMIN_ALERT_SEND, text=text)
 
 
 def admin_alert_deliver(*, text: str, attempt: int = 1) -> bool:
@@ -67,12 +73,15 @@ def admin_alert_deliver(*, text: str, attempt: int = 1) -> bool:
             "link_preview_options": {"is_disabled": True},
         })
     except TelegramApiError as exc:
-        if not exc.is_transient or attempt >= SEND_MAX_ATTEMPTS:
+        error = telegram_error_classify(exc)
+        if error.failure != TelegramFailure.TRANSIENT or attempt >= SEND_MAX_ATTEMPTS:
             logger.error("admin alert not sent (attempt %s): %s; the alert was: %s", attempt, exc, text)
             return False
-        delay = exc.retry_after or backoff_seconds(attempt=attempt, base=RETRY_BASE_SECONDS, maximum=RETRY_MAX_SECONDS)
-        task_schedule_once(func=ALERT_TASK, kwargs={"text": text, "attempt": attempt + 1}, delay_seconds=delay,
-                           name=f"admin alert try {attempt + 1}")
+        task_retry_schedule(
+            func=ADMIN_ALERT_SEND, kwargs={"text": text, "attempt": attempt + 1}, attempt=attempt,
+            base=RETRY_BASE_SECONDS, maximum=RETRY_MAX_SECONDS, retry_after=error.retry_after,
+            name=f"admin alert try {attempt + 1}",
+        )
         return False
     return True
 
@@ -120,27 +129,20 @@ def user_message_withdrawal_decided(*, withdrawal_id: int, attempt: int = 1) -> 
     try:
         # Outside any transaction: a network call.
         bot_send(Outgoing(chat_id=user.telegram_id, text=text))
-    except Forbidden:
-        user_set_reachable(user_id=user.pk, reachable=False)
-        return False
-    except BadRequest as exc:  # a NetworkError subclass in python-telegram-bot, but permanent
-        logger.error("withdrawal %s: user not told: %s", withdrawal_id, exc.message)
-        return False
-    except (RetryAfter, NetworkError) as exc:
-        if attempt >= SEND_MAX_ATTEMPTS:
-            logger.error("withdrawal %s: user not told after %s attempts: %s", withdrawal_id, attempt, exc.message)
-            return False
-        delay = (
-            retry_after_seconds(exc) if isinstance(exc, RetryAfter)
-            else backoff_seconds(attempt=attempt, base=RETRY_BASE_SECONDS, maximum=RETRY_MAX_SECONDS)
-        )
-        task_schedule_once(
-            func=WITHDRAWAL_DECIDED_TASK, kwargs={"withdrawal_id": withdrawal_id, "attempt": attempt + 1},
-            delay_seconds=delay, name=f"withdrawal {withdrawal_id} message try {attempt + 1}",
-        )
-        return False
     except TelegramError as exc:
-        logger.error("withdrawal %s: user not told: %s", withdrawal_id, exc.message)
+        error = telegram_error_classify(exc)
+        if error.failure == TelegramFailure.UNREACHABLE:
+            user_set_reachable(user_id=user.pk, reachable=False)
+        elif error.failure == TelegramFailure.PERMANENT:
+            logger.error("withdrawal %s: user not told: %s", withdrawal_id, error.message)
+        elif attempt >= SEND_MAX_ATTEMPTS:
+            logger.error("withdrawal %s: user not told after %s attempts: %s", withdrawal_id, attempt, error.message)
+        else:
+            task_retry_schedule(
+                func=WITHDRAWAL_DECIDED_NOTIFY, kwargs={"withdrawal_id": withdrawal_id, "attempt": attempt + 1},
+                attempt=attempt, base=RETRY_BASE_SECONDS, maximum=RETRY_MAX_SECONDS, retry_after=error.retry_after,
+                name=f"withdrawal {withdrawal_id} message try {attempt + 1}",
+            )
         return False
     return True
 

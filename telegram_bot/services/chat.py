@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from accounts.models import User
+from core.task_names import GENERATION_PROGRESS
 from generations.errors import ModelUnavailable
 from generations.models import AIModel, Generation
 from generations.services import generation_start
@@ -20,7 +21,7 @@ from generations.services.start import IDEMPOTENCY_KEY_PATTERN
 from telegram_bot.hooks import task_enqueue
 from telegram_bot.models import BotChat, StatusMessage
 from telegram_bot.selectors import bot_model_slug
-from telegram_bot.services.progress import PROGRESS_TASK, status_text
+from telegram_bot.services.progress import status_text
 
 logger = logging.getLogger(__name__)
 
@@ -102,4 +103,4 @@ def status_message_sent(*, generation_id: int, message_id: int) -> None:
     """
     recorded = StatusMessage.objects.filter(pk=generation_id, message_id__isnull=True).update(message_id=message_id)
     if recorded and Generation.objects.filter(pk=generation_id).exclude(status=Generation.Status.PENDING).exists():
-        task_enqueue(PROGRESS_TASK, generation_id=generation_id)
+        task_enqueue(GENERATION_PROGRESS, generation_id=generation_id)

@@ -12,18 +12,18 @@ import logging
 
 from django.conf import settings
 from django.core.cache import cache
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import TelegramError
 
 from accounts.services import user_set_reachable
+from core.scheduling import task_retry_schedule
+from core.task_names import RESULT_FILES_SEND
 from generations.models import Generation
 from telegram_bot.hooks import task_enqueue
-from telegram_bot.sending import bot_send, retry_after_seconds
+from telegram_bot.sending import TelegramFailure, bot_send, telegram_error_classify
 from telegram_bot.services.results import result_documents
-from telegram_bot.services.scheduling import backoff_seconds, task_schedule_once
 
 logger = logging.getLogger(__name__)
 
-FILES_TASK = "telegram_bot.tasks.result_files_send"
 # A second tap on "File" within this many seconds sends nothing more.
 FILE_TAP_SECONDS = 60
 
@@ -40,7 +40,7 @@ def result_files_request(*, tap_key: str, generation_id: int, chat_id: int, posi
     (`tap_key`: the button's message and data) within FILE_TAP_SECONDS."""
     if not cache.add(f"telegram_bot:file-tap:{tap_key}", 1, timeout=FILE_TAP_SECONDS):
         return False
-    return task_enqueue(FILES_TASK, generation_id=generation_id, chat_id=chat_id, position=position)
+    return task_enqueue(RESULT_FILES_SEND, generation_id=generation_id, chat_id=chat_id, position=position)
 
 
 def result_files_send(*, generation_id: int, chat_id: int, position: int | None, attempt: int = 1) -> FilesOutcome:
@@ -49,30 +49,33 @@ def result_files_send(*, generation_id: int, chat_id: int, position: int | None,
     )
     if generation is None:
         return FilesOutcome.GONE
-    messages = result_documents(generation, chat_id=chat_id, position=position)
     sent = 0
+    retry_after: float | None = None
     try:
-        for message in messages:
+        for message in result_documents(generation, chat_id=chat_id, position=position):
             bot_send(message)
             sent += 1
-    except Forbidden:
-        user_set_reachable(user_id=generation.user_id, reachable=False)
-        return FilesOutcome.FAILED
-    except (RetryAfter, NetworkError, OSError) as exc:
-        # OSError: the media storage did not answer; tried again like a network error.
-        if isinstance(exc, BadRequest) or sent or attempt >= settings.TELEGRAM_NOTIFY_MAX_ATTEMPTS:
-            logger.error("generation %s: files not sent (try %s): %s", generation_id, attempt, exc)
-            return FilesOutcome.FAILED
-        delay = retry_after_seconds(exc) if isinstance(exc, RetryAfter) else backoff_seconds(
-            attempt=attempt, base=settings.TELEGRAM_NOTIFY_RETRY_BASE_SECONDS,
-            maximum=settings.TELEGRAM_NOTIFY_RETRY_MAX_SECONDS)
-        task_schedule_once(
-            func=FILES_TASK,
-            kwargs={"generation_id": generation_id, "chat_id": chat_id, "position": position, "attempt": attempt + 1},
-            delay_seconds=delay, name=f"files {generation_id} try {attempt + 1}",
-        )
-        return FilesOutcome.RETRY_SCHEDULED
     except TelegramError as exc:
-        logger.error("generation %s: files not sent: %s", generation_id, exc.message)
+        error = telegram_error_classify(exc)
+        if error.failure == TelegramFailure.UNREACHABLE:
+            user_set_reachable(user_id=generation.user_id, reachable=False)
+            return FilesOutcome.FAILED
+        if error.failure == TelegramFailure.PERMANENT:
+            logger.error("generation %s: files not sent: %s", generation_id, error.detail)
+            return FilesOutcome.FAILED
+        detail, retry_after = error.detail, error.retry_after
+    except OSError as exc:  # the media storage did not answer: like a network error
+        detail = f"media storage: {exc}"
+    else:
+        return FilesOutcome.SENT
+    if sent or attempt >= settings.TELEGRAM_NOTIFY_MAX_ATTEMPTS:
+        logger.error("generation %s: files not sent (try %s): %s", generation_id, attempt, detail)
         return FilesOutcome.FAILED
-    return FilesOutcome.SENT
+    task_retry_schedule(
+        func=RESULT_FILES_SEND,
+        kwargs={"generation_id": generation_id, "chat_id": chat_id, "position": position, "attempt": attempt + 1},
+        attempt=attempt, base=settings.TELEGRAM_NOTIFY_RETRY_BASE_SECONDS,
+        maximum=settings.TELEGRAM_NOTIFY_RETRY_MAX_SECONDS, retry_after=retry_after,
+        name=f"files {generation_id} try {attempt + 1}",
+    )
+    return FilesOutcome.RETRY_SCHEDULED

@@ -32,21 +32,21 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone, translation
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import TelegramError
 
 from accounts.services import user_set_reachable
 from core.i18n import user_language
+from core.scheduling import task_retry_schedule
+from core.task_names import GENERATION_NOTIFY
 from generations.models import Generation
 from telegram_bot import keyboards, texts
 from telegram_bot.models import GenerationNotification, ResultMessage, StatusMessage
-from telegram_bot.sending import Outgoing, Sent, bot_send, retry_after_seconds
+from telegram_bot.sending import Outgoing, Sent, TelegramFailure, bot_send, telegram_error_classify
 from telegram_bot.services.progress import status_message_sync
 from telegram_bot.services.results import result_messages
-from telegram_bot.services.scheduling import backoff_seconds, task_schedule_once
 
 logger = logging.getLogger(__name__)
 
-NOTIFY_TASK = "telegram_bot.tasks.generation_notify"
 # Clocks of the machines that schedule and run a retry may disagree a little.
 CLOCK_SKEW = timedelta(seconds=5)
 
@@ -99,27 +99,22 @@ def generation_notification_send(*, generation_id: int) -> NotifyOutcome:
         for index in range(first, len(messages)):
             sent = bot_send(messages[index])
             _part_sent(generation_id, messages=messages, index=index, sent=sent)
-    except Forbidden as exc:
-        user_set_reachable(user_id=user.pk, reachable=False)
-        _finish(generation_id, status=Status.FAILED, detail=f"unreachable: {exc.message}")
-        logger.info("generation %s: user %s cannot be reached (%s)", generation_id, user.pk, exc.message)
-        return NotifyOutcome.UNREACHABLE
-    except RetryAfter as exc:
-        return _retry_or_fail(generation_id, delay=retry_after_seconds(exc), detail=f"429: {exc.message}")
-    except BadRequest as exc:  # a NetworkError subclass in python-telegram-bot, but permanent
-        _finish(generation_id, status=Status.FAILED, detail=f"BadRequest: {exc.message}")
-        logger.error("generation %s: notification refused by Telegram: %s", generation_id, exc.message)
-        return NotifyOutcome.FAILED
-    except NetworkError as exc:  # TimedOut, connection errors, 5xx
-        return _retry_or_fail(generation_id, delay=None, detail=f"{type(exc).__name__}: {exc.message}")
     except TelegramError as exc:
-        _finish(generation_id, status=Status.FAILED, detail=f"{type(exc).__name__}: {exc.message}")
-        logger.error("generation %s: notification refused by Telegram: %s", generation_id, exc.message)
+        error = telegram_error_classify(exc)
+        if error.failure == TelegramFailure.UNREACHABLE:
+            user_set_reachable(user_id=user.pk, reachable=False)
+            _finish(generation_id, status=Status.FAILED, detail=f"unreachable: {error.message}")
+            logger.info("generation %s: user %s cannot be reached (%s)", generation_id, user.pk, error.message)
+            return NotifyOutcome.UNREACHABLE
+        if error.failure == TelegramFailure.TRANSIENT:
+            return _retry_or_fail(generation_id, retry_after=error.retry_after, detail=error.detail)
+        _finish(generation_id, status=Status.FAILED, detail=error.detail)
+        logger.error("generation %s: notification refused by Telegram: %s", generation_id, error.message)
         return NotifyOutcome.FAILED
     except OSError as exc:
         # The media storage (an object store on another machine) did not answer: like a
         # network error, try again later. A result that is gone is not this (see services.results).
-        return _retry_or_fail(generation_id, delay=None, detail=f"media storage: {exc}")
+        return _retry_or_fail(generation_id, retry_after=None, detail=f"media storage: {exc}")
     except Exception as exc:
         # Not Telegram's answer (python-telegram-bot wraps transport errors): our own bug.
         _finish(generation_id, status=Status.FAILED, detail=f"{type(exc).__name__}")
@@ -160,7 +155,7 @@ def _claim(generation_id: int) -> bool:
     )
 
 
-def _finish(generation_id: int, *, status: str, detail: str = "") -> None:
+def _finish(generation_id: int, *, status: GenerationNotification.Status, detail: str = "") -> None:
     GenerationNotification.objects.filter(pk=generation_id, status=Status.SENDING).update(
         status=status,
         detail=detail[:255],
@@ -180,23 +175,22 @@ def _skip_reason(generation: Generation) -> str:
     return ""
 
 
-def _retry_or_fail(generation_id: int, *, delay: float | None, detail: str) -> NotifyOutcome:
+def _retry_or_fail(generation_id: int, *, retry_after: float | None, detail: str) -> NotifyOutcome:
     attempts = GenerationNotification.objects.values_list("attempts", flat=True).get(pk=generation_id)
     if attempts >= settings.TELEGRAM_NOTIFY_MAX_ATTEMPTS:
         _finish(generation_id, status=Status.FAILED, detail=f"gave up after {attempts} attempts: {detail}")
         logger.error("generation %s: notification given up after %s attempts: %s", generation_id, attempts, detail)
         return NotifyOutcome.FAILED
-    if delay is None:
-        delay = backoff_seconds(
-            attempt=attempts,
-            base=settings.TELEGRAM_NOTIFY_RETRY_BASE_SECONDS,
-            maximum=settings.TELEGRAM_NOTIFY_RETRY_MAX_SECONDS,
-        )
     # Back to pending and the schedule that retries it, together: a crash between
     # the two can neither lose the retry nor leave a schedule for a finished row.
     with transaction.atomic():
-        due = task_schedule_once(
-            func=NOTIFY_TASK, kwargs={"generation_id": generation_id}, delay_seconds=delay,
+        due = task_retry_schedule(
+            func=GENERATION_NOTIFY,
+            kwargs={"generation_id": generation_id},
+            attempt=attempts,
+            base=settings.TELEGRAM_NOTIFY_RETRY_BASE_SECONDS,
+            maximum=settings.TELEGRAM_NOTIFY_RETRY_MAX_SECONDS,
+            retry_after=retry_after,
             name=f"notify {generation_id} try {attempts + 1}",
         )
         handed_back = GenerationNotification.objects.filter(pk=generation_id, status=Status.SENDING).update(
@@ -205,7 +199,8 @@ def _retry_or_fail(generation_id: int, *, delay: float | None, detail: str) -> N
         if not handed_back:
             transaction.set_rollback(True)
             return NotifyOutcome.NOT_MINE
-    logger.warning("generation %s: notification retried in %.0f s (%s)", generation_id, delay, detail)
+    logger.warning("generation %s: notification retried at %s (%s)", generation_id,
+                   due.isoformat(timespec="seconds"), detail)
     return NotifyOutcome.RETRY_SCHEDULED
 
 

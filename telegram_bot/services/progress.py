@@ -23,19 +23,19 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone, translation
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import TelegramError
 
 from accounts.services import user_set_reachable
 from core.i18n import user_language
+from core.scheduling import task_retry_schedule
+from core.task_names import GENERATION_PROGRESS
 from generations.models import Generation
 from telegram_bot.chat import texts as chat_texts
 from telegram_bot.models import StatusMessage
-from telegram_bot.sending import bot_edit_text, retry_after_seconds
-from telegram_bot.services.scheduling import backoff_seconds, task_schedule_once
+from telegram_bot.sending import TelegramFailure, bot_edit_text, telegram_error_classify
 
 logger = logging.getLogger(__name__)
 
-PROGRESS_TASK = "telegram_bot.tasks.generation_progress"
 Stage = StatusMessage.Stage
 STAGE_OF_STATUS: dict[str, str] = {
     Generation.Status.PENDING: Stage.QUEUED,
@@ -113,33 +113,24 @@ def _edit(status_message: StatusMessage, *, message_id: int, stage: str, lease: 
         # Outside any transaction: a network call.
         bot_edit_text(chat_id=status_message.chat_id, message_id=message_id,
                       text=status_text(generation, stage=stage))
-    except RetryAfter as exc:
-        return _retry_later(status_message, stage=stage, lease=lease, delay=retry_after_seconds(exc),
-                            detail=f"429: {exc.message}")
-    except BadRequest as exc:  # a NetworkError subclass in python-telegram-bot, but permanent
-        if "not modified" not in exc.message.lower():
-            logger.warning("generation %s: status message not edited: %s", generation.pk, exc.message)
+    except TelegramError as exc:
+        error = telegram_error_classify(exc)
+        if error.failure == TelegramFailure.TRANSIENT:
+            return _retry_later(status_message, stage=stage, lease=lease, retry_after=error.retry_after,
+                                detail=error.detail)
+        if error.failure == TelegramFailure.UNREACHABLE:
+            user_set_reachable(user_id=generation.user_id, reachable=False)
+        if error.failure == TelegramFailure.UNREACHABLE or "not modified" not in error.message.lower():
+            logger.warning("generation %s: status message not edited: %s", generation.pk, error.detail)
             _lease_release(status_message, lease=lease, shown=stage, attempts=0)
             return ProgressOutcome.GAVE_UP
-        # An earlier edit to this stage went through, but its answer was lost.
-    except Forbidden as exc:
-        user_set_reachable(user_id=generation.user_id, reachable=False)
-        logger.info("generation %s: status message not edited, user unreachable (%s)", generation.pk, exc.message)
-        _lease_release(status_message, lease=lease, shown=stage, attempts=0)
-        return ProgressOutcome.GAVE_UP
-    except NetworkError as exc:  # TimedOut, connection errors, 5xx
-        return _retry_later(status_message, stage=stage, lease=lease, delay=None,
-                            detail=f"{type(exc).__name__}: {exc.message}")
-    except TelegramError as exc:
-        logger.warning("generation %s: status message not edited: %s", generation.pk, exc.message)
-        _lease_release(status_message, lease=lease, shown=stage, attempts=0)
-        return ProgressOutcome.GAVE_UP
+        # "Not modified": an earlier edit to this stage went through, but its answer was lost.
     _lease_release(status_message, lease=lease, shown=stage, attempts=0)
     logger.info("generation %s: status message shows %s", generation.pk, stage)
     return ProgressOutcome.EDITED
 
 
-def _retry_later(status_message: StatusMessage, *, stage: str, lease: datetime, delay: float | None,
+def _retry_later(status_message: StatusMessage, *, stage: str, lease: datetime, retry_after: float | None,
                  detail: str) -> ProgressOutcome:
     attempts = status_message.attempts + 1
     generation_id = status_message.pk
@@ -148,19 +139,20 @@ def _retry_later(status_message: StatusMessage, *, stage: str, lease: datetime, 
                        detail)
         _lease_release(status_message, lease=lease, shown=stage, attempts=0)
         return ProgressOutcome.GAVE_UP
-    if delay is None:
-        delay = backoff_seconds(attempt=attempts, base=settings.TELEGRAM_NOTIFY_RETRY_BASE_SECONDS,
-                                maximum=settings.TELEGRAM_NOTIFY_RETRY_MAX_SECONDS)
-    # The lease is kept until the retry is due, so no other task edits before then;
-    # the schedule and the lease change together, or neither.
+    # The lease is kept until the retry is due (after a 429, nobody edits sooner: that
+    # is Telegram's flood control honoured); the schedule and the lease change together.
     with transaction.atomic():
-        due = task_schedule_once(func=PROGRESS_TASK, kwargs={"generation_id": generation_id}, delay_seconds=delay,
-                                 name=f"status message {generation_id} try {attempts + 1}")
+        due = task_retry_schedule(
+            func=GENERATION_PROGRESS, kwargs={"generation_id": generation_id}, attempt=attempts,
+            base=settings.TELEGRAM_NOTIFY_RETRY_BASE_SECONDS, maximum=settings.TELEGRAM_NOTIFY_RETRY_MAX_SECONDS,
+            retry_after=retry_after, name=f"status message {generation_id} try {attempts + 1}",
+        )
         kept = StatusMessage.objects.filter(pk=generation_id, editing_until=lease).update(
             editing_until=due, attempts=F("attempts") + 1
         )
         if not kept:
             transaction.set_rollback(True)
             return ProgressOutcome.BUSY
-    logger.warning("generation %s: status message edit retried in %.0f s (%s)", generation_id, delay, detail)
+    logger.warning("generation %s: status message edit retried at %s (%s)", generation_id,
+                   due.isoformat(timespec="seconds"), detail)
     return ProgressOutcome.RETRY_SCHEDULED

@@ -7,6 +7,7 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from accounts.models import CreditLedgerEntry, User
+from tests.factories import UserFactory
 from tests.helpers import api_client_for, init_data_for, run_in_threads
 
 pytestmark = pytest.mark.django_db
@@ -108,7 +109,7 @@ def test_banned_user_gets_user_banned(owner, owner_client):
 
 def test_errors_are_in_the_users_language():
     ru = api_client_for(777, language_code="ru")
-    User.objects.create(telegram_id=777, language_code="ru", is_banned=True)
+    UserFactory.create(telegram_id=777, language_code="ru", is_banned=True)
     body = ru.get("/api/me").json()
     assert body["code"] == "USER_BANNED"
     assert body["message"] == "Ваш аккаунт заблокирован."

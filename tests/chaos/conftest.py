@@ -11,6 +11,7 @@ from generations.models import AIModel
 from tests.chaos.helpers import (
     CREDITS_EACH,
 )
+from tests.factories import AIModelFactory, UserFactory
 from tests.helpers import credits_give
 from tests.ops.processes import Process
 
@@ -18,8 +19,7 @@ from tests.ops.processes import Process
 @pytest.fixture
 def cast(db: None) -> list[User]:
     users = [
-        User.objects.create(telegram_id=7_000_000 + i, username=f"chaos{i}", first_name=f"Chaos {i}",
-                            language_code="en")
+        UserFactory.create(telegram_id=7_000_000 + i, username=f"chaos{i}", first_name=f"Chaos {i}", language_code="en")
         for i in range(8)
     ]
     for user in users:
@@ -29,8 +29,8 @@ def cast(db: None) -> list[User]:
 
 @pytest.fixture
 def demo_model(db: None) -> AIModel:
-    return AIModel.objects.create(slug="chaos-demo", name="Chaos demo", kind=AIModel.Kind.IMAGE,
-                                  provider=AIModel.Provider.DEMO, provider_model_id="demo", price=7)
+    return AIModelFactory.create(slug="chaos-demo", name="Chaos demo", kind=AIModel.Kind.IMAGE,
+                                 provider=AIModel.Provider.DEMO, provider_model_id="demo", price=7)
 
 
 @pytest.fixture

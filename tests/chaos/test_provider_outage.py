@@ -12,11 +12,11 @@ from django.db import connection
 from django.utils import timezone
 from django_q.models import Schedule
 
+from core.task_names import GENERATION_ATTEMPT
 from generations.models import Generation
-from generations.services.worker import ATTEMPT_TASK
 from generations.tasks import generation_attempt, generation_run
 from tests.chaos.helpers import assert_every_generation_ended, assert_money_conserved
-from tests.factories import aimodel_create, generation_create
+from tests.factories import AIModelFactory, GenerationFactory
 from tests.fakes.aimlapi import IMAGES, Reply, error_body
 
 pytestmark = [pytest.mark.chaos, pytest.mark.django_db(transaction=True)]
@@ -42,7 +42,8 @@ def run_workers(first_steps: list[int], *, seconds: float) -> list[BaseException
                 if generation_id is not None:
                     generation_run(generation_id)
                     continue
-                due = Schedule.objects.filter(func=ATTEMPT_TASK, next_run__lte=timezone.now()).order_by("pk").first()
+                due = (Schedule.objects.filter(func=GENERATION_ATTEMPT, next_run__lte=timezone.now())
+                       .order_by("pk").first())
                 if due is not None:
                     if Schedule.objects.filter(pk=due.pk).delete()[0]:
                         generation_attempt(int(due.args))
@@ -65,8 +66,8 @@ def run_workers(first_steps: list[int], *, seconds: float) -> list[BaseException
 
 def test_provider_returns_500_for_a_while(owner, stranger, fake_aimlapi, settings):
     settings.GENERATION_PROVIDER_MAX_ATTEMPTS = 4
-    model = aimodel_create(price=5)
-    generations = [generation_create(user=(owner, stranger)[i % 2], model=model, prompt=f"outage {i}")
+    model = AIModelFactory.create(price=5)
+    generations = [GenerationFactory.create(user=(owner, stranger)[i % 2], model=model, prompt=f"outage {i}")
                    for i in range(GENERATIONS)]
     fake_aimlapi.script("POST", IMAGES, *[Reply(500, json=error_body(500, "upstream down"))] * OUTAGE_ANSWERS)
     for i in range(GENERATIONS):

@@ -19,7 +19,7 @@ from accounts.models import CreditKind, CreditLedgerEntry
 from generations.models import Generation
 from generations.services.lifecycle import generation_reference
 from tests.chaos.helpers import assert_money_conserved, qcluster
-from tests.factories import generation_create
+from tests.factories import GenerationFactory
 from tests.ops.processes import wait_for
 
 pytestmark = [pytest.mark.chaos, pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -56,7 +56,7 @@ def test_two_clusters_on_redis_process_each_generation_once(owner, stranger, dem
 
         wait_for(running, seconds=30, what=f"{log.name} to run")
 
-    generations = [generation_create(user=(owner, stranger)[i % 2], model=demo_model, prompt=f"scale-out {i}")
+    generations = [GenerationFactory.create(user=(owner, stranger)[i % 2], model=demo_model, prompt=f"scale-out {i}")
                    for i in range(GENERATIONS)]
     broker = RedisBroker()
     for generation in generations:  # every task twice: a duplicate delivery must change nothing

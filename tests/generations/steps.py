@@ -5,7 +5,7 @@ import ast
 from django.utils import timezone
 from django_q.models import Schedule
 
-from generations.services.worker import ATTEMPT_TASK
+from core.task_names import GENERATION_ATTEMPT
 from generations.tasks import generation_attempt
 
 
@@ -15,7 +15,9 @@ def scheduled_steps_run(*, limit: int = 20) -> list[str]:
     outcomes = []
     for _ in range(limit):
         due = (
-            Schedule.objects.filter(func=ATTEMPT_TASK, next_run__lte=timezone.now()).order_by("next_run", "pk").first()
+            Schedule.objects.filter(func=GENERATION_ATTEMPT, next_run__lte=timezone.now())
+            .order_by("next_run", "pk")
+            .first()
         )
         if due is None:
             break

@@ -3,6 +3,7 @@
 import pytest
 
 from generations.failures import FailureCode
+from generations.models import AIModel
 from generations.providers import (
     AimlApiProvider,
     GenerationRequest,
@@ -12,8 +13,9 @@ from generations.providers import (
 from tests.fakes.aimlapi import IMAGES, VIDEOS, Reply, error_body, png_bytes
 
 # Models and fields as the AIML API documents them: the fake refuses anything else.
-IMAGE = GenerationRequest(kind="image", model="flux/schnell", prompt="a red fox", params={"image_size": "square_hd"})
-VIDEO = GenerationRequest(kind="video", model="klingai/v2.1-master-text-to-video", prompt="waves")
+IMAGE = GenerationRequest(kind=AIModel.Kind.IMAGE, model="flux/schnell", prompt="a red fox",
+                          params={"image_size": "square_hd"})
+VIDEO = GenerationRequest(kind=AIModel.Kind.VIDEO, model="klingai/v2.1-master-text-to-video", prompt="waves")
 
 
 @pytest.fixture

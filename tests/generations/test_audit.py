@@ -12,7 +12,7 @@ from accounts.services import credits_change
 from generations.audit import generation_money_rule
 from generations.models import AIModel, Generation
 from generations.services import generation_cancel_if_active, generation_complete, generation_fail
-from tests.factories import aimodel_create, generation_create
+from tests.factories import AIModelFactory, GenerationFactory
 
 pytestmark = pytest.mark.django_db
 Status = Generation.Status
@@ -20,7 +20,7 @@ Status = Generation.Status
 
 @pytest.fixture
 def model(db):
-    return aimodel_create(kind=AIModel.Kind.IMAGE, price=5)
+    return AIModelFactory.create(kind=AIModel.Kind.IMAGE, price=5)
 
 
 def problems() -> list[str]:
@@ -28,13 +28,13 @@ def problems() -> list[str]:
 
 
 def test_every_lifecycle_end_passes(owner, stranger, model, capsys):
-    pending = generation_create(user=owner, model=model)
-    completed = generation_create(user=owner, model=model)
+    pending = GenerationFactory.create(user=owner, model=model)
+    completed = GenerationFactory.create(user=owner, model=model)
     Generation.objects.filter(pk=completed.pk).update(status=Status.PROCESSING)
     generation_complete(generation_id=completed.pk, result_file="generations/x.png", content_type="image/png")
-    failed = generation_create(user=stranger, model=model)
+    failed = GenerationFactory.create(user=stranger, model=model)
     generation_fail(generation_id=failed.pk, error_code="TIMEOUT", error_message="late")
-    cancelled = generation_create(user=stranger, model=model)
+    cancelled = GenerationFactory.create(user=stranger, model=model)
     generation_cancel_if_active(generation_id=cancelled.pk)
     assert pending.status == Status.PENDING
 
@@ -44,7 +44,7 @@ def test_every_lifecycle_end_passes(owner, stranger, model, capsys):
 
 
 def test_a_failed_generation_without_its_refund_is_reported(owner, model):
-    generation = generation_create(user=owner, model=model)
+    generation = GenerationFactory.create(user=owner, model=model)
     # Failed and marked refunded, but the credits never came back.
     Generation.objects.filter(pk=generation.pk).update(status=Status.FAILED, refunded=True)
 
@@ -56,7 +56,7 @@ def test_a_failed_generation_without_its_refund_is_reported(owner, model):
 
 
 def test_a_double_refund_is_reported(owner, model):
-    generation = generation_create(user=owner, model=model)
+    generation = GenerationFactory.create(user=owner, model=model)
     generation_cancel_if_active(generation_id=generation.pk)
     # The database refuses a second refund row (unique kind + reference); drop that
     # guard inside this test's transaction to show the audit would catch one anyway.
@@ -71,7 +71,7 @@ def test_a_double_refund_is_reported(owner, model):
 
 
 def test_a_refund_of_a_completed_generation_is_reported(owner, model):
-    generation = generation_create(user=owner, model=model)
+    generation = GenerationFactory.create(user=owner, model=model)
     Generation.objects.filter(pk=generation.pk).update(status=Status.COMPLETED)
     credits_change(user_id=owner.pk, amount=5, kind=CreditKind.GENERATION_REFUND,
                    reference=f"generation:{generation.pk}")
@@ -82,7 +82,7 @@ def test_a_refund_of_a_completed_generation_is_reported(owner, model):
 
 
 def test_a_refund_of_the_wrong_amount_is_reported(owner, model):
-    generation = generation_create(user=owner, model=model)
+    generation = GenerationFactory.create(user=owner, model=model)
     Generation.objects.filter(pk=generation.pk).update(status=Status.FAILED, refunded=True)
     credits_change(user_id=owner.pk, amount=3, kind=CreditKind.GENERATION_REFUND,
                    reference=f"generation:{generation.pk}")
@@ -93,7 +93,7 @@ def test_a_refund_of_the_wrong_amount_is_reported(owner, model):
 
 
 def test_the_refunded_flag_must_match(owner, model):
-    refunded_but_unflagged = generation_create(user=owner, model=model)
+    refunded_but_unflagged = GenerationFactory.create(user=owner, model=model)
     generation_fail(generation_id=refunded_but_unflagged.pk, error_code="X", error_message="x")
     Generation.objects.filter(pk=refunded_but_unflagged.pk).update(refunded=False)
 
@@ -101,9 +101,9 @@ def test_the_refunded_flag_must_match(owner, model):
 
 
 def test_a_missing_or_wrong_charge_is_reported(owner, stranger, model):
-    uncharged = generation_create(user=owner, model=model)
+    uncharged = GenerationFactory.create(user=owner, model=model)
     CreditLedgerEntry.objects.filter(reference=f"generation:{uncharged.pk}").delete()
-    wrong_user = generation_create(user=owner, model=model)
+    wrong_user = GenerationFactory.create(user=owner, model=model)
     CreditLedgerEntry.objects.filter(reference=f"generation:{wrong_user.pk}").update(user=stranger)
 
     assert problems() == [
@@ -130,8 +130,8 @@ def test_the_check_is_one_statement_however_many_generations(owner, model):
             assert problems() == []
         return len([query for query in captured.captured_queries if "generations_generation" in query["sql"]])
 
-    generation_create(user=owner, model=model)
+    GenerationFactory.create(user=owner, model=model)
     assert statements() == 1
     for _ in range(30):
-        generation_create(user=owner, model=model)
+        GenerationFactory.create(user=owner, model=model)
     assert statements() == 1

@@ -13,7 +13,7 @@ from generations.models import AIModel, Generation
 from generations.services import generation_cancel_if_active
 from generations.services.sweeper import generations_sweep
 from generations.tasks import generation_run
-from tests.factories import aimodel_create, generation_create
+from tests.factories import AIModelFactory, GenerationFactory
 from tests.fakes.aimlapi import IMAGES, Reply, png_bytes
 
 Status = Generation.Status
@@ -35,7 +35,7 @@ def stored_results(generation: Generation) -> list[str]:
 
 @pytest.mark.django_db(transaction=True)
 def test_cancel_while_processing_then_the_result_arrives(owner, fake_aimlapi, audit_passes):
-    generation = generation_create(user=owner, model=aimodel_create(kind=AIModel.Kind.IMAGE, price=5))
+    generation = GenerationFactory.create(user=owner, model=AIModelFactory.create(kind=AIModel.Kind.IMAGE, price=5))
     cancelled = []
     url = fake_aimlapi.serve_file("late.png", png_bytes(), "image/png")
     # The user cancels while the provider is working on the picture.
@@ -60,7 +60,7 @@ def test_cancel_while_processing_then_the_result_arrives(owner, fake_aimlapi, au
 
 @pytest.mark.django_db(transaction=True)
 def test_timeout_while_processing_then_the_result_arrives(owner, fake_aimlapi, audit_passes):
-    generation = generation_create(user=owner, model=aimodel_create(kind=AIModel.Kind.IMAGE))
+    generation = GenerationFactory.create(user=owner, model=AIModelFactory.create(kind=AIModel.Kind.IMAGE))
     url = fake_aimlapi.serve_file("late.png", png_bytes(), "image/png")
 
     def deadline_passes_and_sweeper_runs() -> None:
@@ -78,7 +78,7 @@ def test_timeout_while_processing_then_the_result_arrives(owner, fake_aimlapi, a
 
 @pytest.mark.django_db(transaction=True)
 def test_the_provider_is_called_outside_any_transaction(owner, fake_aimlapi, audit_passes):
-    generation = generation_create(user=owner, model=aimodel_create(kind=AIModel.Kind.IMAGE))
+    generation = GenerationFactory.create(user=owner, model=AIModelFactory.create(kind=AIModel.Kind.IMAGE))
     seen = {}
 
     def look_from_another_connection() -> None:

@@ -9,7 +9,7 @@ from PIL import Image
 from generations.models import AIModel, Generation
 from generations.providers import AimlApiProvider, DemoProvider, GenerationRequest, provider_for
 from generations.tasks import generation_run
-from tests.factories import aimodel_create, generation_create
+from tests.factories import AIModelFactory, GenerationFactory
 from tests.generations.steps import scheduled_steps_run
 
 
@@ -27,8 +27,9 @@ class Clock:
 
 
 def test_an_image_is_a_png_of_the_requested_shape():
-    state = DemoProvider().submit(request=GenerationRequest(kind="image", model="demo", prompt="Кот в космосе",
-                                                            params={"aspect_ratio": "16:9"}, title="Demo"))
+    request = GenerationRequest(kind=AIModel.Kind.IMAGE, model="demo", prompt="Кот в космосе",
+                                params={"aspect_ratio": "16:9"}, title="Demo")
+    state = DemoProvider().submit(request=request)
     assert state.result.content_type == "image/png"
     with Image.open(io.BytesIO(state.result.data)) as image:
         assert (image.format, image.size) == ("PNG", (1344, 768))
@@ -39,7 +40,7 @@ def test_an_image_is_a_png_of_the_requested_shape():
 def test_the_image_takes_the_configured_time_in_the_call():
     clock = Clock()
     DemoProvider(delay_seconds=3, clock=clock, sleep=clock.sleep).submit(
-        request=GenerationRequest(kind="image", model="demo", prompt="x")
+        request=GenerationRequest(kind=AIModel.Kind.IMAGE, model="demo", prompt="x")
     )
     assert clock.slept == [3]
 
@@ -47,7 +48,7 @@ def test_the_image_takes_the_configured_time_in_the_call():
 def test_a_video_is_a_job_that_is_ready_after_the_delay():
     clock = Clock()
     provider = DemoProvider(delay_seconds=20, clock=clock, sleep=clock.sleep)
-    request = GenerationRequest(kind="video", model="demo", prompt="waves")
+    request = GenerationRequest(kind=AIModel.Kind.VIDEO, model="demo", prompt="waves")
 
     created = provider.submit(request=request)
     assert not created.finished and created.job_id.startswith("demo:")
@@ -70,8 +71,8 @@ def test_the_demo_delay_is_capped_well_under_the_task_timeout(settings):
 
 @pytest.mark.django_db
 def test_provider_choice(settings):
-    aimlapi_model = aimodel_create(provider=AIModel.Provider.AIMLAPI)
-    demo_model = aimodel_create(provider=AIModel.Provider.DEMO)
+    aimlapi_model = AIModelFactory.create(provider=AIModel.Provider.AIMLAPI)
+    demo_model = AIModelFactory.create(provider=AIModel.Provider.DEMO)
     settings.AIMLAPI_KEY = ""
     assert isinstance(provider_for(aimlapi_model), DemoProvider)
     settings.AIMLAPI_KEY = "key"
@@ -84,7 +85,8 @@ def test_a_demo_video_generation_runs_to_completion(owner, settings, audit_passe
     settings.AIMLAPI_KEY = ""
     settings.DEMO_PROVIDER_DELAY_SECONDS = 0.001
     settings.GENERATION_POLL_INTERVAL_SECONDS = 0
-    generation = generation_create(user=owner, model=aimodel_create(kind=AIModel.Kind.VIDEO), prompt="a tiny film")
+    video_model = AIModelFactory.create(kind=AIModel.Kind.VIDEO)
+    generation = GenerationFactory.create(user=owner, model=video_model, prompt="a tiny film")
 
     assert generation_run(generation.pk) == "poll_scheduled"
     assert scheduled_steps_run()[-1] == "completed"

@@ -9,7 +9,7 @@ from django.utils import timezone
 from accounts.models import CreditKind, CreditLedgerEntry
 from generations.models import AIModel, Generation
 from generations.tasks import generation_attempt, generation_run
-from tests.factories import aimodel_create, generation_create
+from tests.factories import AIModelFactory, GenerationFactory
 from tests.fakes.aimlapi import IMAGES, VIDEOS, Reply, error_body, png_bytes
 from tests.generations.steps import scheduled_steps_run
 from tests.helpers import run_in_threads
@@ -25,7 +25,7 @@ def refunds(generation: Generation) -> int:
 
 @pytest.mark.django_db(transaction=True)
 def test_the_same_task_delivered_twice_at_once_produces_one_result(owner, fake_aimlapi, audit_passes):
-    generation = generation_create(user=owner, model=aimodel_create(kind=AIModel.Kind.IMAGE))
+    generation = GenerationFactory.create(user=owner, model=AIModelFactory.create(kind=AIModel.Kind.IMAGE))
     # Slow enough that both deliveries are in flight together.
     url = fake_aimlapi.serve_file("once.png", png_bytes(), "image/png")
     fake_aimlapi.script("POST", IMAGES, Reply(json={"data": [{"url": url}]}, delay=0.2))
@@ -41,7 +41,7 @@ def test_the_same_task_delivered_twice_at_once_produces_one_result(owner, fake_a
 
 @pytest.mark.django_db(transaction=True)
 def test_a_failure_delivered_twice_at_once_refunds_once(owner, fake_aimlapi, audit_passes):
-    generation = generation_create(user=owner, model=aimodel_create(kind=AIModel.Kind.IMAGE))
+    generation = GenerationFactory.create(user=owner, model=AIModelFactory.create(kind=AIModel.Kind.IMAGE))
     for _ in range(4):
         fake_aimlapi.script("POST", IMAGES, Reply(400, json=error_body(400, "bad prompt"), delay=0.1))
 
@@ -56,7 +56,7 @@ def test_a_failure_delivered_twice_at_once_refunds_once(owner, fake_aimlapi, aud
 
 @pytest.mark.django_db
 def test_a_late_redelivery_of_the_first_task_does_nothing(owner, fake_aimlapi, audit_passes):
-    generation = generation_create(user=owner, model=aimodel_create(kind=AIModel.Kind.VIDEO))
+    generation = GenerationFactory.create(user=owner, model=AIModelFactory.create(kind=AIModel.Kind.VIDEO))
     fake_aimlapi.video_job("gen-1", statuses=("completed",))
     assert generation_run(generation.pk) == "poll_scheduled"
 
@@ -70,7 +70,7 @@ def test_a_late_redelivery_of_the_first_task_does_nothing(owner, fake_aimlapi, a
 
 @pytest.mark.django_db(transaction=True)
 def test_duplicate_poll_deliveries_poll_once(owner, fake_aimlapi, audit_passes):
-    generation = generation_create(user=owner, model=aimodel_create(kind=AIModel.Kind.VIDEO))
+    generation = GenerationFactory.create(user=owner, model=AIModelFactory.create(kind=AIModel.Kind.VIDEO))
     fake_aimlapi.video_job("gen-2", statuses=())
     for _ in range(4):
         fake_aimlapi.script("GET", VIDEOS, Reply(json={"id": "gen-2", "status": "generating"}, delay=0.1))
@@ -84,7 +84,7 @@ def test_duplicate_poll_deliveries_poll_once(owner, fake_aimlapi, audit_passes):
 
 @pytest.mark.django_db
 def test_a_killed_workers_generation_is_taken_over_after_its_lease(owner, fake_aimlapi, audit_passes):
-    generation = generation_create(user=owner, model=aimodel_create(kind=AIModel.Kind.IMAGE))
+    generation = GenerationFactory.create(user=owner, model=AIModelFactory.create(kind=AIModel.Kind.IMAGE))
     fake_aimlapi.image_succeeds()
     # A worker claimed it and died in the middle of the provider call.
     claimed_at = timezone.now()
@@ -105,7 +105,7 @@ def test_a_killed_workers_generation_is_taken_over_after_its_lease(owner, fake_a
 @pytest.mark.django_db
 def test_a_takeover_beyond_the_attempt_limit_fails_and_refunds(owner, settings, fake_aimlapi, audit_passes):
     settings.GENERATION_PROVIDER_MAX_ATTEMPTS = 2
-    generation = generation_create(user=owner, model=aimodel_create(kind=AIModel.Kind.IMAGE))
+    generation = GenerationFactory.create(user=owner, model=AIModelFactory.create(kind=AIModel.Kind.IMAGE))
     # Two workers died in the middle of their calls already.
     Generation.objects.filter(pk=generation.pk).update(
         status=Status.PROCESSING, attempts=2, next_check_at=timezone.now() - timedelta(seconds=1)
@@ -124,7 +124,7 @@ def test_a_takeover_beyond_the_attempt_limit_fails_and_refunds(owner, settings, 
 def test_scheduled_step_of_a_cancelled_generation_does_nothing(owner, fake_aimlapi, audit_passes):
     from generations.services import generation_cancel_if_active
 
-    generation = generation_create(user=owner, model=aimodel_create(kind=AIModel.Kind.IMAGE))
+    generation = GenerationFactory.create(user=owner, model=AIModelFactory.create(kind=AIModel.Kind.IMAGE))
     fake_aimlapi.script("POST", IMAGES, Reply(500, json=error_body(500, "boom")))
     assert generation_run(generation.pk) == "retry_scheduled"
     assert generation_cancel_if_active(generation_id=generation.pk)

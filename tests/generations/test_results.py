@@ -7,7 +7,7 @@ from generations.failures import FailureCode
 from generations.models import AIModel
 from generations.providers import PermanentProviderError, ProviderResult, TransientProviderError
 from generations.services.results import result_store
-from tests.factories import aimodel_create, generation_create
+from tests.factories import AIModelFactory, GenerationFactory
 from tests.fakes.aimlapi import Reply, mp4_bytes, png_bytes
 
 pytestmark = pytest.mark.django_db
@@ -15,12 +15,12 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def image_generation(owner):
-    return generation_create(user=owner, model=aimodel_create(kind=AIModel.Kind.IMAGE))
+    return GenerationFactory.create(user=owner, model=AIModelFactory.create(kind=AIModel.Kind.IMAGE))
 
 
 @pytest.fixture
 def video_generation(owner):
-    return generation_create(user=owner, model=aimodel_create(kind=AIModel.Kind.VIDEO))
+    return GenerationFactory.create(user=owner, model=AIModelFactory.create(kind=AIModel.Kind.VIDEO))
 
 
 def test_a_downloaded_image_is_stored_under_an_unguessable_name(image_generation, fake_aimlapi):

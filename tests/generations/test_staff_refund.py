@@ -8,27 +8,27 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.models import CreditKind, CreditLedgerEntry, User
-from accounts.services import credits_change
 from generations.errors import GenerationNotRefundable
-from generations.models import AIModel, Generation
-from generations.services import generation_staff_refund, generation_staff_refund_entry
+from generations.models import Generation
+from generations.services import generation_staff_refund
+from tests.factories import AIModelFactory, GenerationFactory
 from tests.helpers import credits_give, run_in_threads
 
 CHANGELIST = "/admin/generations/generation/"
 
 
+def staff_refund_entry(generation: Generation) -> CreditLedgerEntry:
+    return CreditLedgerEntry.objects.get(kind=CreditKind.GENERATION_STAFF_REFUND,
+                                         reference=f"generation:{generation.pk}")
+
+
 @pytest.fixture
 def generation(owner) -> Generation:
-    model = AIModel.objects.create(slug="test-model", name="Test", kind="image", provider="demo",
-                                   provider_model_id="demo", price=7)
+    model = AIModelFactory.create(slug="test-model", name="Test", kind="image", provider="demo",
+                                  provider_model_id="demo", price=7)
     credits_give(owner, 10)
-    generation = Generation.objects.create(
-        user=owner, model=model, kind="image", prompt="a cat", status=Generation.Status.COMPLETED,
-        credits_charged=7, timeout_at=timezone.now() + timedelta(minutes=15),
-    )
-    credits_change(user_id=owner.pk, amount=-7, kind=CreditKind.GENERATION_CHARGE,
-                   reference=f"generation:{generation.pk}")
-    return generation
+    return GenerationFactory.create(user=owner, model=model, prompt="a cat", status=Generation.Status.COMPLETED,
+                                    timeout_at=timezone.now() + timedelta(minutes=15))
 
 
 @pytest.mark.django_db
@@ -40,7 +40,7 @@ def test_a_completed_generation_is_refunded_once(owner, staff_user, generation, 
     assert generation_staff_refund(generation_id=generation.pk, staff=staff_user, reason="again") is None
     owner.refresh_from_db()
     assert owner.credits == 10
-    assert generation_staff_refund_entry(generation_id=generation.pk) == entry
+    assert staff_refund_entry(generation) == entry
 
 
 @pytest.mark.django_db(transaction=True)
@@ -68,7 +68,7 @@ def test_the_audit_notices_a_staff_refund_of_a_failed_generation(owner, staff_us
     Generation.objects.filter(pk=generation.pk).update(status="failed", refunded=True)
     problems = audit_run()["generation staff refunds"]
     assert problems == [f"generation {generation.pk} is failed but was refunded by staff "
-                        f"(entry {generation_staff_refund_entry(generation_id=generation.pk).pk})"]
+                        f"(entry {staff_refund_entry(generation).pk})"]
 
 
 def client_for(user: User) -> Client:

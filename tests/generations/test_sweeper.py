@@ -11,11 +11,12 @@ from django_q.models import OrmQ, Schedule, Task
 from django_q.signing import SignedPackage
 
 from accounts.models import CreditKind, CreditLedgerEntry
+from core.task_names import GENERATION_SWEEP
 from generations.failures import FailureCode
 from generations.models import AIModel, Generation
-from generations.services.sweeper import SWEEP_SCHEDULE_NAME, SWEEP_TASK, generations_sweep, sweep_schedule_ensure
+from generations.services.sweeper import SWEEP_SCHEDULE_NAME, generations_sweep, sweep_schedule_ensure
 from generations.tasks import generation_sweep
-from tests.factories import aimodel_create, generation_create
+from tests.factories import AIModelFactory, GenerationFactory
 from tests.helpers import run_in_threads
 
 Status = Generation.Status
@@ -35,12 +36,12 @@ def age(generation: Generation, *, created_seconds_ago: int = 0, timeout_in: int
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_sweepers_fail_and_refund_a_timed_out_generation_once(owner, stranger, audit_passes):
-    model = aimodel_create(kind=AIModel.Kind.IMAGE, price=7)
-    pending = generation_create(user=owner, model=model)
-    processing = generation_create(user=stranger, model=model)
+    model = AIModelFactory.create(kind=AIModel.Kind.IMAGE, price=7)
+    pending = GenerationFactory.create(user=owner, model=model)
+    processing = GenerationFactory.create(user=stranger, model=model)
     Generation.objects.filter(pk=processing.pk).update(status=Status.PROCESSING, attempts=1,
                                                       next_check_at=timezone.now() + timedelta(minutes=5))
-    alive = generation_create(user=owner, model=model)
+    alive = GenerationFactory.create(user=owner, model=model)
     for generation in (pending, processing):
         age(generation, created_seconds_ago=1000, timeout_in=-1)
 
@@ -63,7 +64,7 @@ def test_concurrent_sweepers_fail_and_refund_a_timed_out_generation_once(owner, 
 
 @pytest.mark.django_db
 def test_a_second_sweep_refunds_nothing_more(owner, audit_passes):
-    generation = generation_create(user=owner, model=aimodel_create(kind=AIModel.Kind.VIDEO))
+    generation = GenerationFactory.create(user=owner, model=AIModelFactory.create(kind=AIModel.Kind.VIDEO))
     age(generation, created_seconds_ago=2000, timeout_in=-5)
 
     assert generations_sweep().timed_out == 1
@@ -74,10 +75,10 @@ def test_a_second_sweep_refunds_nothing_more(owner, audit_passes):
 @pytest.mark.django_db
 def test_a_pending_generation_nobody_claimed_is_enqueued_again_once_per_interval(owner, settings):
     settings.GENERATION_PENDING_REQUEUE_SECONDS = 60
-    model = aimodel_create(kind=AIModel.Kind.IMAGE)
-    lost = generation_create(user=owner, model=model)
+    model = AIModelFactory.create(kind=AIModel.Kind.IMAGE)
+    lost = GenerationFactory.create(user=owner, model=model)
     age(lost, created_seconds_ago=90)
-    fresh = generation_create(user=owner, model=model)
+    fresh = GenerationFactory.create(user=owner, model=model)
     age(fresh, created_seconds_ago=10)
 
     assert generations_sweep().requeued == 1
@@ -92,8 +93,8 @@ def test_a_pending_generation_nobody_claimed_is_enqueued_again_once_per_interval
 @pytest.mark.django_db
 def test_a_stalled_processing_generation_is_handed_to_a_worker_again(owner, settings):
     settings.GENERATION_STALLED_AFTER_SECONDS = 90
-    model = aimodel_create(kind=AIModel.Kind.VIDEO)
-    stalled, waiting = generation_create(user=owner, model=model), generation_create(user=owner, model=model)
+    model = AIModelFactory.create(kind=AIModel.Kind.VIDEO)
+    stalled, waiting = GenerationFactory.create_batch(2, user=owner, model=model)
     now = timezone.now()
     Generation.objects.filter(pk=stalled.pk).update(status=Status.PROCESSING, next_check_at=now - timedelta(minutes=3))
     Generation.objects.filter(pk=waiting.pk).update(status=Status.PROCESSING, next_check_at=now - timedelta(seconds=20))
@@ -117,7 +118,7 @@ def test_old_task_results_are_deleted(settings):
 
 @pytest.mark.django_db
 def test_the_sweep_task_reports_what_it_did(owner):
-    generation = generation_create(user=owner, model=aimodel_create(kind=AIModel.Kind.IMAGE))
+    generation = GenerationFactory.create(user=owner, model=AIModelFactory.create(kind=AIModel.Kind.IMAGE))
     age(generation, created_seconds_ago=5000, timeout_in=-1)
     assert generation_sweep() == {"timed_out": 1, "requeued": 0, "resumed": 0, "results_deleted": 0}
 
@@ -127,7 +128,7 @@ def test_migrate_registers_exactly_one_sweeper_schedule():
     # The test database was migrated: the schedule is there.
     [schedule] = Schedule.objects.filter(name=SWEEP_SCHEDULE_NAME)
     assert (schedule.func, schedule.schedule_type, schedule.minutes, schedule.repeats) == (
-        SWEEP_TASK, Schedule.MINUTES, 1, -1
+        GENERATION_SWEEP, Schedule.MINUTES, 1, -1
     )
     call_command("migrate", verbosity=0)
     call_command("migrate", verbosity=0)
@@ -137,7 +138,7 @@ def test_migrate_registers_exactly_one_sweeper_schedule():
 @pytest.mark.django_db
 def test_registering_repairs_duplicates_and_edits():
     sweep_schedule_ensure()
-    Schedule.objects.create(name=SWEEP_SCHEDULE_NAME, func=SWEEP_TASK, schedule_type=Schedule.MINUTES, minutes=1)
+    Schedule.objects.create(name=SWEEP_SCHEDULE_NAME, func=GENERATION_SWEEP, schedule_type=Schedule.MINUTES, minutes=1)
     Schedule.objects.filter(name=SWEEP_SCHEDULE_NAME).update(minutes=60)
 
     schedule = sweep_schedule_ensure()

@@ -10,11 +10,12 @@ from django_q.models import Schedule
 from PIL import Image
 
 from accounts.models import CreditKind, CreditLedgerEntry
+from core.task_names import GENERATION_ATTEMPT
 from generations.failures import FailureCode
 from generations.models import AIModel, Generation
-from generations.services.worker import ATTEMPT_TASK, retry_delay
+from generations.services.worker import retry_delay
 from generations.tasks import generation_attempt, generation_run
-from tests.factories import aimodel_create, generation_create
+from tests.factories import AIModelFactory, GenerationFactory
 from tests.fakes.aimlapi import IMAGES, VIDEOS, Reply, error_body
 from tests.generations.steps import scheduled_steps_run
 
@@ -33,16 +34,16 @@ def ledger(generation: Generation) -> list[tuple[str, int]]:
 
 @pytest.fixture
 def image_model(db):
-    return aimodel_create(kind=AIModel.Kind.IMAGE, price=4)
+    return AIModelFactory.create(kind=AIModel.Kind.IMAGE, price=4)
 
 
 @pytest.fixture
 def video_model(db):
-    return aimodel_create(kind=AIModel.Kind.VIDEO, price=20)
+    return AIModelFactory.create(kind=AIModel.Kind.VIDEO, price=20)
 
 
 def test_image_success_stores_the_result_and_completes(owner, image_model, fake_aimlapi, audit_passes):
-    generation = generation_create(user=owner, model=image_model)
+    generation = GenerationFactory.create(user=owner, model=image_model)
     fake_aimlapi.image_succeeds(shape="images")
 
     assert generation_run(generation.pk) == "completed"
@@ -63,7 +64,7 @@ def test_image_success_stores_the_result_and_completes(owner, image_model, fake_
 
 
 def test_permanent_provider_error_fails_and_refunds_once(owner, image_model, fake_aimlapi, audit_passes):
-    generation = generation_create(user=owner, model=image_model)
+    generation = GenerationFactory.create(user=owner, model=image_model)
     fake_aimlapi.script("POST", IMAGES, Reply(400, json=error_body(400, "prompt violates policy XYZ-123")))
 
     assert generation_run(generation.pk) == "failed"
@@ -77,13 +78,13 @@ def test_permanent_provider_error_fails_and_refunds_once(owner, image_model, fak
         assert leak not in generation.error_message
     assert ledger(generation) == [(CreditKind.GENERATION_CHARGE, -4), (CreditKind.GENERATION_REFUND, 4)]
     assert len(fake_aimlapi.requests_to("POST", IMAGES)) == 1  # a 4xx is not retried
-    assert not Schedule.objects.filter(func=ATTEMPT_TASK).exists()
+    assert not Schedule.objects.filter(func=GENERATION_ATTEMPT).exists()
 
 
 def test_the_error_message_is_in_the_users_language(owner, image_model, fake_aimlapi, audit_passes):
     owner.language_code = "ru"
     owner.save(update_fields=["language_code"])
-    generation = generation_create(user=owner, model=image_model)
+    generation = GenerationFactory.create(user=owner, model=image_model)
     fake_aimlapi.script("POST", IMAGES, Reply(401, json=error_body(401, "Invalid API key")))
 
     generation_run(generation.pk)
@@ -94,7 +95,7 @@ def test_the_error_message_is_in_the_users_language(owner, image_model, fake_aim
 
 
 def test_transient_error_then_success_completes_with_one_charge(owner, image_model, fake_aimlapi, audit_passes):
-    generation = generation_create(user=owner, model=image_model)
+    generation = GenerationFactory.create(user=owner, model=image_model)
     fake_aimlapi.script("POST", IMAGES, Reply(503, json=error_body(503, "overloaded")))
     fake_aimlapi.image_succeeds()
 
@@ -124,7 +125,7 @@ def test_transient_errors_are_retried_a_bounded_number_of_times(
     owner, image_model, fake_aimlapi, settings, audit_passes, reply
 ):
     settings.GENERATION_PROVIDER_MAX_ATTEMPTS = 3
-    generation = generation_create(user=owner, model=image_model)
+    generation = GenerationFactory.create(user=owner, model=image_model)
     fake_aimlapi.script("POST", IMAGES, reply, reply, reply, reply)
 
     assert generation_run(generation.pk) == "retry_scheduled"
@@ -139,13 +140,13 @@ def test_transient_errors_are_retried_a_bounded_number_of_times(
 
 def test_a_retry_is_scheduled_after_a_backoff_not_slept(owner, image_model, fake_aimlapi, settings):
     settings.GENERATION_RETRY_BASE_SECONDS = 40
-    generation = generation_create(user=owner, model=image_model)
+    generation = GenerationFactory.create(user=owner, model=image_model)
     fake_aimlapi.script("POST", IMAGES, Reply(500, json=error_body(500, "boom")))
     before = timezone.now()
 
     assert generation_run(generation.pk) == "retry_scheduled"
 
-    [schedule] = Schedule.objects.filter(func=ATTEMPT_TASK)
+    [schedule] = Schedule.objects.filter(func=GENERATION_ATTEMPT)
     generation.refresh_from_db()
     assert schedule.schedule_type == Schedule.ONCE
     assert schedule.args == repr(generation.pk)
@@ -159,7 +160,7 @@ def test_a_retry_is_scheduled_after_a_backoff_not_slept(owner, image_model, fake
 
 def test_retry_after_is_respected(owner, image_model, fake_aimlapi, settings):
     settings.GENERATION_RETRY_BASE_SECONDS = 1
-    generation = generation_create(user=owner, model=image_model)
+    generation = GenerationFactory.create(user=owner, model=image_model)
     fake_aimlapi.script("POST", IMAGES, Reply(429, json=error_body(429, "later"), headers={"Retry-After": "90"}))
     before = timezone.now()
 
@@ -181,7 +182,9 @@ def test_backoff_grows_exponentially_with_jitter_and_a_ceiling(settings):
 
 def test_no_retry_that_would_come_after_the_timeout(owner, image_model, fake_aimlapi, settings, audit_passes):
     settings.GENERATION_RETRY_BASE_SECONDS = 600
-    generation = generation_create(user=owner, model=image_model, timeout_at=timezone.now() + timedelta(minutes=2))
+    generation = GenerationFactory.create(
+        user=owner, model=image_model, timeout_at=timezone.now() + timedelta(minutes=2)
+    )
     fake_aimlapi.script("POST", IMAGES, Reply(502, json=error_body(502, "bad gateway")))
 
     assert generation_run(generation.pk) == "failed"
@@ -190,7 +193,7 @@ def test_no_retry_that_would_come_after_the_timeout(owner, image_model, fake_aim
 
 
 def test_video_is_created_then_polled_by_scheduled_steps(owner, video_model, fake_aimlapi, audit_passes):
-    generation = generation_create(user=owner, model=video_model, prompt="waves at dusk")
+    generation = GenerationFactory.create(user=owner, model=video_model, prompt="waves at dusk")
     fake_aimlapi.video_job("gen-77", statuses=("queued", "generating", "completed"))
 
     assert generation_run(generation.pk) == "poll_scheduled"
@@ -209,7 +212,7 @@ def test_video_is_created_then_polled_by_scheduled_steps(owner, video_model, fak
 
 
 def test_a_transient_poll_error_polls_again(owner, video_model, fake_aimlapi, audit_passes):
-    generation = generation_create(user=owner, model=video_model)
+    generation = GenerationFactory.create(user=owner, model=video_model)
     fake_aimlapi.video_job("gen-5", statuses=())
     fake_aimlapi.script("GET", VIDEOS, Reply(500, json=error_body(500, "poll broke")))
     fake_aimlapi.script("GET", VIDEOS, Reply(json={"id": "gen-5", "status": "completed",
@@ -222,7 +225,7 @@ def test_a_transient_poll_error_polls_again(owner, video_model, fake_aimlapi, au
 
 
 def test_a_video_job_that_errors_fails_and_refunds(owner, video_model, fake_aimlapi, audit_passes):
-    generation = generation_create(user=owner, model=video_model)
+    generation = GenerationFactory.create(user=owner, model=video_model)
     fake_aimlapi.video_job("gen-9", statuses=("generating", "error"))
 
     generation_run(generation.pk)
@@ -236,7 +239,7 @@ def test_a_video_job_that_errors_fails_and_refunds(owner, video_model, fake_aiml
 
 
 def test_polling_ends_with_timeout_when_the_job_outlives_timeout_at(owner, video_model, fake_aimlapi, audit_passes):
-    generation = generation_create(user=owner, model=video_model)
+    generation = GenerationFactory.create(user=owner, model=video_model)
     fake_aimlapi.video_job("gen-slow", statuses=("generating",))
     generation_run(generation.pk)
     # Time passes: the generation's deadline is behind us when the next poll is due.
@@ -250,7 +253,7 @@ def test_polling_ends_with_timeout_when_the_job_outlives_timeout_at(owner, video
 
 
 def test_a_result_url_that_404s_fails_and_refunds(owner, image_model, fake_aimlapi, audit_passes):
-    generation = generation_create(user=owner, model=image_model)
+    generation = GenerationFactory.create(user=owner, model=image_model)
     fake_aimlapi.script("POST", IMAGES, Reply(json={"data": [{"url": fake_aimlapi.base_url + "/files/gone.png"}]}))
 
     assert generation_run(generation.pk) == "failed"
@@ -262,7 +265,7 @@ def test_a_result_url_that_404s_fails_and_refunds(owner, image_model, fake_aimla
 
 
 def test_a_result_that_is_not_an_image_fails_and_refunds(owner, image_model, fake_aimlapi, audit_passes):
-    generation = generation_create(user=owner, model=image_model)
+    generation = GenerationFactory.create(user=owner, model=image_model)
     url = fake_aimlapi.serve_file("error.png", b"<html>Access denied</html>", "image/png")
     fake_aimlapi.script("POST", IMAGES, Reply(json={"data": [{"url": url}]}))
 
@@ -273,7 +276,7 @@ def test_a_result_that_is_not_an_image_fails_and_refunds(owner, image_model, fak
 
 
 def test_a_finished_generation_is_left_alone(owner, image_model, fake_aimlapi, audit_passes):
-    generation = generation_create(user=owner, model=image_model)
+    generation = GenerationFactory.create(user=owner, model=image_model)
     fake_aimlapi.image_succeeds()
     generation_run(generation.pk)
 
@@ -285,7 +288,7 @@ def test_a_finished_generation_is_left_alone(owner, image_model, fake_aimlapi, a
 def test_a_broken_base_url_fails_without_internals(owner, image_model, settings, audit_passes):
     settings.AIMLAPI_KEY = "k"
     settings.AIMLAPI_BASE_URL = "http://[::1"
-    generation = generation_create(user=owner, model=image_model)
+    generation = GenerationFactory.create(user=owner, model=image_model)
 
     assert generation_run(generation.pk) == "failed"
 
@@ -295,7 +298,7 @@ def test_a_broken_base_url_fails_without_internals(owner, image_model, settings,
 
 
 def test_an_unexpected_error_fails_and_refunds_without_internals(owner, image_model, fake_aimlapi, audit_passes):
-    generation = generation_create(user=owner, model=image_model)
+    generation = GenerationFactory.create(user=owner, model=image_model)
     # Data no code path expects (parameters must be an object): a bug, not the provider.
     Generation.objects.filter(pk=generation.pk).update(params=["not", "an", "object"])
 

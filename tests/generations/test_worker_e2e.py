@@ -20,7 +20,7 @@ from django_q.models import Success
 
 from accounts.models import CreditKind, CreditLedgerEntry
 from generations.models import AIModel, Generation
-from tests.factories import aimodel_create
+from tests.factories import AIModelFactory
 from tests.helpers import credits_give
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -106,7 +106,7 @@ def start_through_the_api(client, model: AIModel, prompt: str) -> Generation:
 
 def test_a_worker_process_runs_a_generation_and_survives_sigkill(owner, owner_client, worker, fake_telegram,
                                                                   audit_passes):
-    model = aimodel_create(kind=AIModel.Kind.IMAGE, provider=AIModel.Provider.DEMO, price=2, name="Demo")
+    model = AIModelFactory.create(kind=AIModel.Kind.IMAGE, provider=AIModel.Provider.DEMO, price=2, name="Demo")
     credits_give(owner, 10)
     worker.start()
 

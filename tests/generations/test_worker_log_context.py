@@ -5,10 +5,10 @@ import logging
 
 import pytest
 
-from core.logging import JsonFormatter, log_context_get
+from core.logging import JsonFormatter
 from generations.models import AIModel
 from generations.tasks import generation_attempt, generation_run
-from tests.factories import aimodel_create, generation_create
+from tests.factories import AIModelFactory, GenerationFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -34,20 +34,21 @@ def json_lines():
 
 def test_a_worker_step_logs_with_its_generation_id(owner, json_lines, settings, audit_passes):
     settings.AIMLAPI_KEY = ""  # the offline demo provider
-    generation = generation_create(user=owner, model=aimodel_create(provider=AIModel.Provider.DEMO))
+    generation = GenerationFactory.create(user=owner, model=AIModelFactory.create(provider=AIModel.Provider.DEMO))
     assert generation_run(generation.pk) == "completed"
     worker_lines = [line for line in json_lines if line["logger"].startswith("generations.")]
     completed = [line for line in worker_lines if "completed" in line["message"]]
     assert completed, json_lines
     assert all(line["generation_id"] == generation.pk for line in worker_lines)
-    assert "generation_id" not in log_context_get(), "the context leaked out of the task"
+    logging.getLogger("generations.test").info("after the task")
+    assert "generation_id" not in json_lines[-1], "the context leaked out of the task"
 
 
 def test_a_failing_step_logs_with_its_generation_id(owner, json_lines, fake_aimlapi, audit_passes):
     from tests.fakes.aimlapi import IMAGES, Reply, error_body
 
     fake_aimlapi.script("POST", IMAGES, Reply(400, json=error_body(400, "prompt rejected by the safety filter")))
-    generation = generation_create(user=owner, model=aimodel_create())
+    generation = GenerationFactory.create(user=owner, model=AIModelFactory.create())
     generation_attempt(generation.pk)  # delivered as a later step: the claim happens all the same
     generation.refresh_from_db()
     assert generation.status == "failed"

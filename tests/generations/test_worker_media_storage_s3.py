@@ -9,7 +9,7 @@ import requests
 from accounts.models import CreditKind, CreditLedgerEntry
 from generations.models import AIModel, Generation
 from generations.tasks import generation_run
-from tests.factories import aimodel_create, generation_create
+from tests.factories import AIModelFactory, GenerationFactory
 from tests.fakes.aimlapi import png_bytes
 from tests.generations.steps import scheduled_steps_run
 
@@ -20,12 +20,12 @@ Status = Generation.Status
 
 @pytest.fixture
 def image_model(db):
-    return aimodel_create(kind=AIModel.Kind.IMAGE, price=4)
+    return AIModelFactory.create(kind=AIModel.Kind.IMAGE, price=4)
 
 
 def test_the_result_is_stored_in_the_bucket_and_served_from_there(owner, owner_client, image_model, fake_aimlapi,
                                                                   s3_media, settings, audit_passes):
-    generation = generation_create(user=owner, model=image_model)
+    generation = GenerationFactory.create(user=owner, model=image_model)
     fake_aimlapi.image_succeeds(data=png_bytes((30, 20)))
 
     assert generation_run(generation.pk) == "completed"
@@ -46,7 +46,7 @@ def test_a_store_that_is_down_is_retried_and_the_result_kept_once_it_is_back(own
     store = settings.STORAGES["default"]
     settings.STORAGES = {**settings.STORAGES, "default": {
         "BACKEND": "core.s3.S3MediaStorage", "OPTIONS": s3_media.storage_options(endpoint_url="http://127.0.0.1:9")}}
-    generation = generation_create(user=owner, model=image_model)
+    generation = GenerationFactory.create(user=owner, model=image_model)
     fake_aimlapi.image_succeeds()
     fake_aimlapi.image_succeeds()
 

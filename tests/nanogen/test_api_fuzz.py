@@ -16,8 +16,8 @@ from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import positive_data_acceptance
 
-from accounts.models import User
 from generations.models import AIModel
+from tests.factories import AIModelFactory, UserFactory
 from tests.helpers import credits_give, init_data_for
 
 pytestmark = pytest.mark.django_db
@@ -55,11 +55,11 @@ def requests_inside_the_test_transaction():
 @pytest.fixture(autouse=True)
 def world(db, fake_telegram):
     """A user with a little money and a model to pick; the Bot API is the local fake."""
-    owner = User.objects.create(telegram_id=4242, username="fuzzer", first_name="Fuzz", language_code="en")
+    owner = UserFactory.create(telegram_id=4242, username="fuzzer", first_name="Fuzz", language_code="en")
     credits_give(owner, 1000)
-    AIModel.objects.create(slug="fuzz-image", name="Fuzz image", kind=AIModel.Kind.IMAGE,
-                           provider_model_id="fuzz/image", price=5, params_schema={
-                               "aspect_ratio": {"type": "choice", "choices": ["1:1", "16:9"], "default": "1:1"}})
+    AIModelFactory.create(slug="fuzz-image", name="Fuzz image", kind=AIModel.Kind.IMAGE,
+                          provider_model_id="fuzz/image", price=5, params_schema={
+                       "aspect_ratio": {"type": "choice", "choices": ["1:1", "16:9"], "default": "1:1"}})
     return owner
 
 

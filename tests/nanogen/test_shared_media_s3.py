@@ -10,9 +10,8 @@ import sys
 import pytest
 import requests
 
-from accounts.models import User
 from generations.models import AIModel
-from tests.factories import aimodel_create
+from tests.factories import AIModelFactory, UserFactory
 from tests.helpers import OWNER_TELEGRAM_ID, credits_give, init_data_for
 from tests.ops.processes import Process, child_env, free_port, gunicorn, wait_for
 
@@ -26,9 +25,9 @@ def files_under(path) -> list[str]:
 def test_a_result_stored_by_the_worker_is_served_by_another_web_process_and_sent_by_the_bot(
     tmp_path, s3_media, fake_telegram, audit_passes
 ):
-    owner = User.objects.create(telegram_id=OWNER_TELEGRAM_ID, username="owner", first_name="Owner",
-                                language_code="en")
-    model = aimodel_create(kind=AIModel.Kind.IMAGE, provider=AIModel.Provider.DEMO, price=3)
+    owner = UserFactory.create(telegram_id=OWNER_TELEGRAM_ID, username="owner", first_name="Owner",
+                               language_code="en")
+    model = AIModelFactory.create(kind=AIModel.Kind.IMAGE, provider=AIModel.Provider.DEMO, price=3)
     credits_give(owner, 10)
     worker_media, web_media = tmp_path / "worker-media", tmp_path / "web-media"
     worker_media.mkdir()

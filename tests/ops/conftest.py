@@ -9,6 +9,7 @@ import pytest
 from generations.models import AIModel
 from ops.metrics import running_totals_reset
 from payments.models import CreditPack
+from tests.factories import AIModelFactory, CreditPackFactory
 from tests.ops.helpers import (
     IMAGE_PRICE,
     METRICS_TOKEN,
@@ -32,16 +33,16 @@ def metrics_token(settings) -> str:
 
 @pytest.fixture
 def pack(db: None) -> CreditPack:
-    return CreditPack.objects.create(slug="ops-pack", title="Ops: 120 credits", stars=100, credits=120, sort_order=1)
+    return CreditPackFactory.create(slug="ops-pack", title="Ops: 120 credits", stars=100, credits=120, sort_order=1)
 
 
 @pytest.fixture
 def image_model(db: None) -> AIModel:
-    return AIModel.objects.create(slug="ops-image", name="Ops image", kind=AIModel.Kind.IMAGE,
-                                  provider_model_id="test/image", price=IMAGE_PRICE, sort_order=1)
+    return AIModelFactory.create(slug="ops-image", name="Ops image", kind=AIModel.Kind.IMAGE,
+                                 provider_model_id="test/image", price=IMAGE_PRICE, sort_order=1)
 
 
 @pytest.fixture
 def video_model(db: None) -> AIModel:
-    return AIModel.objects.create(slug="ops-video", name="Ops video", kind=AIModel.Kind.VIDEO,
-                                  provider_model_id="test/video", price=VIDEO_PRICE, sort_order=2)
+    return AIModelFactory.create(slug="ops-video", name="Ops video", kind=AIModel.Kind.VIDEO,
+                                 provider_model_id="test/video", price=VIDEO_PRICE, sort_order=2)

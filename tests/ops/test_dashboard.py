@@ -27,7 +27,7 @@ def staff_client(staff_user: User) -> Client:
 
 @pytest.fixture
 def some_history(settings, owner, image_model, video_model, pack):
-    from tests.payments.helpers import payment_paid
+    from tests.factories import PaidPaymentFactory
 
     settings.GENERATION_MAX_ACTIVE = 100
     settings.GENERATION_RATE_LIMIT_PER_MINUTE = 100
@@ -37,7 +37,7 @@ def some_history(settings, owner, image_model, video_model, pack):
     generation_finish(generation_new(owner, video_model), Status.COMPLETED, seconds=90)
     stuck = generation_new(owner, image_model)
     generation_move_back(stuck, timedelta(minutes=5))
-    payment_paid(owner, pack)
+    PaidPaymentFactory.create(user=owner, pack=pack)
     return {"stuck": stuck}
 
 

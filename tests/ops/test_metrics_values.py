@@ -9,6 +9,7 @@ from django_q.tasks import async_task
 from accounts.models import CreditKind
 from generations.models import Generation
 from ops.metrics import SETTLE
+from tests.factories import PaidPaymentFactory
 from tests.helpers import credits_give
 from tests.ops.helpers import (
     IMAGE_PRICE,
@@ -19,7 +20,6 @@ from tests.ops.helpers import (
     scrape,
     value,
 )
-from tests.payments.helpers import payment_paid
 
 pytestmark = pytest.mark.django_db
 
@@ -48,7 +48,7 @@ def history(settings, owner, stranger, image_model, video_model, pack):
     }
     for name in ("done_image", "done_video", "failed", "pending"):
         generation_move_back(made[name], hour)
-    payment_paid(owner, pack)
+    PaidPaymentFactory.create(user=owner, pack=pack)
     return made
 
 

@@ -9,12 +9,13 @@ from django.test import Client
 from accounts.models import User
 from payments.models import CreditPack, Payment
 from payments.services import referral_link
-from tests.payments.helpers import REFERRER_TELEGRAM_ID, payment_paid, payment_pending
+from tests.factories import CreditPackFactory, PaidPaymentFactory, PaymentFactory, UserFactory
+from tests.payments.helpers import REFERRER_TELEGRAM_ID
 
 
 @pytest.fixture
 def pack(db: None) -> CreditPack:
-    return CreditPack.objects.create(
+    return CreditPackFactory.create(
         slug="test-pack", title="Test: 120 credits", title_ru="Тест: 120 кредитов", stars=100, credits=120,
         sort_order=1,
     )
@@ -22,18 +23,20 @@ def pack(db: None) -> CreditPack:
 
 @pytest.fixture
 def make_pending() -> Callable[[User, CreditPack], Payment]:
-    return payment_pending
+    """`make_pending(user, pack)`: a pending payment with its signed invoice payload."""
+    return lambda user, pack: PaymentFactory.create(user=user, pack=pack)
 
 
 @pytest.fixture
 def make_paid() -> Callable[[User, CreditPack], Payment]:
-    return payment_paid
+    """`make_paid(user, pack)`: a payment paid through the confirmation service."""
+    return lambda user, pack: PaidPaymentFactory.create(user=user, pack=pack)
 
 
 @pytest.fixture
 def referrer(db: None) -> User:
-    return User.objects.create(telegram_id=REFERRER_TELEGRAM_ID, username="referrer", first_name="Referrer",
-                               language_code="en")
+    return UserFactory.create(telegram_id=REFERRER_TELEGRAM_ID, username="referrer", first_name="Referrer",
+                              language_code="en")
 
 
 @pytest.fixture

@@ -2,8 +2,9 @@
 
 import pytest
 
-from payments.models import CreditPack, Payment
+from payments.models import Payment
 from payments.services import invoice_payload_verify
+from tests.factories import CreditPackFactory
 from tests.helpers import api_client_for
 
 pytestmark = pytest.mark.django_db
@@ -65,7 +66,7 @@ def test_an_unreachable_bot_api_is_the_same_clear_error(owner_client, pack, sett
 
 @pytest.mark.parametrize("slug", ["no-such-pack", "retired"])
 def test_unknown_or_retired_pack_is_refused(owner_client, fake_telegram, slug):
-    CreditPack.objects.create(slug="retired", title="Retired", stars=10, credits=10, is_active=False)
+    CreditPackFactory.create(slug="retired", title="Retired", stars=10, credits=10, is_active=False)
     response = owner_client.post("/api/payments/invoice", {"pack": slug}, format="json")
     assert response.status_code == 400
     assert response.json()["code"] == "PACK_UNAVAILABLE"

@@ -3,6 +3,7 @@
 import pytest
 
 from payments.models import CreditPack
+from tests.factories import CreditPackFactory
 from tests.helpers import api_client_for
 
 pytestmark = pytest.mark.django_db
@@ -15,7 +16,7 @@ def test_the_default_packs_come_from_the_data_migration():
 
 
 def test_packs_on_sale_in_order(owner_client, pack):
-    CreditPack.objects.create(slug="hidden", title="Hidden", stars=10, credits=10, is_active=False)
+    CreditPackFactory.create(slug="hidden", title="Hidden", stars=10, credits=10, is_active=False)
     body = owner_client.get("/api/payments/packs").json()
     slugs = [p["slug"] for p in body]
     assert slugs[0] == "test-pack" and "hidden" not in slugs

@@ -7,8 +7,8 @@ import pytest
 
 from payments.models import Payment
 from payments.services import payment_cancel, payment_confirm, payment_pre_checkout
+from tests.factories import charge_id_new
 from tests.helpers import run_in_threads
-from tests.payments.helpers import charge_id_new
 
 pytestmark = pytest.mark.django_db
 

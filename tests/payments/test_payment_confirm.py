@@ -3,12 +3,13 @@
 import pytest
 
 from accounts.models import CreditKind, CreditLedgerEntry
+from payments import hooks
 from payments.errors import PaymentNotMatched
-from payments.hooks import PAYMENT_ISSUE, PAYMENT_PAID, hook_register, hook_unregister
+from payments.hooks import PAYMENT_ISSUE, PAYMENT_PAID, hook_register
 from payments.models import Payment, PaymentIssue
 from payments.services import payment_confirm
+from tests.factories import charge_id_new
 from tests.helpers import run_in_threads
-from tests.payments.helpers import charge_id_new
 
 
 def confirm(payment: Payment, charge_id: str, **overrides) -> Payment:
@@ -165,8 +166,14 @@ def test_the_credits_granted_are_those_of_the_invoice_not_the_edited_pack(owner,
     assert owner.credits == 120
 
 
+@pytest.fixture
+def own_hooks(monkeypatch):
+    """Listeners a test registers are gone after it (the apps' own stay registered)."""
+    monkeypatch.setattr(hooks, "_listeners", {event: list(listeners) for event, listeners in hooks._listeners.items()})
+
+
 @pytest.mark.django_db(transaction=True)
-def test_hooks_are_told_after_commit(owner, pack, make_pending, audit_passes):
+def test_hooks_are_told_after_commit(owner, pack, make_pending, own_hooks, audit_passes):
     seen = []
 
     def on_paid(payment_id: int) -> None:
@@ -181,15 +188,10 @@ def test_hooks_are_told_after_commit(owner, pack, make_pending, audit_passes):
     hook_register(PAYMENT_PAID, broken)
     hook_register(PAYMENT_PAID, on_paid)
     hook_register(PAYMENT_ISSUE, on_issue)
-    try:
-        payment = make_pending(owner, pack)
-        confirm(payment, "charge-1")
-        confirm(payment, "charge-1")  # a repeat: no second event
-        with pytest.raises(PaymentNotMatched):
-            confirm(make_pending(owner, pack), "charge-2", total_amount=3)
-    finally:
-        hook_unregister(PAYMENT_PAID, broken)
-        hook_unregister(PAYMENT_PAID, on_paid)
-        hook_unregister(PAYMENT_ISSUE, on_issue)
+    payment = make_pending(owner, pack)
+    confirm(payment, "charge-1")
+    confirm(payment, "charge-1")  # a repeat: no second event
+    with pytest.raises(PaymentNotMatched):
+        confirm(make_pending(owner, pack), "charge-2", total_amount=3)
     issue = PaymentIssue.objects.get()
     assert seen == [("paid", payment.pk, "paid"), ("issue", issue.pk, "wrong_amount")]

@@ -4,8 +4,9 @@ from typing import Any
 
 import pytest
 
-from payments.models import CreditPack, Payment
+from payments.models import Payment
 from payments.services import payment_pre_checkout
+from tests.factories import CreditPackFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -47,7 +48,7 @@ def test_another_users_payload_is_refused(owner, stranger, pack, make_pending):
 
 def test_a_payload_cannot_be_moved_to_another_pack(owner, pack, make_pending):
     payment = make_pending(owner, pack)
-    cheaper = CreditPack.objects.create(slug="cheap", title="Cheap", stars=1, credits=1)
+    cheaper = CreditPackFactory.create(slug="cheap", title="Cheap", stars=1, credits=1)
     Payment.objects.filter(pk=payment.pk).update(pack=cheaper)
     ok, _ = check(payment)
     assert not ok

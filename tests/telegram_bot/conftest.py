@@ -58,13 +58,14 @@ def feed(bot_settings: Any) -> Callable[..., None]:
 def packs(db: None) -> list[Any]:
     """The shop of these tests: two packs on sale (the default ones are withdrawn)."""
     from payments.models import CreditPack
+    from tests.factories import CreditPackFactory
 
     CreditPack.objects.update(is_active=False)
     return [
-        CreditPack.objects.create(slug="small", title="Small: 60 credits", title_ru="Малый: 60 кредитов",
-                                  stars=50, credits=60, sort_order=1),
-        CreditPack.objects.create(slug="big", title="Big: 700 credits", title_ru="Большой: 700 кредитов",
-                                  stars=500, credits=700, sort_order=2),
+        CreditPackFactory.create(slug="small", title="Small: 60 credits", title_ru="Малый: 60 кредитов",
+                                 stars=50, credits=60, sort_order=1),
+        CreditPackFactory.create(slug="big", title="Big: 700 credits", title_ru="Большой: 700 кредитов",
+                                 stars=500, credits=700, sort_order=2),
     ]
 
 

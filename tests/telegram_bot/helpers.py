@@ -42,10 +42,10 @@ def generation_finished(user: Any, *, status: str = "completed", prompt: str = "
         generation_fail,
         generation_start,
     )
-    from tests.factories import aimodel_create
+    from tests.factories import AIModelFactory
     from tests.helpers import credits_give
 
-    model = aimodel_create(price=10)
+    model = AIModelFactory.create(price=10)
     credits_give(user, model.price)
     generation = generation_start(user=user, model_slug=model.slug, prompt=prompt)
     generation_claim(generation_id=generation.pk)

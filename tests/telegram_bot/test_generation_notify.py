@@ -144,10 +144,10 @@ def test_without_an_https_mini_app_there_is_no_app_button(owner, bot_settings, f
 
 def test_an_unknown_or_unfinished_generation_is_left_alone(owner, bot_settings, fake_telegram):
     from generations.services import generation_start
-    from tests.factories import aimodel_create
+    from tests.factories import AIModelFactory
     from tests.helpers import credits_give
 
-    model = aimodel_create(price=10)
+    model = AIModelFactory.create(price=10)
     credits_give(owner, 10)
     pending = generation_start(user=owner, model_slug=model.slug, prompt="still running")
 

@@ -6,8 +6,9 @@ import sys
 import pytest
 
 from accounts.models import CreditKind, CreditLedgerEntry, User
-from payments.models import CreditPack, Payment
+from payments.models import Payment
 from telegram_bot.models import ProcessedUpdate
+from tests.factories import CreditPackFactory
 from tests.fakes.telegram_updates import TelegramUpdates, telegram_profile
 from tests.helpers import api_client_for
 from tests.telegram_bot.runbot import WEBHOOK_SECRET, WEBHOOK_URL, RunBot, bot_env, free_port, wait_until
@@ -73,7 +74,7 @@ def test_updates_without_the_secret_are_refused_and_start_with_it_works(bot, fak
 
 def test_a_stars_purchase_is_credited_once_however_often_the_payment_arrives(bot, fake_telegram, owner, updates,
                                                                              audit_passes):
-    CreditPack.objects.create(slug="bot-pack", title="Bot pack: 300 credits", stars=250, credits=300)
+    CreditPackFactory.create(slug="bot-pack", title="Bot pack: 300 credits", stars=250, credits=300)
     response = api_client_for(owner.telegram_id, first_name="Owner").post(
         "/api/payments/invoice", {"pack": "bot-pack"}, format="json")
     assert response.status_code == 201, response.json()

@@ -5,13 +5,14 @@ import pytest
 
 from accounts.models import User
 from generations.models import AIModel
+from tests.factories import AIModelFactory
 from tests.generations.api.helpers import IMAGE_PRICE, VIDEO_PRICE
 from tests.helpers import credits_give
 
 
 @pytest.fixture
 def image_model(db: None) -> AIModel:
-    return AIModel.objects.create(
+    return AIModelFactory.create(
         slug="test-image",
         name="Test image",
         kind=AIModel.Kind.IMAGE,
@@ -29,7 +30,7 @@ def image_model(db: None) -> AIModel:
 
 @pytest.fixture
 def video_model(db: None) -> AIModel:
-    return AIModel.objects.create(
+    return AIModelFactory.create(
         slug="test-video",
         name="Test video",
         kind=AIModel.Kind.VIDEO,
@@ -42,7 +43,7 @@ def video_model(db: None) -> AIModel:
 
 @pytest.fixture
 def inactive_model(db: None) -> AIModel:
-    return AIModel.objects.create(
+    return AIModelFactory.create(
         slug="test-retired", name="Retired", kind=AIModel.Kind.IMAGE, provider_model_id="test/old", price=1,
         is_active=False,
     )

@@ -355,11 +355,12 @@ def worker(settings: Any) -> Iterator[Any]:
 def packs(db: None) -> list[Any]:
     """Credit packs of our own (the data migration's do not survive a flush)."""
     from payments.models import CreditPack
+    from tests.factories import CreditPackFactory
 
     CreditPack.objects.all().update(is_active=False)
     return [
-        CreditPack.objects.create(slug="e2e-small", title="Starter", title_ru="Стартовый", stars=50, credits=50,
-                                  sort_order=1),
-        CreditPack.objects.create(slug="e2e-plus", title="Plus", title_ru="Плюс", stars=200, credits=220,
-                                  sort_order=2),
+        CreditPackFactory.create(slug="e2e-small", title="Starter", title_ru="Стартовый", stars=50, credits=50,
+                                 sort_order=1),
+        CreditPackFactory.create(slug="e2e-plus", title="Plus", title_ru="Плюс", stars=200, credits=220,
+                                 sort_order=2),
     ]

@@ -4,15 +4,15 @@ closed unpaid, the purchase is listed as cancelled."""
 
 import pytest
 
-from accounts.models import User
 from payments.models import Payment
 from payments.services import payment_confirm
+from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def test_paid_invoice_refreshes_the_balance(miniapp_factory, init_data, packs, fake_telegram, audit_passes):
-    user = User.objects.create(telegram_id=7501, first_name="Buyer", language_code="en")
+    user = UserFactory.create(telegram_id=7501, first_name="Buyer", language_code="en")
     app = miniapp_factory(telegram="android")
     app.open(init_data(7501))
     page, client = app.view, app.client
@@ -42,7 +42,7 @@ def test_paid_invoice_refreshes_the_balance(miniapp_factory, init_data, packs, f
 
 
 def test_cancelled_invoice_changes_nothing_but_says_so(miniapp_factory, init_data, packs, fake_telegram):
-    user = User.objects.create(telegram_id=7502, first_name="Undecided", language_code="ru")
+    user = UserFactory.create(telegram_id=7502, first_name="Undecided", language_code="ru")
     app = miniapp_factory(telegram="weba")
     app.open(init_data(7502, language_code="ru"))
     page, client = app.view, app.client

@@ -2,15 +2,15 @@
 
 import pytest
 
-from accounts.models import User
 from generations.models import Generation
+from tests.factories import UserFactory
 from tests.helpers import credits_give
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def test_cancel_refunds_and_says_so(miniapp_factory, init_data, catalog, audit_passes):
-    user = User.objects.create(telegram_id=7801, first_name="Changed", language_code="en")
+    user = UserFactory.create(telegram_id=7801, first_name="Changed", language_code="en")
     credits_give(user, 30)
     app = miniapp_factory()
     page = app.page

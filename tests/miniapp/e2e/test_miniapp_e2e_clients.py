@@ -24,6 +24,7 @@ from accounts.models import User
 from generations.models import Generation
 from payments.models import Payment
 from payments.services import payment_confirm
+from tests.factories import UserFactory
 from tests.helpers import credits_give
 from tests.miniapp.e2e.telegram_client import NEWEST_VERSION, PLATFORMS, THEMES, VERSIONS
 
@@ -46,7 +47,7 @@ def rgb(hex_color: str) -> str:
 
 
 def user_with_credits(telegram_id: int, amount: int = 100, language: str = "en") -> User:
-    user = User.objects.create(telegram_id=telegram_id, first_name="Client", language_code=language)
+    user = UserFactory.create(telegram_id=telegram_id, first_name="Client", language_code=language)
     if amount:
         credits_give(user, amount)
     return user

@@ -4,8 +4,8 @@ in the history. The worker and the demo provider make a real PNG."""
 
 import pytest
 
-from accounts.models import User
 from generations.models import Generation
+from tests.factories import UserFactory
 from tests.helpers import credits_give
 from tests.miniapp.e2e.conftest import IMAGE_PRICE
 
@@ -15,7 +15,7 @@ PROMPT = "A lighthouse on a cliff at sunset, oil painting"
 
 
 def test_create_watch_complete_and_find_in_history(miniapp_factory, init_data, catalog, worker, audit_passes):
-    user = User.objects.create(telegram_id=7001, first_name="Ann", language_code="en")
+    user = UserFactory.create(telegram_id=7001, first_name="Ann", language_code="en")
     credits_give(user, 100)
     app = miniapp_factory()
     page = app.page

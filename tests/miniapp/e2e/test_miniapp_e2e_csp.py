@@ -4,13 +4,13 @@ the watch works, with a script injected the way an XSS would be."""
 
 import pytest
 
-from accounts.models import User
+from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def test_an_injected_inline_script_is_refused_and_noticed(miniapp_factory, init_data):
-    User.objects.create(telegram_id=7901, first_name="Safe", language_code="en")
+    UserFactory.create(telegram_id=7901, first_name="Safe", language_code="en")
     app = miniapp_factory(telegram="android")
     page = app.page
     app.open(init_data(7901))
@@ -44,7 +44,7 @@ def test_an_injected_inline_script_is_refused_and_noticed(miniapp_factory, init_
 def test_in_telegram_web_only_the_sdks_style_element_is_let_in(miniapp_factory, init_data):
     """Framed by Telegram Web, the page admits inline <style> elements (the SDK's, with
     Telegram's CSS), and nothing else inline: scripts and style attributes stay refused."""
-    User.objects.create(telegram_id=7902, first_name="Framed", language_code="en")
+    UserFactory.create(telegram_id=7902, first_name="Framed", language_code="en")
     app = miniapp_factory(telegram="weba")
     app.open(init_data(7902))
     app.wait_ready()

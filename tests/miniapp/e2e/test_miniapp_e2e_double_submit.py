@@ -7,6 +7,7 @@ import pytest
 
 from accounts.models import CreditKind, CreditLedgerEntry, User
 from generations.models import Generation
+from tests.factories import UserFactory
 from tests.helpers import credits_give
 from tests.miniapp.e2e.conftest import IMAGE_PRICE
 
@@ -14,7 +15,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def rich_user(telegram_id: int) -> User:
-    user = User.objects.create(telegram_id=telegram_id, first_name="Rich", language_code="en")
+    user = UserFactory.create(telegram_id=telegram_id, first_name="Rich", language_code="en")
     credits_give(user, 100)
     return user
 

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from accounts.models import User
+from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -42,7 +42,7 @@ def test_forged_init_data_is_refused(miniapp_factory, init_data):
 
 
 def test_a_banned_user_sees_the_servers_reason(miniapp_factory, init_data):
-    User.objects.create(telegram_id=5003, first_name="Banned", language_code="ru", is_banned=True)
+    UserFactory.create(telegram_id=5003, first_name="Banned", language_code="ru", is_banned=True)
     app = miniapp_factory()
     app.open(init_data(5003, first_name="Banned", language_code="ru"))
     assert app.page.locator(".gate-title").inner_text() == "Доступ закрыт"

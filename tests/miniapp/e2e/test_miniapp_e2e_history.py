@@ -3,10 +3,10 @@ generation once), filters by status and kind, and rows that finished meanwhile u
 
 import pytest
 
-from accounts.models import User
 from generations.models import Generation
 from generations.services import generation_cancel_if_active, generation_fail, generation_start
 from generations.tasks import generation_run
+from tests.factories import UserFactory
 from tests.helpers import credits_give
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -21,7 +21,7 @@ def history(catalog, settings):
     settings.GENERATION_RATE_LIMIT_PER_MINUTE = 1000
     settings.GENERATION_MAX_ACTIVE = 1000
     settings.DEMO_PROVIDER_DELAY_SECONDS = 0
-    user = User.objects.create(telegram_id=7401, first_name="Hist", language_code="en")
+    user = UserFactory.create(telegram_id=7401, first_name="Hist", language_code="en")
     credits_give(user, 10_000)
     made = []
     for i in range(45):
@@ -90,7 +90,7 @@ def test_filters_by_status_and_kind(miniapp_factory, init_data, history):
 
 def test_a_row_in_progress_updates_after_visiting_it(miniapp_factory, init_data, catalog, worker, audit_passes):
     worker.pause()
-    user = User.objects.create(telegram_id=7402, first_name="Wait", language_code="en")
+    user = UserFactory.create(telegram_id=7402, first_name="Wait", language_code="en")
     credits_give(user, 100)
     generation = generation_start(user=user, model_slug="nano-banana", prompt="slowly, please")
     app = miniapp_factory()

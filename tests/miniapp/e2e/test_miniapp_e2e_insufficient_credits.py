@@ -3,15 +3,15 @@ credit packs with what is missing. Nothing is started or charged."""
 
 import pytest
 
-from accounts.models import User
 from generations.models import Generation
+from tests.factories import UserFactory
 from tests.helpers import credits_give
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def test_too_few_credits_opens_the_packs(miniapp_factory, init_data, catalog, packs, audit_passes):
-    user = User.objects.create(telegram_id=7201, first_name="Poor", language_code="en")
+    user = UserFactory.create(telegram_id=7201, first_name="Poor", language_code="en")
     credits_give(user, 4)
     app = miniapp_factory()
     page = app.page

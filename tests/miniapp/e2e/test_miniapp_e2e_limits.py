@@ -3,8 +3,8 @@ user send again; other refusals show the server's own message."""
 
 import pytest
 
-from accounts.models import User
 from generations.models import Generation
+from tests.factories import UserFactory
 from tests.helpers import credits_give
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -19,7 +19,7 @@ def submit(page, prompt: str):
 
 def test_rate_limit_counts_down_retry_after(miniapp_factory, init_data, catalog, settings, audit_passes):
     settings.GENERATION_RATE_LIMIT_PER_MINUTE = 1
-    user = User.objects.create(telegram_id=7301, first_name="Fast", language_code="en")
+    user = UserFactory.create(telegram_id=7301, first_name="Fast", language_code="en")
     credits_give(user, 100)
     app = miniapp_factory()
     page = app.page
@@ -43,7 +43,7 @@ def test_rate_limit_counts_down_retry_after(miniapp_factory, init_data, catalog,
 
 def test_max_active_says_so_and_links_the_history(miniapp_factory, init_data, catalog, settings, audit_passes):
     settings.GENERATION_MAX_ACTIVE = 1
-    user = User.objects.create(telegram_id=7302, first_name="Busy", language_code="ru")
+    user = UserFactory.create(telegram_id=7302, first_name="Busy", language_code="ru")
     credits_give(user, 100)
     app = miniapp_factory()
     page = app.page
@@ -60,7 +60,7 @@ def test_max_active_says_so_and_links_the_history(miniapp_factory, init_data, ca
 
 
 def test_other_refusals_show_the_servers_message(miniapp_factory, init_data, catalog):
-    User.objects.create(telegram_id=7303, first_name="Val", language_code="en")
+    UserFactory.create(telegram_id=7303, first_name="Val", language_code="en")
     app = miniapp_factory()
     page = app.page
     app.open(init_data(7303))
@@ -76,7 +76,7 @@ def test_other_refusals_show_the_servers_message(miniapp_factory, init_data, cat
 
 def test_prompt_limit_is_the_servers_and_is_checked_before_sending(miniapp_factory, init_data, catalog, settings):
     settings.GENERATION_PROMPT_MAX_LENGTH = 20
-    User.objects.create(telegram_id=7304, first_name="Long", language_code="en")
+    UserFactory.create(telegram_id=7304, first_name="Long", language_code="en")
     app = miniapp_factory()
     page = app.page
     starts = []

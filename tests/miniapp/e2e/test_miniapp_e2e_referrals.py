@@ -3,10 +3,9 @@ a withdrawal requested from the earnings, listed with its status."""
 
 import pytest
 
-from accounts.models import User
-from payments.models import CreditPack, Withdrawal
+from payments.models import Withdrawal
 from payments.services import referral_link
-from tests.payments.helpers import payment_paid
+from tests.factories import CreditPackFactory, PaidPaymentFactory, UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -16,12 +15,12 @@ def referrer_with_earnings(settings, packs):
     settings.TELEGRAM_BOT_USERNAME = "nanogen_e2e_bot"
     settings.REFERRAL_PERCENT = 10
     settings.WITHDRAWAL_MIN_AMOUNT = 10
-    referrer = User.objects.create(telegram_id=7601, first_name="Inviter", language_code="en")
-    big = CreditPack.objects.create(slug="e2e-big", title="Big", stars=1000, credits=1200, sort_order=3)
+    referrer = UserFactory.create(telegram_id=7601, first_name="Inviter", language_code="en")
+    big = CreditPackFactory.create(slug="e2e-big", title="Big", stars=1000, credits=1200, sort_order=3)
     for telegram_id in (7602, 7603):
-        friend = User.objects.create(telegram_id=telegram_id, first_name="Friend", language_code="en")
+        friend = UserFactory.create(telegram_id=telegram_id, first_name="Friend", language_code="en")
         assert referral_link(referrer=referrer, new_user=friend)
-        payment_paid(friend, big)
+        PaidPaymentFactory.create(user=friend, pack=big)
     return referrer
 
 

@@ -5,12 +5,10 @@ control has a name a screen reader can read."""
 
 import pytest
 
-from accounts.models import User
-from payments.models import CreditPack
 from payments.services import referral_link
+from tests.factories import CreditPackFactory, PaidPaymentFactory, UserFactory
 from tests.helpers import credits_give
 from tests.miniapp.e2e.conftest import PHONE
-from tests.payments.helpers import payment_paid
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -23,12 +21,13 @@ def no_horizontal_overflow(page) -> bool:
 def test_screenshots_of_every_screen(miniapp_factory, init_data, catalog, packs, worker, settings, scheme, language):
     settings.TELEGRAM_BOT_USERNAME = "nanogen_bot"
     settings.WITHDRAWAL_MIN_AMOUNT = 10
-    user = User.objects.create(telegram_id=7701, first_name="Shot", language_code=language)
+    user = UserFactory.create(telegram_id=7701, first_name="Shot", language_code=language)
     credits_give(user, 250)
-    friend = User.objects.create(telegram_id=7702, first_name="Friend", language_code="en")
+    friend = UserFactory.create(telegram_id=7702, first_name="Friend", language_code="en")
     assert referral_link(referrer=user, new_user=friend)
-    payment_paid(friend, CreditPack.objects.create(slug="e2e-shot", title="Big", stars=500, credits=600))
-    payment_paid(user, packs[0])
+    big = CreditPackFactory.create(slug="e2e-shot", title="Big", stars=500, credits=600)
+    PaidPaymentFactory.create(user=friend, pack=big)
+    PaidPaymentFactory.create(user=user, pack=packs[0])
 
     app = miniapp_factory(color_scheme=scheme, locale="ru-RU" if language == "ru" else "en-US")
     page = app.page
@@ -137,7 +136,7 @@ def android_screenshot(app, name: str) -> None:
 def test_screenshots_of_the_create_screen_in_telegram(miniapp_factory, init_data, catalog, client, scheme):
     """The create screen as Telegram shows it: Telegram Web's frame with its header and
     MainButton, or an Android client's native header and MainButton around the webview."""
-    user = User.objects.create(telegram_id=7703, first_name="Shot", language_code="en")
+    user = UserFactory.create(telegram_id=7703, first_name="Shot", language_code="en")
     credits_give(user, 250)
     app = miniapp_factory(telegram=client, color_scheme=scheme)
     app.open(init_data(7703, first_name="Shot"))

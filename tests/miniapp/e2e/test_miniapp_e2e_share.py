@@ -4,8 +4,8 @@ clients share the result's link, as before."""
 
 import pytest
 
-from accounts.models import User
 from telegram_bot.tasks import generation_notify
+from tests.factories import UserFactory
 from tests.helpers import run_in_threads
 from tests.miniapp.e2e.telegram_client import NEWEST_VERSION
 from tests.telegram_bot.helpers import generation_finished
@@ -16,7 +16,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def result(fake_telegram):
     """A completed generation the bot has sent to its user (so Telegram holds the file)."""
-    user = User.objects.create(telegram_id=8101, first_name="Sharer", language_code="en")
+    user = UserFactory.create(telegram_id=8101, first_name="Sharer", language_code="en")
     generation = generation_finished(user, prompt="a paper boat on a puddle")
     # In a thread of its own: Playwright's sync API keeps an event loop running in this one.
     assert run_in_threads(1, lambda i: generation_notify(generation.pk)) == ["sent"]

@@ -3,15 +3,15 @@ by its content type (the demo provider's is an animated GIF, shown as an image).
 
 import pytest
 
-from accounts.models import User
 from generations.models import Generation
+from tests.factories import UserFactory
 from tests.helpers import credits_give
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def test_video_job_completes_and_plays(miniapp_factory, init_data, catalog, worker, audit_passes):
-    user = User.objects.create(telegram_id=7951, first_name="Film", language_code="en")
+    user = UserFactory.create(telegram_id=7951, first_name="Film", language_code="en")
     credits_give(user, 100)
     app = miniapp_factory()
     page = app.page
