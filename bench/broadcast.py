@@ -114,7 +114,7 @@ def broadcast_bench(*, env: dict[str, str], bot_token: str, users: int, workdir:
     log(f"broadcast: seeding {users:,} users")
     seed_seconds = _users_seed(users)
     fake = FakeTelegram(token=bot_token).start()
-    fake.rate_limit(telegram_limit)
+    fake.global_rate_limit(telegram_limit)
     fake.latency(latency)
     from django.conf import settings
 
@@ -144,7 +144,7 @@ def broadcast_bench(*, env: dict[str, str], bot_token: str, users: int, workdir:
 
         def sample(cluster: subprocess.Popen) -> dict[str, Any]:
             entry = {"t": round(time.monotonic() - t0, 1), **_counts(broadcast.pk),
-                     "rss_kib": _process_group_rss(cluster.pid), "rejected_429": fake.rate_limited}
+                     "rss_kib": _process_group_rss(cluster.pid), "rejected_429": fake.global_rate_limited}
             samples.append(entry)
             return entry
 
@@ -194,7 +194,7 @@ def broadcast_bench(*, env: dict[str, str], bot_token: str, users: int, workdir:
             "interrupted": interrupted,
             "delivered_chats": len(delivered),
             "duplicates": duplicates,
-            "rejected_429": fake.rate_limited,
+            "rejected_429": fake.global_rate_limited,
             "finished_at": finished_at.isoformat() if finished_at else None,
             "samples": samples,
             "now": timezone.now().isoformat(),

@@ -138,8 +138,8 @@ def test_the_global_rate_limit_answers_429_like_telegram(fake_telegram):
     from core.telegram_api import TelegramApiError, bot_api_call
 
     now = [1000.0]
-    fake_telegram.rate_clock = lambda: now[0]
-    fake_telegram.rate_limit(3)
+    fake_telegram.global_rate_clock = lambda: now[0]
+    fake_telegram.global_rate_limit(3)
     for chat in (1, 2, 3):
         bot_api_call("sendMessage", {"chat_id": chat, "text": "x"})
     now[0] += 0.4
@@ -150,7 +150,7 @@ def test_the_global_rate_limit_answers_429_like_telegram(fake_telegram):
     assert bot_api_call("getMe")["is_bot"]  # not a message: not limited
     now[0] += 0.6  # the first three leave the window
     bot_api_call("sendMessage", {"chat_id": 4, "text": "x"})
-    assert fake_telegram.rate_limited == 1
-    fake_telegram.rate_limit(None)
+    assert fake_telegram.global_rate_limited == 1
+    fake_telegram.global_rate_limit(None)
     for chat in range(10):
         bot_api_call("sendMessage", {"chat_id": chat, "text": "x"})

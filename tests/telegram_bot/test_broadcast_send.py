@@ -227,11 +227,11 @@ def test_deliveries_a_dead_worker_left_sending_are_never_resent(fast, fake_teleg
 def test_above_telegrams_limit_the_429s_are_honoured_and_everyone_gets_it_once(
         fast, fake_telegram, staff_user, django_capture_on_commit_callbacks):
     users = recipients_create(45)
-    fake_telegram.rate_limit(20)
+    fake_telegram.global_rate_limit(20)
     fast.BROADCAST_RATE_PER_SECOND = 1000  # far above the fake's 20 a second
     broadcast = started(BroadcastFactory.create(), staff_user, django_capture_on_commit_callbacks)
     run_until_done(broadcast)
-    assert fake_telegram.rate_limited > 0
+    assert fake_telegram.global_rate_limited > 0
     assert messages_by_chat(fake_telegram) == {user.telegram_id: 1 for user in users}
     assert statuses(broadcast) == {Status.SENT: 45}
 
@@ -239,10 +239,10 @@ def test_above_telegrams_limit_the_429s_are_honoured_and_everyone_gets_it_once(
 def test_within_the_configured_rate_telegram_never_says_429(fast, fake_telegram, staff_user,
                                                             django_capture_on_commit_callbacks):
     users = recipients_create(30)
-    fake_telegram.rate_limit(30)
+    fake_telegram.global_rate_limit(30)
     # 10 a second with a burst of 1 leaves room for the 4 calls in flight to arrive together.
     fast.BROADCAST_RATE_PER_SECOND = 10
     broadcast = started(BroadcastFactory.create(), staff_user, django_capture_on_commit_callbacks)
     run_until_done(broadcast)
-    assert fake_telegram.rate_limited == 0
+    assert fake_telegram.global_rate_limited == 0
     assert messages_by_chat(fake_telegram) == {user.telegram_id: 1 for user in users}
