@@ -20,6 +20,12 @@ ADMIN_ALERT_SEND: Final = "telegram_bot.tasks.admin_alert_send"
 PAYMENT_ISSUE_ALERT: Final = "telegram_bot.tasks.payment_issue_alert"
 WITHDRAWAL_REQUESTED_ALERT: Final = "telegram_bot.tasks.withdrawal_requested_alert"
 WITHDRAWAL_DECIDED_NOTIFY: Final = "telegram_bot.tasks.withdrawal_decided_notify"
+PAYMENT_REFUNDED_OUTSIDE_ALERT: Final = "telegram_bot.tasks.payment_refunded_outside_alert"
+UPDATE_PROCESS: Final = "telegram_bot.tasks.update_process"
+UPDATES_SWEEP: Final = "telegram_bot.tasks.updates_sweep"
+
+# payments.tasks
+STARS_RECONCILE_DAILY: Final = "payments.tasks.stars_reconcile_daily"
 
 TASK_NAMES: Final = (
     GENERATION_RUN,
@@ -30,4 +36,8 @@ TASK_NAMES: Final = (
     PAYMENT_ISSUE_ALERT,
     WITHDRAWAL_REQUESTED_ALERT,
     WITHDRAWAL_DECIDED_NOTIFY,
+    PAYMENT_REFUNDED_OUTSIDE_ALERT,
+    UPDATE_PROCESS,
+    UPDATES_SWEEP,
+    STARS_RECONCILE_DAILY,
 )

@@ -350,8 +350,6 @@ DEMO_PROVIDER_DELAY_SECONDS = env.float("DEMO_PROVIDER_DELAY_SECONDS", default=0
 TELEGRAM_BOT_CONCURRENT_UPDATES = env.int("TELEGRAM_BOT_CONCURRENT_UPDATES", default=8)
 # Where /paysupport sends users with payment questions, e.g. @nanogen_support (empty: not shown).
 TELEGRAM_SUPPORT_CONTACT = env.str("TELEGRAM_SUPPORT_CONTACT", default="")
-# Handled update ids are kept this long to drop repeats (Telegram retries for at most a day).
-TELEGRAM_PROCESSED_UPDATES_KEEP_DAYS = env.int("TELEGRAM_PROCESSED_UPDATES_KEEP_DAYS", default=3)
 # A notification of a finished generation is tried at most this many times (429 and
 # transient errors), waiting TELEGRAM_NOTIFY_RETRY_BASE_SECONDS, then twice, four
 # times as long..., at most TELEGRAM_NOTIFY_RETRY_MAX_SECONDS, between tries.
@@ -362,6 +360,25 @@ TELEGRAM_NOTIFY_RETRY_MAX_SECONDS = env.float("TELEGRAM_NOTIFY_RETRY_MAX_SECONDS
 TELEGRAM_UPLOAD_TIMEOUT = env.float("TELEGRAM_UPLOAD_TIMEOUT", default=45.0)
 # Alerts about failing bot handlers: at most one per kind of error in this many seconds.
 ADMIN_ALERT_INTERVAL_SECONDS = env.int("ADMIN_ALERT_INTERVAL_SECONDS", default=600)
+
+# --- Telegram updates and Stars: nothing paid is ever lost ------------------------------------
+# Every update is stored before Telegram gets its 200 (telegram_bot.webhook, telegram_bot.polling).
+# Webhook request bodies over this many bytes are refused (413) before they are read.
+TELEGRAM_WEBHOOK_MAX_BODY_BYTES = env.int("TELEGRAM_WEBHOOK_MAX_BODY_BYTES", default=1024 * 1024)
+# A process that takes on an update holds it this long; after that (it died), another may.
+TELEGRAM_UPDATE_LEASE_SECONDS = env.int("TELEGRAM_UPDATE_LEASE_SECONDS", default=120)
+# An update whose handlers fail is tried this often by the worker, waiting the base delay,
+# then twice, four times as long..., at most the maximum; then staff see it in the admin.
+TELEGRAM_UPDATE_MAX_ATTEMPTS = env.int("TELEGRAM_UPDATE_MAX_ATTEMPTS", default=5)
+TELEGRAM_UPDATE_RETRY_BASE_SECONDS = env.int("TELEGRAM_UPDATE_RETRY_BASE_SECONDS", default=30)
+TELEGRAM_UPDATE_RETRY_MAX_SECONDS = env.int("TELEGRAM_UPDATE_RETRY_MAX_SECONDS", default=900)
+# Processed updates are kept this long (repeats are recognised; Telegram retries for a day).
+TELEGRAM_UPDATES_KEEP_DAYS = env.int("TELEGRAM_UPDATES_KEEP_DAYS", default=3)
+# The `subscription_period` of a subscription pack's invoice link. Telegram accepts only
+# 2592000 (30 days); its test environment only 60 or 300.
+STARS_SUBSCRIPTION_PERIOD_SECONDS = env.int("STARS_SUBSCRIPTION_PERIOD_SECONDS", default=2592000)
+# The daily `reconcile_stars` schedule compares this many days of Stars transactions.
+STARS_RECONCILE_DAYS = env.int("STARS_RECONCILE_DAYS", default=3)
 
 # --- Mini App -------------------------------------------------------------------------
 # Origins allowed to show the Mini App page in a frame (CSP frame-ancestors): Telegram's
@@ -453,9 +470,6 @@ AXES_RESET_ON_SUCCESS = True
 # mandatory for the whole admin. Enrol with `manage.py staff_totp_enrol <email>`.
 STAFF_REQUIRE_2FA = env_bool("STAFF_REQUIRE_2FA", default=False)
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="NanoGen")
-# The bot's webhook server refuses a body longer than this (413) before reading it.
-# Telegram's updates are a few kilobytes.
-TELEGRAM_WEBHOOK_MAX_BODY_BYTES = env.int("TELEGRAM_WEBHOOK_MAX_BODY_BYTES", default=1024 * 1024)
 # django-axes says hello at every start-up at INFO.
 LOGGING["loggers"]["axes.apps"] = {"level": "WARNING"}
 # --- Input images, prices and provider costs (generations: uploads, price rules) --------------

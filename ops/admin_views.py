@@ -84,6 +84,7 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
         "quick_periods": QUICK_PERIODS,
         **_period_context(period),
         "live": selectors.generations_live(),
+        "stars_health": selectors.stars_health(),
     }
     return TemplateResponse(request, "admin/ops/dashboard.html", context)
 
@@ -159,6 +160,8 @@ def _period_context(period: Period) -> dict[str, Any]:
         "credits_granted": sum(credits[day].granted for day in days),
         "stars_received": sum(stars[day].received for day in days),
         "stars_refunded": sum(stars[day].refunded for day in days),
+        "stars_affiliate": sum(stars[day].affiliate for day in days),
+        "stars_net": sum(stars[day].net for day in days),
         "payments": sum(stars[day].payments for day in days),
         "new_users": sum(users[day].new for day in days),
         "referred_users": sum(users[day].referred for day in days),

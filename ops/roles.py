@@ -1,8 +1,9 @@
 """Staff roles: Django groups with exactly these permissions.
 
-Created by a data migration and brought back in line with this table after every
-`migrate` (a post_migrate hook in OpsConfig), so a permission added later (a new
-model, a new action) reaches the `admin` role by itself. The table is the truth:
+The groups are created by a data migration and given exactly this table's
+permissions after every `migrate` (a post_migrate hook in OpsConfig), so a
+permission added later (a new model, a new action) reaches the `admin` role by
+itself. The table is the truth:
 permissions added to these groups by hand in the admin are removed on the next
 migrate; make other groups for one-off needs. Staff get a role by being put in its
 group (the user's page in the admin); superusers need none.
@@ -10,7 +11,8 @@ group (the user's page in the admin); superusers need none.
 - support: reads users, their ledger and generations (and whether the bot sent a
   result), and cancels-and-refunds a stuck generation;
 - finance: money: payments and their refunds, unmatched payments, withdrawals,
-  credit grants, refunds of bad results, credit packs, the revenue dashboard;
+  credit grants, refunds of bad results, credit packs, Stars subscriptions and
+  reconciliations, the revenue dashboard;
 - admin: everything.
 """
 
@@ -45,6 +47,9 @@ ROLES: dict[str, list[str] | None] = {
         "payments.decide_withdrawal",
         "payments.view_referralaccount",
         "payments.view_referralearningsentry",
+        "payments.view_subscription",
+        "payments.cancel_subscription",
+        "payments.view_starsreconciliation",
         "ops.view_dashboard",
     ],
     "admin": ALL,

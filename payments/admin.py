@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.authentication import staff_user
 from core.admin import ReadOnlyAdmin, ReadOnlyTabularInline, admin_action_form, staff_action, staff_permission
-from payments import services
+from payments import admin_stars, services  # noqa: F401 - admin_stars registers subscriptions and reconciliations
 from payments.models import (
     CreditPack,
     Payment,

@@ -4,7 +4,7 @@ selector, render. Every object is looked up within the requesting user's own."""
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -16,7 +16,7 @@ from core.api.pagination import NewestFirstCursorPagination
 from core.api.schema import error_response
 from core.i18n import user_language
 from payments import selectors, services
-from payments.models import CreditPack, Payment, Withdrawal
+from payments.models import CreditPack, Payment, Subscription, Withdrawal
 
 
 class NewestFirstPagination(NewestFirstCursorPagination):
@@ -43,6 +43,9 @@ class PackOutputSerializer(serializers.Serializer[Any]):
     title = serializers.SerializerMethodField()
     stars = serializers.IntegerField()
     credits = serializers.IntegerField()
+    period_days = serializers.IntegerField(
+        allow_null=True, help_text="null: bought once; 30: a subscription, these credits every 30 days"
+    )
 
     def get_title(self, pack: CreditPack) -> str:
         return pack.title_for(_language(self))
@@ -190,3 +193,52 @@ class WithdrawalsApi(APIView):
         data.is_valid(raise_exception=True)
         withdrawal = services.withdrawal_request(user=request_user(request), **data.validated_data)
         return Response(WithdrawalOutputSerializer(withdrawal).data, status=201)
+
+
+class SubscriptionOutputSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    pack = serializers.CharField(source="pack.slug")
+    title = serializers.SerializerMethodField()
+    stars = serializers.IntegerField(help_text="Stars each period")
+    credits = serializers.IntegerField(help_text="credits each period")
+    period_days = serializers.IntegerField()
+    status = serializers.SerializerMethodField(
+        help_text="active: renews automatically; cancelled: no more renewals, the paid period runs on; "
+                  "expired: the paid period is over"
+    )
+    expires_at = serializers.DateTimeField(help_text="end of the period paid for (the next renewal while active)")
+    created_at = serializers.DateTimeField()
+    cancelled_at = serializers.DateTimeField(allow_null=True)
+
+    def get_title(self, subscription: Subscription) -> str:
+        return subscription.pack.title_for(_language(self))
+
+    @extend_schema_field(serializers.ChoiceField(choices=["active", "cancelled", "expired"]))
+    def get_status(self, subscription: Subscription) -> str:
+        return selectors.subscription_state(subscription)
+
+
+class SubscriptionListApi(APIView):
+    pagination_class = NewestFirstPagination  # documents the page envelope in the schema
+
+    @extend_schema(responses=SubscriptionOutputSerializer(many=True), operation_id="subscriptions_list")
+    def get(self, request: Request) -> Response:
+        return _paginated(request, self, selectors.subscription_list_for_user(user=request_user(request)),
+                          SubscriptionOutputSerializer)
+
+
+class SubscriptionCancelApi(APIView):
+    @extend_schema(
+        request=None,
+        responses={
+            200: SubscriptionOutputSerializer,
+            404: error_response("NOT_FOUND: no such subscription, or another user's."),
+            409: error_response("SUBSCRIPTION_NOT_CANCELLABLE: Telegram refused (the subscription may have ended)."),
+            503: error_response("PAYMENT_PROVIDER_UNAVAILABLE: Telegram could not be reached; try again."),
+        },
+        operation_id="subscriptions_cancel",
+    )
+    def post(self, request: Request, subscription_id: int) -> Response:
+        subscription = selectors.subscription_get_for_user(user=request_user(request), subscription_id=subscription_id)
+        subscription = services.subscription_cancel(subscription_id=subscription.pk)
+        return Response(SubscriptionOutputSerializer(subscription, context={"request": request}).data)

@@ -2,17 +2,18 @@
 
 Each yields one line per problem: earnings against their ledger, every paid
 payment against its one credit grant, every refund against its reversal, every
-commission and withdrawal against its earnings entries.
+subscription against its payments, every commission and withdrawal against its
+earnings entries.
 """
 
 from collections.abc import Iterator
 
-from django.db.models import CharField, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import CharField, Exists, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Cast, Coalesce, Concat
 
 from accounts.audit import balance_ledger_mismatches
 from accounts.models import CreditKind, CreditLedgerEntry
-from payments.models import EarningsKind, Payment, ReferralAccount, ReferralEarningsEntry, Withdrawal
+from payments.models import EarningsKind, Payment, ReferralAccount, ReferralEarningsEntry, Subscription, Withdrawal
 
 
 def _reference_of(prefix: str) -> Concat:
@@ -137,6 +138,31 @@ def refunds_match_reversals() -> Iterator[str]:
     )
     for pk, reference in stray.values_list("pk", "reference").iterator():
         yield f"earnings entry {pk}: commission for {reference!r}, which is no paid payment"
+
+
+def subscriptions_match_payments() -> Iterator[str]:
+    """A subscription grants once per charge: each of its charges is a paid payment of
+    its own (the first and every renewal; the charge id is unique, and
+    `payments_match_grants` checks each payment's one grant), for the subscription's
+    user, payload, Stars and credits; and its first charge is among them."""
+    theirs = Payment.objects.filter(subscription__isnull=False)
+    stray = theirs.exclude(
+        user_id=F("subscription__user_id"), invoice_payload=F("subscription__invoice_payload"),
+        stars=F("subscription__stars"), credits=F("subscription__credits"),
+    )
+    for pk, subscription_id in stray.values_list("pk", "subscription_id").iterator():
+        yield (f"payment {pk} of subscription {subscription_id} differs from it in user, payload, Stars or "
+               f"credits")
+    for pk, subscription_id, status in theirs.exclude(status__in=Payment.PAID_STATUSES).values_list(
+        "pk", "subscription_id", "status"
+    ).iterator():
+        yield f"payment {pk} of subscription {subscription_id} is {status}, not paid"
+    first = Payment.objects.filter(subscription=OuterRef("pk"),
+                                   telegram_payment_charge_id=OuterRef("telegram_payment_charge_id"))
+    for pk, charge_id in Subscription.objects.filter(~Exists(first)).values_list(
+        "pk", "telegram_payment_charge_id"
+    ).iterator():
+        yield f"subscription {pk}: no payment of its first charge {charge_id}"
 
 
 def withdrawals_match_earnings() -> Iterator[str]:

@@ -78,3 +78,10 @@ class WithdrawalAlreadyPending(DomainError):
     status_code = 409
     code = "WITHDRAWAL_ALREADY_PENDING"
     default_message = _("You already have a withdrawal waiting for review.")
+
+
+class SubscriptionNotCancellable(DomainError):
+    status_code = 409
+    code = "SUBSCRIPTION_NOT_CANCELLABLE"
+    default_message = _("Telegram did not cancel this subscription; it may have ended already. "
+                        "You can also manage it in Telegram's settings.")

@@ -18,10 +18,13 @@ logger = logging.getLogger(__name__)
 PAYMENT_PAID = "payment_paid"  # payment_id
 PAYMENT_ISSUE = "payment_issue"  # issue_id: Stars received that matched nothing; alert admins
 PAYMENT_REFUNDED = "payment_refunded"  # payment_id
+# payment_id: Telegram refunded it outside NanoGen (its support); the credits were taken back. Alert admins.
+PAYMENT_REFUNDED_OUTSIDE = "payment_refunded_outside"
 WITHDRAWAL_REQUESTED = "withdrawal_requested"  # withdrawal_id; alert admins
 WITHDRAWAL_DECIDED = "withdrawal_decided"  # withdrawal_id; tell the user
 
-EVENTS = (PAYMENT_PAID, PAYMENT_ISSUE, PAYMENT_REFUNDED, WITHDRAWAL_REQUESTED, WITHDRAWAL_DECIDED)
+EVENTS = (PAYMENT_PAID, PAYMENT_ISSUE, PAYMENT_REFUNDED, PAYMENT_REFUNDED_OUTSIDE, WITHDRAWAL_REQUESTED,
+          WITHDRAWAL_DECIDED)
 
 Listener = Callable[..., None]
 

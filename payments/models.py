@@ -17,6 +17,14 @@ from accounts.models import LedgerEntry
 # Telegram Stars: the only currency Telegram allows for digital goods.
 STARS_CURRENCY = "XTR"
 
+# Stars subscriptions: Telegram renews them every 30 days (`subscription_period`
+# 2592000 seconds, the only value it accepts; its test environment only 60 or 300),
+# for at most 10000 Stars a period.
+SUBSCRIPTION_PERIOD_DAYS = 30
+SUBSCRIPTION_PERIODS = (2592000,)
+TEST_ENVIRONMENT_SUBSCRIPTION_PERIODS = (60, 300)
+SUBSCRIPTION_MAX_STARS = 10000
+
 
 class CreditPack(models.Model):
     """What users buy: `credits` for `stars`. Staff edit packs; a payment copies the
@@ -30,6 +38,13 @@ class CreditPack(models.Model):
     credits = models.PositiveIntegerField(_("credits"))
     is_active = models.BooleanField(_("on sale"), default=True)
     sort_order = models.IntegerField(_("sort order"), default=0)
+    # A subscription pack: its credits every period, until the user cancels.
+    period_days = models.PositiveSmallIntegerField(
+        _("subscription period (days)"), null=True, blank=True,
+        choices=[(SUBSCRIPTION_PERIOD_DAYS, _("30 days"))],
+        help_text=_("Empty: bought once. 30 days: a Stars subscription that Telegram renews every 30 days "
+                    "(at most 10000 Stars)."),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -40,6 +55,11 @@ class CreditPack(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(stars__gt=0), name="creditpack_stars_positive"),
             models.CheckConstraint(condition=Q(credits__gt=0), name="creditpack_credits_positive"),
+            models.CheckConstraint(
+                condition=Q(period_days__isnull=True)
+                | Q(period_days=SUBSCRIPTION_PERIOD_DAYS, stars__lte=SUBSCRIPTION_MAX_STARS),
+                name="creditpack_subscription_terms",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -56,12 +76,18 @@ class Payment(models.Model):
 
     pending -> paid (successful_payment, credits granted once) -> refunding (the
     credits and commission taken back, Telegram being asked) -> refunded, or back
-    to paid if Telegram refuses (everything returned through the ledgers);
-    pending -> failed when no invoice link could be made; pending -> cancelled when
-    the buyer closed the invoice unpaid (the Mini App says so). Stars that arrive all
-    the same for a failed or cancelled payment still pay it.
+    to paid if Telegram refuses (everything returned through the ledgers); paid ->
+    refunded when Telegram refunded it outside NanoGen (`refunded_outside`: a
+    refunded_payment message, or found by reconciliation); pending -> failed when no
+    invoice link could be made; pending -> cancelled when the buyer closed the invoice
+    unpaid (the Mini App says so). Stars that arrive all the same for a failed or
+    cancelled payment still pay it.
     `telegram_payment_charge_id` is unique: a repeated successful_payment finds
     the payment it already paid and grants nothing more.
+
+    A subscription's first payment is made like any other; each renewal is a
+    payment of its own (made paid by its successful_payment, with the same
+    invoice payload and a new charge id), so each grants its credits once.
     """
 
     class Status(models.TextChoices):
@@ -81,6 +107,13 @@ class Payment(models.Model):
     pack = models.ForeignKey(CreditPack, verbose_name=_("pack"), on_delete=models.PROTECT, related_name="payments")
     stars = models.PositiveIntegerField(_("Stars"), editable=False)
     credits = models.PositiveIntegerField(_("credits"), editable=False)
+    # Copied from the pack like the price: set, the invoice link is a subscription's.
+    period_days = models.PositiveSmallIntegerField(_("subscription period (days)"), null=True, blank=True,
+                                                   editable=False)
+    subscription = models.ForeignKey(
+        "Subscription", verbose_name=_("subscription"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="payments", db_index=False,  # the partial index below
+    )
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
 
     invoice_payload = models.CharField(_("invoice payload"), max_length=128, blank=True)
@@ -119,6 +152,12 @@ class Payment(models.Model):
     # be in flight: another try waits until it is answered or clearly abandoned.
     refund_attempts = models.PositiveIntegerField(_("refund tries"), default=0)
     refund_call_started_at = models.DateTimeField(_("refund call started"), null=True, blank=True)
+    # Refunded by Telegram (its support), not by NanoGen's staff.
+    refunded_outside = models.BooleanField(_("refunded outside NanoGen"), default=False)
+    # Telegram's affiliate program: the Stars an affiliate received of this payment
+    # (from getStarTransactions, recorded by reconciliation), so revenue is counted net.
+    affiliate_commission = models.PositiveIntegerField(_("affiliate commission (Stars)"), default=0)
+    affiliate = models.CharField(_("affiliate"), max_length=64, blank=True)
 
     class Meta:
         verbose_name = _("payment")
@@ -131,6 +170,8 @@ class Payment(models.Model):
             # Metrics and the staff dashboard sum Stars over windows of time.
             models.Index(fields=["paid_at"], condition=Q(paid_at__isnull=False), name="payment_paid"),
             models.Index(fields=["refunded_at"], condition=Q(refunded_at__isnull=False), name="payment_refunded"),
+            models.Index(fields=["subscription", "-id"], condition=Q(subscription__isnull=False),
+                         name="payment_subscription_recent"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(stars__gt=0), name="payment_stars_positive"),
@@ -157,7 +198,9 @@ class Payment(models.Model):
 class PaymentIssue(models.Model):
     """A successful_payment that matched no payable payment: Stars were received
     but nothing was granted. Kept for staff with everything Telegram sent, so the
-    money is never silently dropped; staff refund the Stars or resolve it."""
+    money is never silently dropped; staff refund the Stars or resolve it. Also
+    recorded (closed as refunded) when Telegram refunded a charge NanoGen never saw,
+    so that reconciliation knows it next time."""
 
     class Reason(models.TextChoices):
         BAD_PAYLOAD = "bad_payload", _("payload not ours or forged")
@@ -167,6 +210,8 @@ class PaymentIssue(models.Model):
         WRONG_AMOUNT = "wrong_amount", _("wrong amount")
         ALREADY_PAID = "already_paid", _("payment already paid with another charge")
         NOT_PAYABLE = "not_payable", _("payment refunded")
+        # Telegram refunded a charge NanoGen had never recorded (nothing was granted for it).
+        UNKNOWN_CHARGE = "unknown_charge", _("refund of a charge never recorded")
 
     class Status(models.TextChoices):
         OPEN = "open", _("open")
@@ -322,3 +367,91 @@ class Withdrawal(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.amount} Stars {self.status}"
+
+
+class Subscription(models.Model):
+    """A Telegram Stars subscription to a credit pack: Telegram charges the user every
+    period and sends each renewal as a successful_payment with the first payment's
+    invoice payload and a new charge id; each renewal is a Payment that grants the
+    period's credits once and moves `expires_at`.
+
+    Telegram names the subscription by its first charge id (editUserStarSubscription).
+    Cancelled, Telegram stops renewing it and the paid period stays; past
+    `expires_at` without a renewal it has ended (the user may also have cancelled it
+    in Telegram itself, which tells the bot nothing).
+    """
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("active")
+        CANCELLED = "cancelled", _("cancelled")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.PROTECT, related_name="subscriptions"
+    )
+    pack = models.ForeignKey(CreditPack, verbose_name=_("pack"), on_delete=models.PROTECT, related_name="+")
+    # Copied from the first payment: every renewal pays and grants the same.
+    stars = models.PositiveIntegerField(_("Stars per period"), editable=False)
+    credits = models.PositiveIntegerField(_("credits per period"), editable=False)
+    period_days = models.PositiveSmallIntegerField(_("period (days)"), editable=False)
+    invoice_payload = models.CharField(_("invoice payload"), max_length=128, unique=True)
+    telegram_payment_charge_id = models.CharField(_("Telegram charge id (first payment)"), max_length=255,
+                                                  unique=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    expires_at = models.DateTimeField(_("paid until"))
+    cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
+    # Empty when the user cancelled it.
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("cancelled by staff"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("subscription")
+        verbose_name_plural = _("subscriptions")
+        ordering = ["-id"]
+        permissions = [("cancel_subscription", _("Can cancel Stars subscriptions"))]
+        indexes = [models.Index(fields=["user", "-id"], name="subscription_user_recent")]
+        constraints = [
+            models.CheckConstraint(condition=Q(stars__gt=0) & Q(credits__gt=0), name="subscription_terms_positive"),
+            models.CheckConstraint(
+                condition=~Q(status="cancelled") | Q(cancelled_at__isnull=False), name="subscription_cancelled_has_time"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.stars} Stars / {self.period_days} days {self.status}"
+
+
+class StarsReconciliation(models.Model):
+    """One run of `reconcile_stars`: Telegram's Stars transactions of a period
+    compared with the payments, what was found and what was done about it."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("running")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+
+    days = models.PositiveSmallIntegerField(_("days compared"))
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField(_("started"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    transactions = models.PositiveIntegerField(_("transactions read"), default=0)
+    credited = models.PositiveIntegerField(_("payments credited"), default=0)
+    issues = models.PositiveIntegerField(_("unmatched payments recorded"), default=0)
+    refunds = models.PositiveIntegerField(_("refunds booked"), default=0)
+    affiliate_commissions = models.PositiveIntegerField(_("affiliate commissions recorded"), default=0)
+    # Found but not settled by the run (a refund of a charge NanoGen never saw...): for staff.
+    unresolved = models.PositiveIntegerField(_("unresolved"), default=0)
+    # Every finding with its charge id and what was done: {"findings": [...]}.
+    report = models.JSONField(_("report"), default=dict, blank=True)
+    error = models.CharField(_("error"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("Stars reconciliation")
+        verbose_name_plural = _("Stars reconciliations")
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.started_at:%Y-%m-%d %H:%M} {self.status}"

@@ -1,14 +1,24 @@
 """Reads for payments, referrals and withdrawals."""
 
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.db.models import Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from accounts.models import User
 from core.errors import NotFound
-from payments.models import CreditPack, EarningsKind, Payment, ReferralAccount, ReferralEarningsEntry, Withdrawal
+from payments.models import (
+    CreditPack,
+    EarningsKind,
+    Payment,
+    ReferralAccount,
+    ReferralEarningsEntry,
+    Subscription,
+    Withdrawal,
+)
 
 REFERRAL_START_PREFIX = "ref_"
 
@@ -28,6 +38,28 @@ def payment_get_for_user(*, user: User, payment_id: int) -> Payment:
     if payment is None:
         raise NotFound()
     return payment
+
+
+def subscription_list_for_user(*, user: User) -> QuerySet[Subscription]:
+    return Subscription.objects.filter(user=user).select_related("pack").order_by("-id")
+
+
+def subscription_get_for_user(*, user: User, subscription_id: int) -> Subscription:
+    """The user's subscription; NotFound for anybody else's (or none)."""
+    if not 0 < subscription_id < 2**63:
+        raise NotFound()
+    subscription = subscription_list_for_user(user=user).filter(pk=subscription_id).first()
+    if subscription is None:
+        raise NotFound()
+    return subscription
+
+
+def subscription_state(subscription: Subscription, *, now: datetime | None = None) -> str:
+    """active (renews), cancelled (no more renewals; the paid period may still run)
+    or expired (the paid period is over)."""
+    if subscription.expires_at <= (now or timezone.now()):
+        return "expired"
+    return str(subscription.status)
 
 
 def withdrawal_list_for_user(*, user: User) -> QuerySet[Withdrawal]:

@@ -7,6 +7,8 @@ from payments.api import (
     PaymentDetailApi,
     PaymentListApi,
     ReferralSummaryApi,
+    SubscriptionCancelApi,
+    SubscriptionListApi,
     WithdrawalsApi,
 )
 
@@ -18,5 +20,7 @@ api_urlpatterns: list[URLPattern] = [
     path("payments/<int:payment_id>", PaymentDetailApi.as_view(), name="payment-detail"),
     path("payments/<int:payment_id>/cancel", PaymentCancelApi.as_view(), name="payment-cancel"),
     path("referrals", ReferralSummaryApi.as_view(), name="referrals"),
+    path("subscriptions", SubscriptionListApi.as_view(), name="subscriptions"),
+    path("subscriptions/<int:subscription_id>/cancel", SubscriptionCancelApi.as_view(), name="subscription-cancel"),
     path("withdrawals", WithdrawalsApi.as_view(), name="withdrawals"),
 ]

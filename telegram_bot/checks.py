@@ -1,5 +1,6 @@
 """Start-up checks of the bot's settings (`manage.py check`, and before every command)."""
 
+import os
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -37,13 +38,26 @@ def bot_settings_check(app_configs: Sequence[AppConfig] | None = None, **kwargs:
         ("TELEGRAM_BOT_CONCURRENT_UPDATES", 1),
         ("TELEGRAM_NOTIFY_MAX_ATTEMPTS", 1),
         # Telegram retries an update for up to a day: a shorter memory lets repeats through.
-        ("TELEGRAM_PROCESSED_UPDATES_KEEP_DAYS", 2),
+        ("TELEGRAM_UPDATES_KEEP_DAYS", 2),
         ("ADMIN_ALERT_INTERVAL_SECONDS", 0),
+        ("TELEGRAM_UPDATE_MAX_ATTEMPTS", 1),
+        ("TELEGRAM_UPDATE_LEASE_SECONDS", 1),
+        ("TELEGRAM_UPDATE_RETRY_BASE_SECONDS", 0),
+        # Telegram's updates are a few kilobytes; a smaller limit would refuse real ones.
+        ("TELEGRAM_WEBHOOK_MAX_BODY_BYTES", 64 * 1024),
     ):
         if getattr(settings, name) < minimum:
             messages.append(Error(f"{name} must be at least {minimum}.", id="telegram_bot.E002"))
+    if settings.TELEGRAM_UPDATE_RETRY_MAX_SECONDS < settings.TELEGRAM_UPDATE_RETRY_BASE_SECONDS:
+        messages.append(Error("TELEGRAM_UPDATE_RETRY_MAX_SECONDS cannot be below TELEGRAM_UPDATE_RETRY_BASE_SECONDS.",
+                              id="telegram_bot.E002"))
     if settings.TELEGRAM_NOTIFY_RETRY_BASE_SECONDS < 0 or settings.TELEGRAM_NOTIFY_RETRY_MAX_SECONDS < 0:
         messages.append(Error("The TELEGRAM_NOTIFY_RETRY_* delays cannot be negative.", id="telegram_bot.E002"))
+    if os.environ.get("TELEGRAM_PROCESSED_UPDATES_KEEP_DAYS"):
+        messages.append(Warning(
+            "TELEGRAM_PROCESSED_UPDATES_KEEP_DAYS is no longer read: it is TELEGRAM_UPDATES_KEEP_DAYS now.",
+            id="telegram_bot.W004",
+        ))
     if not settings.TELEGRAM_BOT_ENABLED:
         return messages
     if not settings.MINI_APP_URL.startswith("https://"):

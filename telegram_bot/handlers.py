@@ -1,8 +1,9 @@
 """python-telegram-bot handlers: parse the update, call a service through `db`,
 answer in the user's language. No business logic here.
 
-Every update first passes `drop_repeats` (group -1): the update id is recorded
-before any handler runs, and a repeat stops there.
+Updates reach them through `telegram_bot.intake`, which stores each update before
+it is acknowledged and hands it to the handlers once (a repeat never gets here).
+A handler that raises leaves the update to be retried by the worker.
 """
 
 import contextlib
@@ -18,7 +19,6 @@ from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import (
     Application,
-    ApplicationHandlerStop,
     CallbackQueryHandler,
     ChatMemberHandler,
     CommandHandler,
@@ -42,8 +42,10 @@ from payments.services import (
     payment_invoice_failed,
     payment_pending_create,
     payment_pre_checkout,
+    payment_refund_outside,
 )
 from telegram_bot import keyboards, selectors, services, texts
+from telegram_bot.intake import handler_error_record
 from telegram_bot.orm import db
 
 logger = logging.getLogger(__name__)
@@ -88,12 +90,10 @@ def in_language(language_code: str | None) -> AbstractContextManager[None]:
 # --- every update ---------------------------------------------------------------------------
 
 
-async def drop_repeats(update: Update, context: Context) -> None:
+async def log_ids(update: Update, context: Context) -> None:
     # Each update is handled in a task of its own: every log line of it carries its ids.
     log_context_update(update_id=update.update_id,
                        telegram_user_id=update.effective_user.id if update.effective_user else None)
-    if not await db(services.update_mark_processed)(update_id=update.update_id):
-        raise ApplicationHandlerStop
 
 
 # --- commands ---------------------------------------------------------------------------------
@@ -238,6 +238,8 @@ async def successful_payment(update: Update, context: Context) -> None:
             total_amount=paid.total_amount,
             telegram_payment_charge_id=paid.telegram_payment_charge_id,
             provider_payment_charge_id=paid.provider_payment_charge_id or "",
+            # Set for a subscription's payments (the first and every renewal).
+            subscription_expires_at=paid.subscription_expiration_date,
         )
     except PaymentNotMatched as exc:
         # Recorded as a PaymentIssue; its hook alerts the admins.
@@ -252,6 +254,20 @@ async def successful_payment(update: Update, context: Context) -> None:
     with in_language(language_code):
         text, keyboard = texts.payment_received(credits=payment.credits, balance=credits), keyboards.open_app_keyboard()
     await message.reply_text(text, reply_markup=keyboard)
+
+
+async def refunded_payment(update: Update, context: Context) -> None:
+    """Telegram refunded a payment outside NanoGen (its support): take back what it
+    gave, once; the admins are alerted through the payments hook."""
+    message = present(update.effective_message, "message")
+    refund = present(message.refunded_payment, "refunded payment")
+    await db(payment_refund_outside)(
+        telegram_payment_charge_id=refund.telegram_payment_charge_id,
+        telegram_user_id=message.chat.id,
+        total_amount=refund.total_amount,
+        invoice_payload=refund.invoice_payload,
+        reason=f"Refunded by Telegram outside NanoGen (refunded_payment, {refund.total_amount} {refund.currency})",
+    )
 
 
 # --- anything else ----------------------------------------------------------------------------
@@ -297,6 +313,10 @@ def update_summary(update: object) -> dict[str, Any]:
         paid = message.successful_payment
         summary.update(kind="successful_payment", charge_id=paid.telegram_payment_charge_id,
                        amount=f"{paid.total_amount} {paid.currency}", payload=paid.invoice_payload)
+    elif message is not None and message.refunded_payment is not None:
+        refund = message.refunded_payment
+        summary.update(kind="refunded_payment", charge_id=refund.telegram_payment_charge_id,
+                       amount=f"{refund.total_amount} {refund.currency}")
     elif message is not None and message.text and message.text.startswith("/"):
         summary["command"] = message.text.split()[0][:32]
     if update.effective_user is not None:
@@ -307,17 +327,18 @@ def update_summary(update: object) -> dict[str, Any]:
 async def on_error(update: object, context: Context) -> None:
     """A handler failed: log it with the update, alert the admins (at most once per
     kind of failure per ADMIN_ALERT_INTERVAL_SECONDS; every failed payment), and
-    tell the user. The webhook has already answered 200, so Telegram does not retry."""
+    tell the user. The update stays stored: the worker processes it again later."""
     error = context.error
     summary = update_summary(update)
     logger.error("bot update %s (%s) failed: %r", summary.get("update_id"), summary["kind"], error,
                  exc_info=error, extra={"update": summary})
     if summary["kind"] == "none":
         return  # not an update (a network error of getUpdates): logged, PTB retries itself
-    is_payment = summary["kind"] == "successful_payment"
+    is_payment = summary["kind"] in ("successful_payment", "refunded_payment")
     details = ", ".join(f"{key}={value}" for key, value in summary.items())
     headline = (
-        "💥 A Stars payment update failed: check in the admin that it was credited" if is_payment
+        "💥 A Stars payment update failed (the worker retries it): check in the admin that it gets credited"
+        if is_payment
         else "🔥 Bot handler failed"
     )
     text = f"{headline}: {type(error).__name__}\n{details}"
@@ -339,7 +360,8 @@ async def on_error(update: object, context: Context) -> None:
 
 
 def handlers_register(application: BotApplication) -> None:
-    application.add_handler(TypeHandler(Update, drop_repeats), group=-1)
+    application.add_error_handler(handler_error_record)  # first: the intake must learn of every failure
+    application.add_handler(TypeHandler(Update, log_ids), group=-1)
     application.add_handler(CommandHandler("start", start, filters=PRIVATE))
     application.add_handler(CommandHandler("balance", balance, filters=PRIVATE))
     application.add_handler(CommandHandler("buy", buy, filters=PRIVATE))
@@ -348,6 +370,7 @@ def handlers_register(application: BotApplication) -> None:
     application.add_handler(CallbackQueryHandler(buy_pack, pattern=f"^{keyboards.BUY_CALLBACK_PREFIX}"))
     application.add_handler(PreCheckoutQueryHandler(pre_checkout))
     application.add_handler(MessageHandler(filters.SUCCESSFUL_PAYMENT, successful_payment))
+    application.add_handler(MessageHandler(filters.StatusUpdate.REFUNDED_PAYMENT, refunded_payment))
     application.add_handler(ChatMemberHandler(membership_changed, ChatMemberHandler.MY_CHAT_MEMBER))
     # Last: anything else in a private chat, unknown commands too, gets a pointer to the app.
     application.add_handler(MessageHandler(PRIVATE & ~filters.StatusUpdate.ALL, other_message))

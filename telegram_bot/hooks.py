@@ -12,7 +12,12 @@ from typing import Any
 from django.conf import settings
 from django_q.tasks import async_task
 
-from core.task_names import PAYMENT_ISSUE_ALERT, WITHDRAWAL_DECIDED_NOTIFY, WITHDRAWAL_REQUESTED_ALERT
+from core.task_names import (
+    PAYMENT_ISSUE_ALERT,
+    PAYMENT_REFUNDED_OUTSIDE_ALERT,
+    WITHDRAWAL_DECIDED_NOTIFY,
+    WITHDRAWAL_REQUESTED_ALERT,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +35,11 @@ def task_enqueue(func: str, **kwargs: Any) -> bool:
 def on_payment_issue(*, issue_id: int) -> None:
     if settings.ADMIN_ALERT_CHAT_ID:
         task_enqueue(PAYMENT_ISSUE_ALERT, issue_id=issue_id)
+
+
+def on_payment_refunded_outside(*, payment_id: int) -> None:
+    if settings.ADMIN_ALERT_CHAT_ID:
+        task_enqueue(PAYMENT_REFUNDED_OUTSIDE_ALERT, payment_id=payment_id)
 
 
 def on_withdrawal_requested(*, withdrawal_id: int) -> None:

@@ -1,5 +1,5 @@
-"""What the bot remembers: the updates it has handled and the generations it has
-told their users about."""
+"""What the bot remembers: the updates Telegram sent it (stored before they are
+acknowledged) and the generations it has told their users about."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -7,27 +7,68 @@ from django.utils.translation import gettext_lazy as _
 from generations.models import Generation
 
 
-class ProcessedUpdate(models.Model):
-    """A Telegram update the bot has taken on.
+class TelegramUpdate(models.Model):
+    """A Telegram update as it arrived (its raw JSON), stored before Telegram gets
+    its 200 and processed from here, exactly once per update_id.
 
-    Telegram delivers an update again until it gets a 2xx answer (and a webhook
-    may see the same one twice around a restart). The row is inserted before any
-    handler runs; the primary key makes a repeat fail that insert, so the repeat
-    is dropped before it can have any effect. Rows older than
-    TELEGRAM_PROCESSED_UPDATES_KEEP_DAYS are pruned: Telegram keeps an
-    undelivered update for at most 24 hours.
+    Telegram delivers an update again until it gets a 2xx answer, and never after,
+    so the webhook (and the polling loop, before it advances its offset) stores the
+    update first: a crash or a database hiccup after that leaves the row here,
+    never a lost payment. Whoever processes it (the bot at once, the worker later)
+    first claims it with a conditional UPDATE pending -> processing that sets a
+    lease; a repeat delivery, a second bot or the worker finds it claimed or
+    processed and leaves it alone. A claim whose lease ran out (the process died
+    mid-way) may be taken over. A failed attempt goes back to pending with a
+    later `next_attempt_at`; after TELEGRAM_UPDATE_MAX_ATTEMPTS it is failed,
+    for staff to look at and retry. Processed rows older than
+    TELEGRAM_UPDATES_KEEP_DAYS are pruned: Telegram keeps an undelivered update for
+    at most 24 hours, so a repeat can come no later.
     """
 
+    class Status(models.TextChoices):
+        PENDING = "pending", _("waiting to be processed")
+        PROCESSING = "processing", _("being processed")
+        PROCESSED = "processed", _("processed")
+        FAILED = "failed", _("failed: for staff")
+
     update_id = models.BigIntegerField(_("update id"), primary_key=True)
-    created_at = models.DateTimeField(_("received"), auto_now_add=True, db_index=True)
+    # message, callback_query, successful_payment, refunded_payment...: for staff and the logs.
+    kind = models.CharField(_("kind"), max_length=32, blank=True)
+    telegram_user_id = models.BigIntegerField(_("Telegram user id"), null=True, blank=True)
+    payload = models.JSONField(_("update (as received)"))
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    # When a pending update may be claimed (again); a claim holds it until `lease_until`.
+    next_attempt_at = models.DateTimeField(_("next attempt"))
+    lease_until = models.DateTimeField(_("claimed until"), null=True, blank=True)
+    # The last failure: the exception's class and message, never a stack trace or a secret.
+    last_error = models.CharField(_("last error"), max_length=500, blank=True)
+    received_at = models.DateTimeField(_("received"), auto_now_add=True)
+    processed_at = models.DateTimeField(_("processed"), null=True, blank=True)
 
     class Meta:
-        verbose_name = _("processed update")
-        verbose_name_plural = _("processed updates")
+        verbose_name = _("Telegram update")
+        verbose_name_plural = _("Telegram updates")
         ordering = ["-update_id"]
+        permissions = [("retry_telegramupdate", _("Can retry failed Telegram updates"))]
+        indexes = [
+            # The worker's sweep reads only the unfinished rows, however many were processed.
+            models.Index(
+                fields=["next_attempt_at"], condition=models.Q(status__in=["pending", "processing"]),
+                name="telegramupdate_unfinished",
+            ),
+            models.Index(fields=["status", "-received_at"], name="telegramupdate_status_recent"),
+            models.Index(fields=["received_at"], name="telegramupdate_received"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(status="processing") | models.Q(lease_until__isnull=False),
+                name="telegramupdate_processing_has_lease",
+            ),
+        ]
 
     def __str__(self) -> str:
-        return str(self.update_id)
+        return f"{self.update_id} ({self.kind or '?'}, {self.status})"
 
 
 class GenerationNotification(models.Model):

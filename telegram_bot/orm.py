@@ -8,7 +8,10 @@ recycles that connection, so each call does what Django does around a request:
 drop a connection that broke or outlived CONN_MAX_AGE before and after the work.
 """
 
+import asyncio
+import functools
 from collections.abc import Awaitable, Callable
+from concurrent.futures import Executor
 from typing import ParamSpec, TypeVar
 
 from asgiref.sync import sync_to_async
@@ -35,3 +38,20 @@ def db(fn: Callable[P, R]) -> Callable[P, Awaitable[R]]:
             _recycle_connection()
 
     return sync_to_async(run, thread_sensitive=True)
+
+
+def db_apart(fn: Callable[P, R], executor: Executor) -> Callable[P, Awaitable[R]]:
+    """`fn` made awaitable in a thread of `executor`, with that thread's own healthy
+    connection: for work that must not wait behind the handlers' in the sync thread."""
+
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        close_old_connections()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            close_old_connections()
+
+    async def call(*args: P.args, **kwargs: P.kwargs) -> R:
+        return await asyncio.get_running_loop().run_in_executor(executor, functools.partial(run, *args, **kwargs))
+
+    return call

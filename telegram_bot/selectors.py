@@ -19,10 +19,11 @@ class PackOffer:
 
 
 def pack_offers() -> list[PackOffer]:
-    """The credit packs on sale, in the shop's order."""
+    """The one-time credit packs on sale, in the shop's order. Subscriptions are sold
+    in the Mini App: sendInvoice cannot make one (only createInvoiceLink can)."""
     return [
         PackOffer(slug=p.slug, title=p.title, title_ru=p.title_ru, stars=p.stars, credits=p.credits)
-        for p in pack_list_on_sale()
+        for p in pack_list_on_sale().filter(period_days__isnull=True)
     ]
 
 

@@ -2,7 +2,9 @@
 calls a service; lower apps enqueue them by dotted name."""
 
 from core.logging import log_context
+from core.task_names import UPDATE_PROCESS
 from telegram_bot import services
+from telegram_bot.hooks import task_enqueue
 
 
 def generation_notify(generation_id: int) -> str:
@@ -27,3 +29,27 @@ def withdrawal_requested_alert(withdrawal_id: int) -> bool:
 
 def withdrawal_decided_notify(withdrawal_id: int, attempt: int = 1) -> bool:
     return services.user_message_withdrawal_decided(withdrawal_id=withdrawal_id, attempt=attempt)
+
+
+def payment_refunded_outside_alert(payment_id: int) -> bool:
+    return services.admin_alert_deliver(text=services.payment_refunded_outside_alert_text(payment_id=payment_id))
+
+
+def update_process(update_id: int) -> str:
+    """Process a stored Telegram update the bot did not finish (enqueued by the sweep
+    and by staff's retry). Returns the outcome: processed, failed or skipped."""
+    from telegram_bot.intake import update_process_now
+
+    with log_context(update_id=update_id):
+        return update_process_now(update_id=update_id)
+
+
+def updates_sweep() -> dict[str, int]:
+    """Every minute (schedule `telegram_bot: updates sweep`): hand every stored update
+    that is due (a failed attempt's retry, a claim whose process died, one the bot
+    never took on) to a worker, and prune old processed ones. A duplicate task is
+    harmless: the update's claim lets one through."""
+    due = services.updates_due()
+    for update_id in due:
+        task_enqueue(UPDATE_PROCESS, update_id=update_id)
+    return {"enqueued": len(due), "pruned": services.updates_prune()}

@@ -1,24 +1,22 @@
-"""Staff roles as groups: support, finance, admin (see ops/roles.py, which also keeps
-them in line after every later migrate)."""
+"""Staff roles as groups: support, finance, admin. Their permissions come from the
+table in ops/roles.py, applied after every migrate (OpsConfig's post_migrate hook):
+this migration runs before later apps' models exist, so it only makes the groups."""
 
 from django.db import migrations
 
+ROLE_NAMES = ("support", "finance", "admin")
+
 
 def roles_create(apps, schema_editor):
-    from ops.roles import staff_roles_sync
-
-    staff_roles_sync(apps=apps, using=schema_editor.connection.alias)
+    group_model = apps.get_model("auth", "Group")
+    for name in ROLE_NAMES:
+        group_model.objects.using(schema_editor.connection.alias).get_or_create(name=name)
 
 
 class Migration(migrations.Migration):
 
     dependencies = [
         ("auth", "0012_alter_user_first_name_max_length"),
-        ("contenttypes", "0002_remove_content_type_name"),
-        ("accounts", "0004_staff_permissions"),
-        ("generations", "0005_staff_permissions"),
-        ("payments", "0005_refund_hold_before_telegram"),
-        ("telegram_bot", "0001_initial"),
         ("ops", "0001_initial"),
     ]
 

@@ -19,7 +19,8 @@ from django.utils import timezone
 
 from accounts.models import CreditKind, CreditLedgerEntry, User
 from generations.models import AIModel, Generation
-from payments.models import Payment
+from payments.models import Payment, PaymentIssue, StarsReconciliation
+from telegram_bot.models import TelegramUpdate
 
 Status = Generation.Status
 
@@ -227,10 +228,12 @@ class StarsDay:
     received: int = 0
     refunded: int = 0
     payments: int = 0
+    # Telegram's affiliate program: the affiliates' share of the day's payments.
+    affiliate: int = 0
 
     @property
     def net(self) -> int:
-        return self.received - self.refunded
+        return self.received - self.refunded - self.affiliate
 
 
 def stars_per_day(*, period: Period) -> dict[date, StarsDay]:
@@ -238,11 +241,11 @@ def stars_per_day(*, period: Period) -> dict[date, StarsDay]:
     paid = (
         _by_day(Payment.objects.filter(status__in=Payment.PAID_STATUSES), "paid_at", period)
         .values("day")
-        .annotate(stars=Sum("stars"), n=Count("*"))
+        .annotate(stars=Sum("stars"), n=Count("*"), affiliate=Sum("affiliate_commission"))
     )
     for row in paid:
         day = result.setdefault(row["day"], StarsDay())
-        day.received, day.payments = row["stars"] or 0, row["n"]
+        day.received, day.payments, day.affiliate = row["stars"] or 0, row["n"], row["affiliate"] or 0
     refunded = (
         _by_day(Payment.objects.filter(status=Payment.Status.REFUNDED), "refunded_at", period)
         .values("day")
@@ -349,3 +352,34 @@ def generations_live(*, now: datetime | None = None, limit: int = 20) -> LiveSum
             problem = ""
         summary.oldest.append(LiveGeneration(generation=generation, age=now - generation.created_at, problem=problem))
     return summary
+
+
+@dataclass
+class StarsHealth:
+    """Whether every Star is accounted for, now: the last reconciliation with
+    Telegram's transactions, and what waits for staff."""
+
+    last_reconciliation: StarsReconciliation | None
+    open_issues: int  # Stars received that matched nothing (PaymentIssue open)
+    refunds_in_progress: int  # payments left `refunding`
+    failed_updates: int  # Telegram updates whose handlers failed every attempt
+    waiting_updates: int  # stored updates not processed yet (being retried)
+
+    @property
+    def discrepancies(self) -> int:
+        return self.open_issues + self.refunds_in_progress + self.failed_updates
+
+
+def stars_health() -> StarsHealth:
+    Status = TelegramUpdate.Status
+    updates = TelegramUpdate.objects.filter(status__in=[Status.PENDING, Status.PROCESSING, Status.FAILED]).aggregate(
+        failed=Count("pk", filter=Q(status=Status.FAILED)),
+        waiting=Count("pk", filter=Q(status__in=[Status.PENDING, Status.PROCESSING])),
+    )
+    return StarsHealth(
+        last_reconciliation=StarsReconciliation.objects.order_by("-id").first(),
+        open_issues=PaymentIssue.objects.filter(status=PaymentIssue.Status.OPEN).count(),
+        refunds_in_progress=Payment.objects.filter(status=Payment.Status.REFUNDING).count(),
+        failed_updates=updates["failed"],
+        waiting_updates=updates["waiting"],
+    )

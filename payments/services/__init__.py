@@ -22,8 +22,17 @@ from payments.services.refunds import (
     payment_issue_refund,
     payment_issue_resolve,
     payment_refund,
-    payment_refund_reference,
 )
+from payments.services.reversals import (
+    OutsideRefund,
+    OutsideRefundOutcome,
+    Reversal,
+    commission_reverse,
+    payment_refund_outside,
+    payment_refund_reference,
+    payment_reverse,
+)
+from payments.services.subscriptions import subscription_cancel, subscription_renewal_record, subscription_start
 from payments.services.withdrawals import (
     withdrawal_approve,
     withdrawal_reference,
@@ -32,7 +41,11 @@ from payments.services.withdrawals import (
 )
 
 __all__ = [
+    "OutsideRefund",
+    "OutsideRefundOutcome",
     "PaymentRefundResult",
+    "Reversal",
+    "commission_reverse",
     "earnings_apply",
     "invoice_payload_for",
     "invoice_payload_payment_id",
@@ -48,11 +61,16 @@ __all__ = [
     "payment_pre_checkout",
     "payment_reference",
     "payment_refund",
+    "payment_refund_outside",
     "payment_refund_reference",
+    "payment_reverse",
     "referral_account_lock",
     "referral_attach",
     "referral_commission",
     "referral_link",
+    "subscription_cancel",
+    "subscription_renewal_record",
+    "subscription_start",
     "withdrawal_approve",
     "withdrawal_reference",
     "withdrawal_reject",

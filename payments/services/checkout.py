@@ -8,10 +8,17 @@ and the charge id column is unique. Telegram may deliver a successful_payment
 more than once, even concurrently: the repeats find the paid payment and grant
 nothing. Stars that match no payable payment are recorded as a PaymentIssue for
 staff, never dropped.
+
+Subscriptions: the successful_payment of a subscription's invoice (Telegram says
+so with `subscription_expiration_date`) starts a Subscription; each renewal
+names the same payload with a new charge id and becomes a payment of its own
+(`payments.services.subscriptions`), under the same row lock of the first
+payment, so three deliveries of one renewal grant once.
 """
 
 import enum
 import logging
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -27,6 +34,7 @@ from payments.hooks import PAYMENT_ISSUE, PAYMENT_PAID, hook_emit_on_commit
 from payments.models import STARS_CURRENCY, EarningsKind, Payment, PaymentIssue
 from payments.services.earnings import earnings_apply, referral_account_lock
 from payments.services.payload import invoice_payload_payment_id, invoice_payload_verify
+from payments.services.subscriptions import subscription_renewal_record, subscription_start
 
 logger = logging.getLogger(__name__)
 
@@ -112,7 +120,9 @@ def _pre_checkout_problem(
     if total_amount != payment.stars:
         return PreCheckoutRefusal.WRONG_AMOUNT, invalid
     pack = payment.pack
-    if not pack.is_active or (pack.stars, pack.credits) != (payment.stars, payment.credits):
+    if not pack.is_active or (pack.stars, pack.credits, pack.period_days) != (
+        payment.stars, payment.credits, payment.period_days
+    ):
         return PreCheckoutRefusal.PACK_CHANGED, gettext(
             "This pack is no longer sold on these terms. Please open the shop again."
         )
@@ -134,10 +144,15 @@ def payment_confirm(
     total_amount: int,
     telegram_payment_charge_id: str,
     provider_payment_charge_id: str = "",
+    subscription_expires_at: datetime | None = None,
 ) -> Payment:
     """Record a successful_payment: the payment becomes paid and its credits are
     granted, once. A repeated delivery of the same charge returns the same paid
     payment and grants nothing more.
+
+    `subscription_expires_at` (Telegram's `subscription_expiration_date`) marks a
+    subscription's payment: the first starts the Subscription, a renewal (a new
+    charge for an already paid subscription payment) is a payment of its own.
 
     Raises PaymentNotMatched (nothing granted) when the payload names no payment
     of this user that can be paid with this amount and currency; the raw data is
@@ -158,6 +173,7 @@ def payment_confirm(
                 total_amount=total_amount,
                 telegram_payment_charge_id=telegram_payment_charge_id,
                 provider_payment_charge_id=provider_payment_charge_id,
+                subscription_expires_at=subscription_expires_at,
             )
     except _Unmatched as unmatched:
         issue = _issue_record(
@@ -190,6 +206,7 @@ def _payment_pay(
     total_amount: int,
     telegram_payment_charge_id: str,
     provider_payment_charge_id: str,
+    subscription_expires_at: datetime | None,
 ) -> Payment:
     payment_id = invoice_payload_payment_id(payload)
     if payment_id is None:
@@ -207,12 +224,22 @@ def _payment_pay(
     if payment.status in Payment.PAID_STATUSES:
         if payment.telegram_payment_charge_id == telegram_payment_charge_id:
             return payment
-        reason = Reason.ALREADY_PAID if payment.status == Status.PAID else Reason.NOT_PAYABLE
-        raise _Unmatched(reason, payment)
+        if payment.subscription_id is None:
+            reason = Reason.ALREADY_PAID if payment.status == Status.PAID else Reason.NOT_PAYABLE
+            raise _Unmatched(reason, payment)
     if currency != STARS_CURRENCY:
         raise _Unmatched(Reason.WRONG_CURRENCY, payment)
     if total_amount != payment.stars:
         raise _Unmatched(Reason.WRONG_AMOUNT, payment)
+    if payment.status in Payment.PAID_STATUSES:
+        # A new charge for a subscription's payment: Telegram renewed it.
+        renewal, created = subscription_renewal_record(
+            first=payment, telegram_payment_charge_id=telegram_payment_charge_id,
+            provider_payment_charge_id=provider_payment_charge_id, expires_at=subscription_expires_at,
+        )
+        if created:  # else a repeat that waited for the lock above: the first delivery granted it
+            _grant(payment=renewal, buyer=buyer)
+        return renewal
 
     # pending, or failed because our side got no invoice link in time although
     # Telegram made one: the Stars were paid for this payment, so it is paid.
@@ -220,21 +247,34 @@ def _payment_pay(
     payment.telegram_payment_charge_id = telegram_payment_charge_id
     payment.provider_payment_charge_id = provider_payment_charge_id[:255]
     payment.paid_at = timezone.now()
+    if subscription_expires_at is not None:
+        payment.subscription = subscription_start(
+            payment=payment, telegram_payment_charge_id=telegram_payment_charge_id, expires_at=subscription_expires_at
+        )
     payment.save(update_fields=[
-        "status", "telegram_payment_charge_id", "provider_payment_charge_id", "paid_at", "updated_at",
+        "status", "telegram_payment_charge_id", "provider_payment_charge_id", "paid_at", "subscription",
+        "updated_at",
     ])
+    _grant(payment=payment, buyer=buyer)
+    return payment
+
+
+def _grant(*, payment: Payment, buyer: User) -> None:
+    """The credits (and the referrer's commission) of a payment just made paid."""
+    note = f"{payment.stars} Stars"
+    if payment.subscription_id is not None:
+        note += f", subscription {payment.subscription_id}"
     credits_apply(
         user=buyer,
         amount=payment.credits,
         kind=CreditKind.PURCHASE,
         reference=payment_reference(payment.pk),
-        note=f"{payment.stars} Stars",
+        note=note,
     )
     _referral_commission_credit(payment=payment, buyer=buyer)
     hook_emit_on_commit(PAYMENT_PAID, payment_id=payment.pk)
     logger.info("payment %s paid: %s Stars, %s credits", payment.pk, payment.stars, payment.credits,
                 extra={"payment_id": payment.pk})
-    return payment
 
 
 def _referral_commission_credit(*, payment: Payment, buyer: User) -> None:

@@ -1,8 +1,9 @@
 """Invoices: a pending Payment and the Telegram Stars invoice that pays it.
 
 The Mini App gets an invoice link (`payment_invoice_create`, Bot API
-`createInvoiceLink`); the bot sends the invoice into the chat itself
-(`sendInvoice`). Both start from `payment_pending_create` and describe the
+`createInvoiceLink`, with `subscription_period` for a subscription pack); the bot
+sends the invoice into the chat itself (`sendInvoice`, which cannot make a
+subscription: the bot offers one-time packs only). Both start from `payment_pending_create` and describe the
 invoice with `invoice_request_for`, so the payload check at pre-checkout and the
 confirmation are the same whichever way the user pays.
 """
@@ -11,6 +12,7 @@ import logging
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext, ngettext
@@ -51,7 +53,8 @@ def payment_pending_create(*, user: User, pack_slug: str) -> Payment:
         hour_ago = timezone.now() - timedelta(hours=1)
         if Payment.objects.filter(user=user, created_at__gte=hour_ago).count() >= INVOICES_PER_HOUR:
             raise InvoiceRateLimited(headers={"Retry-After": "3600"})
-        payment = Payment.objects.create(user=user, pack=pack, stars=pack.stars, credits=pack.credits)
+        payment = Payment.objects.create(user=user, pack=pack, stars=pack.stars, credits=pack.credits,
+                                         period_days=pack.period_days)
         payment.invoice_payload = invoice_payload_for(payment)
         payment.save(update_fields=["invoice_payload", "updated_at"])
     return payment
@@ -123,6 +126,9 @@ def payment_invoice_create(*, user: User, pack_slug: str) -> Payment:
     # (and the payment row) for all that time. The payment must also be visible
     # to the bot's pre_checkout handler before anybody can use the link.
     request = {**invoice_request_for(payment), "provider_token": ""}
+    if payment.period_days:
+        # A subscription: Telegram charges the user again every period until cancelled.
+        request["subscription_period"] = settings.STARS_SUBSCRIPTION_PERIOD_SECONDS
     try:
         link = bot_api_call("createInvoiceLink", request)
         if not isinstance(link, str) or not link.startswith("https://"):

@@ -57,8 +57,8 @@ from generations.services import generation_cancel_if_active
 from payments.errors import PaymentNotRefundable, RefundCreditsSpent, RefundInProgress, RefundProviderError
 from payments.hooks import PAYMENT_REFUNDED, hook_emit_on_commit
 from payments.models import EarningsKind, Payment, PaymentIssue, ReferralEarningsEntry
-from payments.services.checkout import payment_reference
 from payments.services.earnings import earnings_apply, referral_account_lock
+from payments.services.reversals import payment_refund_reference, payment_reverse
 
 logger = logging.getLogger(__name__)
 
@@ -92,12 +92,6 @@ class _Hold:
     call_started_at: datetime
     earnings_short: int
     generations_cancelled: int
-
-
-def payment_refund_reference(payment_id: int, attempt: int) -> str:
-    """The ledger reference of one try at refunding a payment (see the module docstring)."""
-    reference = payment_reference(payment_id)
-    return reference if attempt <= 1 else f"{reference}:{attempt}"
 
 
 def refund_call_lease() -> timedelta:
@@ -195,13 +189,9 @@ def _refund_hold(*, payment_id: int, staff: User, reason: str, force: bool) -> _
         attempt = payment.refund_attempts + 1
         reference = payment_refund_reference(payment_id, attempt)
         # Never below 0: with "refund anyway", what the buyer already spent stays spent.
-        credits_removed = min(payment.credits, buyer.credits)
-        if credits_removed:
-            credits_apply(user=buyer, amount=-credits_removed, kind=CreditKind.PURCHASE_REFUND,
-                          reference=reference, note=reason, created_by=staff)
-        earnings_reversed, earnings_short = _commission_reverse(
-            payment_id=payment_id, reference=reference, reason=reason, staff=staff
-        )
+        reversal = payment_reverse(payment=payment, buyer=buyer, reference=reference, note=reason, staff=staff)
+        credits_removed, earnings_reversed = reversal.credits_removed, reversal.earnings_reversed
+        earnings_short = reversal.earnings_short
         payment.status = Status.REFUNDING
         payment.refund_attempts = attempt
         payment.refund_call_started_at = now
@@ -306,28 +296,6 @@ def _refund_undo(hold: _Hold, *, why: str) -> bool:
     logger.warning("payment %s: Telegram refused the refund (%s); credits and commission returned", payment_id, why,
                    extra={"payment_id": payment_id})
     return True
-
-
-def _commission_reverse(*, payment_id: int, reference: str, reason: str, staff: User) -> tuple[int, int]:
-    """Take back the referrer's commission on a payment being refunded, as much as is
-    left (they may have withdrawn it). Returns (reversed, could not reverse)."""
-    commission = ReferralEarningsEntry.objects.filter(
-        kind=EarningsKind.COMMISSION, reference=payment_reference(payment_id)
-    ).first()
-    if commission is None:
-        return 0, 0
-    account = referral_account_lock(user_id=commission.account_id)
-    reversed_amount = min(commission.amount, account.earnings)
-    if reversed_amount:
-        earnings_apply(
-            account=account,
-            amount=-reversed_amount,
-            kind=EarningsKind.COMMISSION_REVERSAL,
-            reference=reference,
-            note=reason,
-            created_by=staff,
-        )
-    return reversed_amount, commission.amount - reversed_amount
 
 
 def payment_issue_refund(*, issue_id: int, staff: User, note: str) -> bool:

@@ -4,17 +4,33 @@ from telegram_bot.services.alerts import (
     admin_alert,
     admin_alert_deliver,
     payment_issue_alert_text,
+    payment_refunded_outside_alert_text,
     paysupport_request,
     user_message_withdrawal_decided,
     withdrawal_requested_alert_text,
 )
 from telegram_bot.services.notifications import NotifyOutcome, generation_notification_send
-from telegram_bot.services.updates import processed_updates_prune, update_mark_processed
+from telegram_bot.services.updates import (
+    Claim,
+    StoreResult,
+    UpdateInvalid,
+    update_claim,
+    update_failed,
+    update_id_of,
+    update_processed,
+    update_retry,
+    update_store,
+    updates_due,
+    updates_prune,
+)
 from telegram_bot.services.users import StartResult, bot_user_blocked, bot_user_seen, bot_user_start
 
 __all__ = [
+    "Claim",
     "NotifyOutcome",
     "StartResult",
+    "StoreResult",
+    "UpdateInvalid",
     "admin_alert",
     "admin_alert_deliver",
     "bot_user_blocked",
@@ -22,9 +38,16 @@ __all__ = [
     "bot_user_start",
     "generation_notification_send",
     "payment_issue_alert_text",
+    "payment_refunded_outside_alert_text",
     "paysupport_request",
-    "processed_updates_prune",
-    "update_mark_processed",
+    "update_claim",
+    "update_failed",
+    "update_id_of",
+    "update_processed",
+    "update_retry",
+    "update_store",
+    "updates_due",
+    "updates_prune",
     "user_message_withdrawal_decided",
     "withdrawal_requested_alert_text",
 ]

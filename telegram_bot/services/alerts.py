@@ -21,7 +21,7 @@ from core.i18n import user_language
 from core.scheduling import task_retry_schedule
 from core.task_names import ADMIN_ALERT_SEND, WITHDRAWAL_DECIDED_NOTIFY
 from core.telegram_api import TelegramApiError, bot_api_call
-from payments.models import PaymentIssue, Withdrawal
+from payments.models import Payment, PaymentIssue, Withdrawal
 from telegram_bot import texts
 from telegram_bot.hooks import task_enqueue
 from telegram_bot.sending import (
@@ -100,6 +100,18 @@ def payment_issue_alert_text(*, issue_id: int) -> str:
         f"Reason: {issue.get_reason_display()}; payment: {issue.payment_id or '-'}",
         f"Charge: {issue.telegram_payment_charge_id}",
         "Refund or resolve it in the admin: Payments > Unmatched payments.",
+    ])
+
+
+def payment_refunded_outside_alert_text(*, payment_id: int) -> str:
+    payment = Payment.objects.select_related("user").get(pk=payment_id)
+    short = payment.credits - payment.refund_credits_removed
+    return "\n".join([
+        f"↩️ Telegram refunded payment {payment.pk} outside NanoGen: {payment.stars} Stars to {_who(payment.user)}",
+        f"{payment.refund_credits_removed} of {payment.credits} credits taken back"
+        + (f" ({short} already spent)" if short else "")
+        + f"; {payment.refund_earnings_reversed} Stars of referral commission reversed.",
+        f"Charge: {payment.telegram_payment_charge_id}. {payment.refund_reason}",
     ])
 
 

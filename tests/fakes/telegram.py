@@ -17,6 +17,8 @@ records every call thread-safely.
 - `fake.fail(method, error_code=..., description=..., retry_after=..., times=...)`
   scripts failures; `fake.respond(method, result_or_callable)` replaces a result.
 - `fake.push_update(update)` queues an update for `getUpdates` (long polling).
+- `fake.stars` is Telegram's side of Stars payments, refunds and subscriptions
+  (getStarTransactions, editUserStarSubscription...): tests/fakes/telegram_stars.py.
 - `fake.calls`, `fake.calls_to(method)`, `fake.last(method)` and
   `fake.wait_for(method, count=1)` (bounded polling, no sleeps) inspect traffic.
 
@@ -41,6 +43,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 
 from tests.fakes.telegram_rules import PARAMETERS, refusal
+from tests.fakes.telegram_stars import FakeApiError, FakeStars, stars_methods
 
 BOT_ID = 777000111
 BOT_USERNAME = "nanogen_test_bot"
@@ -118,6 +121,7 @@ class FakeTelegram:
         self._message_ids = itertools.count(1)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self.stars = FakeStars()  # Telegram Stars: tests/fakes/telegram_stars.py
 
     # --- lifecycle -------------------------------------------------------------------
     def start(self) -> "FakeTelegram":
@@ -191,6 +195,7 @@ class FakeTelegram:
             self._failures.clear()
             self._responses.clear()
             self._updates.clear()
+        self.stars = FakeStars()
 
     # --- inspection ------------------------------------------------------------------
     @property
@@ -250,7 +255,10 @@ class FakeTelegram:
         default = DEFAULT_RESULTS.get(call.method)
         if default is None:
             return 404, {"ok": False, "error_code": 404, "description": "Not Found"}
-        return 200, {"ok": True, "result": default(self, call)}
+        try:
+            return 200, {"ok": True, "result": default(self, call)}
+        except FakeApiError as exc:  # a method refusing what Telegram refuses
+            return exc.error_code, {"ok": False, "error_code": exc.error_code, "description": exc.description}
 
     def _take_failure(self, method: str) -> _ScriptedFailure | None:
         queue = self._failures.get(method)
@@ -368,9 +376,11 @@ DEFAULT_RESULTS: dict[str, Callable[[FakeTelegram, FakeCall], Any]] = {
     "sendInvoice": _send_invoice,
     "createInvoiceLink": _create_invoice_link,
     "answerPreCheckoutQuery": _true,
-    "refundStarPayment": _true,
-    "getStarTransactions": lambda fake, call: {"transactions": []},
 }
+
+# --- Telegram Stars (tests/fakes/telegram_stars.py): transactions, refunds, subscriptions,
+# and the invoice methods with Telegram's checks in front.
+DEFAULT_RESULTS.update(stars_methods(create_invoice_link=_create_invoice_link, send_invoice=_send_invoice))
 
 
 class _Server(ThreadingHTTPServer):

@@ -67,6 +67,14 @@ class TelegramUpdates:
             "telegram_payment_charge_id": charge_id, "provider_payment_charge_id": "",
         }))
 
+    def stars_payment(self, profile: dict[str, Any], paid: dict[str, Any]) -> dict[str, Any]:
+        """A successful_payment message with the content `fake_telegram.stars` made."""
+        return self._update(message=self._message(profile, successful_payment=paid))
+
+    def refunded_payment(self, profile: dict[str, Any], refund: dict[str, Any]) -> dict[str, Any]:
+        """Telegram's service message about a refund made outside the bot."""
+        return self._update(message=self._message(profile, refunded_payment=refund))
+
     def membership(self, profile: dict[str, Any], *, old: str, new: str) -> dict[str, Any]:
         bot = {"id": BOT_ID, "is_bot": True, "first_name": "NanoGen", "username": BOT_USERNAME}
 

@@ -20,7 +20,8 @@ def test_packs_on_sale_in_order(owner_client, pack):
     body = owner_client.get("/api/payments/packs").json()
     slugs = [p["slug"] for p in body]
     assert slugs[0] == "test-pack" and "hidden" not in slugs
-    assert body[0] == {"slug": "test-pack", "title": "Test: 120 credits", "stars": 100, "credits": 120}
+    assert body[0] == {"slug": "test-pack", "title": "Test: 120 credits", "stars": 100, "credits": 120,
+                       "period_days": None}
 
 
 def test_titles_follow_the_users_language(owner, pack):

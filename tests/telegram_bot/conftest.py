@@ -1,16 +1,18 @@
 """The bot's test kit: its settings, updates, and the Application run in-process
 against the fake Bot API."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from asgiref.sync import async_to_sync
 from django.core.cache import cache
-from telegram import Update
 
 from core.logging import log_context
 from telegram_bot.application import application_build
+from telegram_bot.intake import update_process
+from telegram_bot.orm import db
+from telegram_bot.services import update_store
 from tests.fakes.telegram_updates import TelegramUpdates, telegram_profile
 from tests.telegram_bot.helpers import MINI_APP_URL
 
@@ -37,7 +39,8 @@ def owner_profile(owner: Any) -> dict[str, Any]:
 
 @pytest.fixture
 def feed(bot_settings: Any) -> Callable[..., None]:
-    """feed(update, ...): the bot's Application handles the updates in order, in one
+    """feed(update, ...): the updates arrive as through the webhook, in order: each is
+    stored, then the bot's Application processes it (`telegram_bot.intake`), in one
     event loop made for the call (with the test's database connection: Django's
     thread-sensitive sync work runs in the test's own thread under async_to_sync)."""
 
@@ -46,7 +49,9 @@ def feed(bot_settings: Any) -> Callable[..., None]:
             application = application_build()
             async with application:
                 for raw in raw_updates:
-                    await application.process_update(Update.de_json(raw, application.bot))
+                    stored = await db(update_store)(payload=raw)
+                    if stored.waiting:
+                        await update_process(application, update_id=stored.update_id)
 
         with log_context():  # the ids the handlers add to the log context end with the call
             async_to_sync(process)()
@@ -67,3 +72,51 @@ def packs(db: None) -> list[Any]:
         CreditPackFactory.create(slug="big", title="Big: 700 credits", title_ru="Большой: 700 кредитов",
                                  stars=500, credits=700, sort_order=2),
     ]
+
+
+@pytest.fixture
+def processes(tmp_path: Any, fake_telegram: Any) -> Iterator[dict[str, Callable[..., Any]]]:
+    """Real processes on the test database, against the fake Bot API: `bot(**env)` starts
+    a `runbot` in webhook mode (as often as asked: replicas), `worker()` a `qcluster`.
+    Their logs are printed when a test fails."""
+    import sys
+
+    from django.db import connection
+
+    from tests.ops.processes import Process, child_env
+    from tests.telegram_bot.runbot import BOT_APP, RunBot, bot_env, database_url, free_port
+
+    bots: list[RunBot] = []
+    workers: list[Process] = []
+
+    def bot(**env: str) -> RunBot:
+        port = free_port()
+        calls = len(fake_telegram.calls_to("setWebhook"))
+        env = bot_env(fake_telegram.base_url, TELEGRAM_WEBHOOK_PORT=str(port),
+                      DATABASE_URL=f"{database_url()}?application_name={BOT_APP}", **env)
+        started = RunBot(log=tmp_path / f"runbot-{len(bots)}.log", env=env, port=port).start()
+        bots.append(started)
+        started.wait_serving()
+        fake_telegram.wait_for("setWebhook", count=calls + 1)
+        return started
+
+    def worker() -> Process:
+        started = Process(
+            [sys.executable, "manage.py", "qcluster"],
+            env=child_env(TELEGRAM_API_BASE_URL=fake_telegram.base_url, Q_WORKERS="1", Q_TIMEOUT="20", Q_RETRY="30",
+                          LOG_FORMAT="plain", MINI_APP_URL=MINI_APP_URL, ADMIN_ALERT_CHAT_ID=""),
+            log=tmp_path / f"qcluster-{len(workers)}.log",
+        ).start()
+        workers.append(started)
+        return started
+
+    try:
+        yield {"bot": bot, "worker": worker}
+    finally:
+        for started_bot in bots:
+            started_bot.kill()
+            sys.stdout.write(f"--- {started_bot.log.name}\n" + started_bot.output()[-4000:])
+        for started_worker in workers:
+            started_worker.stop()
+            sys.stdout.write(f"--- {started_worker.log.name}\n" + started_worker.tail())
+        connection.close()

@@ -18,6 +18,8 @@ ROOT = Path(__file__).resolve().parents[2]
 WEBHOOK_URL = "https://bot.nanogen.test/telegram/webhook"
 WEBHOOK_PATH = "/telegram/webhook"
 WEBHOOK_SECRET = "test-webhook-secret_0123456789"
+# The bot's database sessions are named so that a test can find (and cut) them.
+BOT_APP = "nanogen-test-bot"
 
 
 def database_url() -> str:

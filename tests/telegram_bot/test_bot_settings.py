@@ -1,5 +1,7 @@
 """The bot's settings are checked at start-up."""
 
+import pytest
+
 from telegram_bot.checks import bot_settings_check
 
 
@@ -29,8 +31,29 @@ def test_nonsense_numbers_are_refused(settings):
     settings.TELEGRAM_SUPPORT_CONTACT = "@nanogen_support"
     settings.MINI_APP_URL = "https://app.nanogen.test/"
     settings.TELEGRAM_NOTIFY_MAX_ATTEMPTS = 0
-    settings.TELEGRAM_PROCESSED_UPDATES_KEEP_DAYS = 1
+    settings.TELEGRAM_UPDATES_KEEP_DAYS = 1
     assert ids(settings) == ["telegram_bot.E002", "telegram_bot.E002"]
+
+
+@pytest.mark.parametrize("name, value", [
+    ("TELEGRAM_UPDATE_MAX_ATTEMPTS", 0),
+    ("TELEGRAM_UPDATE_LEASE_SECONDS", 0),
+    ("TELEGRAM_UPDATE_RETRY_BASE_SECONDS", -1),
+    ("TELEGRAM_UPDATE_RETRY_MAX_SECONDS", 1),  # below the base delay
+    ("TELEGRAM_WEBHOOK_MAX_BODY_BYTES", 1000),  # would refuse Telegram's own updates
+])
+def test_nonsense_update_settings_are_refused(settings, name, value):
+    settings.TELEGRAM_SUPPORT_CONTACT = "@nanogen_support"
+    settings.MINI_APP_URL = "https://app.nanogen.test/"
+    setattr(settings, name, value)
+    assert ids(settings) == ["telegram_bot.E002"]
+
+
+def test_the_old_name_of_the_updates_setting_is_pointed_out(settings, monkeypatch):
+    settings.TELEGRAM_SUPPORT_CONTACT = "@nanogen_support"
+    settings.MINI_APP_URL = "https://app.nanogen.test/"
+    monkeypatch.setenv("TELEGRAM_PROCESSED_UPDATES_KEEP_DAYS", "3")
+    assert ids(settings) == ["telegram_bot.W004"]
 
 
 def test_warnings_for_a_running_bot(settings):

@@ -5,6 +5,7 @@ import pytest
 from accounts.models import User
 from payments.models import CreditPack, Payment
 from payments.services import invoice_payload_verify
+from tests.factories import CreditPackFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -19,6 +20,16 @@ def test_buy_offers_one_button_per_pack_on_sale(feed, updates, fake_telegram, ow
         [{"text": "Big: 700 credits: 700 credits for 500 ⭐", "callback_data": "buy:big"}],
     ]}
     assert not Payment.objects.exists()  # nothing is bought by looking
+
+
+def test_subscriptions_are_sold_in_the_mini_app_only(feed, updates, fake_telegram, owner_profile, packs):
+    # sendInvoice cannot make a subscription (only createInvoiceLink can).
+    CreditPackFactory.create(slug="monthly", title="Monthly", stars=300, credits=500, period_days=30)
+
+    feed(updates.command(owner_profile, "buy"))
+
+    buttons = fake_telegram.last("sendMessage")["reply_markup"]["inline_keyboard"]
+    assert [row[0]["callback_data"] for row in buttons] == ["buy:small", "buy:big"]
 
 
 def test_buy_in_russian(feed, updates, fake_telegram, owner_profile, packs):

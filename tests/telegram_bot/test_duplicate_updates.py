@@ -5,9 +5,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from telegram_bot.models import ProcessedUpdate
-from telegram_bot.services import processed_updates_prune, update_mark_processed
-from telegram_bot.services.updates import PRUNE_EVERY
+from telegram_bot.models import TelegramUpdate
+from telegram_bot.services import update_store, updates_prune
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +18,10 @@ def test_the_same_update_twice_is_handled_once(feed, updates, fake_telegram, own
     feed(update)  # after a restart too: the record is in the database
 
     assert len(fake_telegram.calls_to("sendMessage")) == 1
-    assert ProcessedUpdate.objects.filter(update_id=update["update_id"]).count() == 1
+    stored = TelegramUpdate.objects.get(update_id=update["update_id"])
+    assert (stored.status, stored.attempts, stored.kind, stored.telegram_user_id) == (
+        "processed", 1, "message", owner_profile["id"])
+    assert stored.payload == update  # the JSON as Telegram sent it
 
 
 def test_distinct_updates_are_all_handled(feed, updates, fake_telegram, owner_profile):
@@ -28,21 +30,14 @@ def test_distinct_updates_are_all_handled(feed, updates, fake_telegram, owner_pr
     assert len(fake_telegram.calls_to("sendMessage")) == 2
 
 
-def test_old_records_are_pruned_new_ones_kept(settings):
-    settings.TELEGRAM_PROCESSED_UPDATES_KEEP_DAYS = 3
-    for update_id in (1, 2):
-        assert update_mark_processed(update_id=update_id)
-    ProcessedUpdate.objects.filter(update_id=1).update(created_at=timezone.now() - timedelta(days=3, minutes=1))
+def test_old_processed_updates_are_pruned_unfinished_ones_kept(settings):
+    settings.TELEGRAM_UPDATES_KEEP_DAYS = 3
+    for update_id in (1, 2, 3, 4):
+        update_store(payload={"update_id": update_id})
+    TelegramUpdate.objects.filter(update_id__in=[1, 2]).update(status="processed")
+    TelegramUpdate.objects.filter(update_id=4).update(status="failed")
+    TelegramUpdate.objects.filter(update_id__in=[1, 3, 4]).update(
+        received_at=timezone.now() - timedelta(days=3, minutes=1))
 
-    assert processed_updates_prune() == 1
-    assert list(ProcessedUpdate.objects.values_list("update_id", flat=True)) == [2]
-
-
-def test_pruning_happens_as_updates_arrive(settings):
-    ProcessedUpdate.objects.create(update_id=PRUNE_EVERY - 1)
-    ProcessedUpdate.objects.filter(update_id=PRUNE_EVERY - 1).update(created_at=timezone.now() - timedelta(days=30))
-
-    assert update_mark_processed(update_id=PRUNE_EVERY * 3)
-
-    assert list(ProcessedUpdate.objects.values_list("update_id", flat=True)) == [PRUNE_EVERY * 3]
-    assert not update_mark_processed(update_id=PRUNE_EVERY * 3)
+    assert updates_prune() == 1
+    assert sorted(TelegramUpdate.objects.values_list("update_id", flat=True)) == [2, 3, 4]

@@ -3,6 +3,7 @@
 import { clear, h, icon, sleep } from "../dom.js";
 import { formatNumber, formatShortDate, plural, t } from "../i18n.js";
 import { credits, emptyBlock, errorBlock, errorText, loadingBlock, screenEl } from "./common.js";
+import { isSubscriptionPack, subscriptionsSection } from "./subscriptions.js";
 
 // After Telegram says "paid", the bot still has to receive and confirm the payment
 // before the credits are there: look a few times, sooner first.
@@ -15,6 +16,7 @@ export function balanceScreen(ctx, params) {
   const paymentsBody = h("div", {});
   const stop = new AbortController();
   let buying = false;
+  const subscriptions = subscriptionsSection(ctx, { buy: (pack, button) => buy(pack, button) });
 
   const el = screenEl(
     "balance",
@@ -25,6 +27,7 @@ export function balanceScreen(ctx, params) {
           h("p", {}, t("need_more", { price: credits(params.need.price), balance: credits(params.need.balance) })))
         : null,
       h("div", { class: "card balance-card" }, h("p", { class: "balance-label" }, t("balance_value")), amount),
+      subscriptions.el,
       h("h2", { class: "section-title" }, t("packs_title")),
       packsBody,
       paymentsTitle,
@@ -102,7 +105,9 @@ export function balanceScreen(ctx, params) {
   async function loadPacks() {
     clear(packsBody).append(loadingBlock());
     try {
-      const packs = await ctx.api.get("payments/packs");
+      const all = await ctx.api.get("payments/packs");
+      const packs = all.filter((pack) => !isSubscriptionPack(pack));
+      subscriptions.load(all.filter(isSubscriptionPack));
       clear(packsBody).append(
         packs.length ? h("ul", { class: "pack-list", "aria-label": t("packs_title") }, packs.map(packCard)) : emptyBlock(t("packs_empty")),
       );
@@ -140,8 +145,11 @@ export function balanceScreen(ctx, params) {
   let shownCredits = ctx.store.me?.credits;
   const unsubscribe = ctx.store.onMe((me) => {
     renderBalance(me);
-    // A changed balance usually means a purchase arrived (or was refunded).
-    if (me.credits !== shownCredits) loadPayments();
+    // A changed balance usually means a purchase arrived (or was refunded), maybe a subscription.
+    if (me.credits !== shownCredits) {
+      loadPayments();
+      loadPacks();
+    }
     shownCredits = me.credits;
   });
   renderBalance(ctx.store.me);
