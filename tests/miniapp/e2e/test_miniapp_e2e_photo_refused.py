@@ -16,8 +16,8 @@ def test_too_large_files_are_refused_with_the_message(miniapp_factory, init_data
     UserFactory.create(telegram_id=7311, first_name="Ola", language_code="en")
     app = miniapp_factory()
     page = app.page
-    uploads = []
-    page.on("request", lambda request: request.url.endswith("/api/uploads") and uploads.append(request))
+    uploads: list[str] = []
+    page.on("request", lambda request: uploads.extend([request.url] if request.url.endswith("/api/uploads") else []))
     app.open(init_data(7311, first_name="Ola"))
     page.locator(".model-card[data-model='nano-banana']").click()
     gallery = page.locator(".photos input[type=file][multiple]")
@@ -42,3 +42,6 @@ def test_too_large_files_are_refused_with_the_message(miniapp_factory, init_data
     assert page.locator(".photo").count() == 1
     assert Upload.objects.count() == 1
     assert not app.unlabelled()
+    # The photo that stayed is priced (2 credits on top of 10).
+    page.wait_for_function("() => document.querySelector('.main-button').textContent === 'Generate · 12 credits'")
+    app.screenshot("create-photo-refused")

@@ -9,7 +9,8 @@
 // intent, new key.
 //
 // The price follows the parameters and photos: each change asks POST
-// /api/generations/quote (debounced); only the answer to the latest question is shown.
+// /api/generations/quote (debounced); only the answer to the latest question counts, and
+// a start waits for it: a price that changed is shown before anything is charged.
 
 import { clear, h, uid } from "../dom.js";
 import { formatWait, t } from "../i18n.js";
@@ -19,9 +20,8 @@ import { photoPicker } from "./photos.js";
 // The API's limit (GENERATION_PROMPT_MAX_LENGTH), which the page states; this only if it does not.
 const PROMPT_MAX_LENGTH_DEFAULT = 2000;
 const QUOTE_DELAY_MS = 250;
-// A quote checks the prompt as a start would, but the price never depends on it (the rule
-// is over parameters and photos): it gets a stand-in, so an empty or over-long prompt
-// (the user still typing, which the counter and the start report) does not hide the price.
+// The price never depends on the prompt, which a quote checks as a start does: a stand-in
+// keeps an empty or over-long one (the user still typing) from hiding the price.
 const QUOTE_PROMPT = "price";
 
 function newKey() {
@@ -170,8 +170,8 @@ export function createScreen(ctx, { model, images = [] }) {
   let countdown = null;
   let active = false;
   let destroyed = false;
-  let price = model.price; // the latest quote's, until then the catalog's (default parameters, no photos)
-  let quoted = 0; // the number of the latest quote asked; an older answer is stale
+  let price = model.price; // the latest quote's; first the catalog's (default parameters, no photos)
+  let quoted = 0; // the latest quote asked; an older answer is stale
   let quoteTimer = null;
   const stop = new AbortController();
 
@@ -436,6 +436,16 @@ export function createScreen(ctx, { model, images = [] }) {
     inFlight = true;
     renderMain();
     try {
+      // A price still being asked for: the user pays what the button said, or sees the new price first.
+      if (summary.hasAttribute("aria-busy")) {
+        const shown = price;
+        clearTimeout(quoteTimer);
+        await quote();
+        if (price !== shown) {
+          showMessage(t("price_changed", { price: credits(price) }));
+          return;
+        }
+      }
       const generation = await ctx.api.post("generations", { ...payload, idempotency_key: intent.key }, { retries: 3 });
       intent = null;
       clearDraft();

@@ -90,33 +90,22 @@ export function generationScreen(ctx, params) {
     return h("figure", { class: "result" }, media, h("div", { class: "actions" }, download, share, animateButton));
   }
 
-  /** Several results side by side: swiped (scroll snap), or moved with the arrow
-   * buttons, the dots or the arrow keys; the counter says which one is shown. */
+  /** Several results side by side: swiped (scroll snap), or chosen with the dots or the
+   * arrow keys; the counter says which one is shown. */
   function carousel(g, items) {
     const count = items.length;
     const slides = h("ul", { class: "slides", tabindex: "0", "aria-label": t("results_label") },
       items.map((item, i) => h("li", { class: "slide", "aria-label": t("result_n", { n: i + 1, count }) },
         resultView(g, item, i))));
     const counter = h("span", { class: "slide-counter", "aria-live": "polite" });
+    const at = () => Math.max(0, Math.min(count - 1, Math.round(slides.scrollLeft / (slides.clientWidth || 1))));
+    const go = (i) => slides.scrollTo({ left: Math.max(0, Math.min(count - 1, i)) * slides.clientWidth,
+      behavior: matchMedia("(prefers-reduced-motion: reduce)").matches ? "auto" : "smooth" });
     const dots = items.map((_, i) => h("button", { type: "button", class: "dot", "aria-label": t("result_show", { n: i + 1 }),
       onclick: () => go(i) }));
-    const prev = h("button", { type: "button", class: "icon-button", "aria-label": t("result_prev"), onclick: () => go(at() - 1) },
-      icon("back", { size: 20 }));
-    const next = h("button", { type: "button", class: "icon-button", "aria-label": t("result_next"), onclick: () => go(at() + 1) },
-      icon("next", { size: 20 }));
-    const at = () => Math.round(slides.scrollLeft / (slides.clientWidth || 1));
-    function go(i) {
-      const to = Math.max(0, Math.min(count - 1, i));
-      const smooth = !window.matchMedia("(prefers-reduced-motion: reduce)").matches;
-      slides.scrollTo({ left: to * slides.clientWidth, behavior: smooth ? "smooth" : "auto" });
-    }
     function mark() {
-      const i = Math.max(0, Math.min(count - 1, at()));
-      counter.textContent = t("result_n", { n: i + 1, count });
-      dots.forEach((dot, j) => dot.setAttribute("aria-current", String(i === j)));
-      prev.disabled = i === 0;
-      next.disabled = i === count - 1;
-      slides.dataset.current = String(i);
+      counter.textContent = t("result_n", { n: at() + 1, count });
+      dots.forEach((dot, j) => dot.setAttribute("aria-current", String(at() === j)));
     }
     slides.addEventListener("scroll", () => requestAnimationFrame(mark), { passive: true });
     slides.addEventListener("keydown", (event) => {
@@ -126,7 +115,7 @@ export function generationScreen(ctx, params) {
       go(to);
     });
     mark();
-    return h("div", { class: "carousel" }, slides, h("div", { class: "carousel-nav" }, prev, dots, counter, next));
+    return h("div", { class: "carousel" }, slides, counter, h("div", { class: "carousel-nav" }, dots));
   }
 
   function render() {
