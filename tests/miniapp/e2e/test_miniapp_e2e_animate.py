@@ -1,6 +1,6 @@
 """"Animate" on a picture NanoGen made: the create screen of a video model that takes an
 image opens with that result as its photo (made an upload by the server), the prompt
-is optional, and the demo provider animates it."""
+is optional, and the demo provider animates it. Without a photo, Generate waits for one."""
 
 import io
 
@@ -24,9 +24,20 @@ def test_animate_a_result(miniapp_factory, init_data, photo_catalog, worker, aud
     pictures = generation_completed(user, photo_catalog["image"], [(picture((320, 240), RED), "image/png"),
                                                                   (picture((320, 240), BLUE), "image/png")])
     credits_give(user, 60)
+    video = photo_catalog["video"]
+    video.images_min = 1  # an image-to-video model only: it needs its picture
+    video.save()
     app = miniapp_factory()
     page = app.page
     app.open(init_data(7341, first_name="Sol"))
+
+    # Without a photo there is nothing to animate: Generate waits for one, and says so.
+    page.locator(".model-card[data-model='demo-video']").click()
+    page.get_by_text("Add at least 1 photo to generate.").wait_for()
+    assert page.locator(".main-button").is_disabled()
+    assert page.locator(".main-button").inner_text() == "Generate · 50 credits"
+    page.locator(".topbar-back").click()
+
     page.locator(".tab[data-screen='history']").click()
     page.locator(f".history-list li[data-id='{pictures.pk}'] button").click()
 
