@@ -16,6 +16,8 @@ GENERATION_SWEEP: Final = "generations.tasks.generation_sweep"
 
 # telegram_bot.tasks
 GENERATION_NOTIFY: Final = "telegram_bot.tasks.generation_notify"
+GENERATION_PROGRESS: Final = "telegram_bot.tasks.generation_progress"
+RESULT_FILES_SEND: Final = "telegram_bot.tasks.result_files_send"
 ADMIN_ALERT_SEND: Final = "telegram_bot.tasks.admin_alert_send"
 PAYMENT_ISSUE_ALERT: Final = "telegram_bot.tasks.payment_issue_alert"
 WITHDRAWAL_REQUESTED_ALERT: Final = "telegram_bot.tasks.withdrawal_requested_alert"
@@ -32,6 +34,8 @@ TASK_NAMES: Final = (
     GENERATION_ATTEMPT,
     GENERATION_SWEEP,
     GENERATION_NOTIFY,
+    GENERATION_PROGRESS,
+    RESULT_FILES_SEND,
     ADMIN_ALERT_SEND,
     PAYMENT_ISSUE_ALERT,
     WITHDRAWAL_REQUESTED_ALERT,

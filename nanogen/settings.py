@@ -379,6 +379,17 @@ TELEGRAM_UPDATES_KEEP_DAYS = env.int("TELEGRAM_UPDATES_KEEP_DAYS", default=3)
 STARS_SUBSCRIPTION_PERIOD_SECONDS = env.int("STARS_SUBSCRIPTION_PERIOD_SECONDS", default=2592000)
 # The daily `reconcile_stars` schedule compares this many days of Stars transactions.
 STARS_RECONCILE_DAYS = env.int("STARS_RECONCILE_DAYS", default=3)
+# --- The bot as a client (telegram_bot.chat: generating in the chat, inline mode, sharing) ------
+# The catalog model a text message to the bot generates with until the user picks one with /model.
+BOT_DEFAULT_MODEL = env.str("BOT_DEFAULT_MODEL", default="nano-banana")
+# A self-hosted Bot API server (TELEGRAM_API_BASE_URL points at it, run with --local): plain-HTTP
+# webhook URLs are allowed and the bot uploads files up to 2000 MB (the cloud Bot API: 50 MB,
+# larger results are sent as links).
+TELEGRAM_API_LOCAL = env_bool("TELEGRAM_API_LOCAL", default=False)
+# Inline mode (`@bot words`): results per answer, and how long Telegram may cache an answer
+# (for the one user who asked: the results are personal).
+BOT_INLINE_PAGE_SIZE = env.int("BOT_INLINE_PAGE_SIZE", default=20)
+BOT_INLINE_CACHE_SECONDS = env.int("BOT_INLINE_CACHE_SECONDS", default=10)
 
 # --- Mini App -------------------------------------------------------------------------
 # Origins allowed to show the Mini App page in a frame (CSP frame-ancestors): Telegram's

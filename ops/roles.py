@@ -9,7 +9,8 @@ migrate; make other groups for one-off needs. Staff get a role by being put in i
 group (the user's page in the admin); superusers need none.
 
 - support: reads users, their ledger and generations (and whether the bot sent a
-  result), and cancels-and-refunds a stuck generation;
+  result, and what the chat showed of one started there), and cancels-and-refunds a
+  stuck generation;
 - finance: money: payments and their refunds, unmatched payments, withdrawals,
   credit grants, refunds of bad results, credit packs, Stars subscriptions and
   reconciliations, the revenue dashboard;
@@ -29,6 +30,7 @@ ROLES: dict[str, list[str] | None] = {
         "generations.view_generation",
         "generations.cancel_generation",
         "telegram_bot.view_generationnotification",
+        "telegram_bot.view_statusmessage",
     ],
     "finance": [
         "accounts.view_user",

@@ -1,7 +1,8 @@
 """Staff pages of the bot: read-only. The notification log tells support whether a
-user was sent their result (and why not); the Telegram updates show what arrived,
-and the failed ones (handlers failed every attempt) can be retried once the cause
-is fixed. Both are written only by the bot and the worker."""
+user was sent their result (and why not); the status messages what the chat showed
+of a generation started there; the Telegram updates show what arrived, and the failed
+ones (handlers failed every attempt) can be retried once the cause is fixed. All are
+written only by the bot and the worker."""
 
 import json
 
@@ -17,7 +18,7 @@ from core.admin import ReadOnlyAdmin, staff_action, staff_permission
 from core.task_names import UPDATE_PROCESS
 from telegram_bot import services
 from telegram_bot.hooks import task_enqueue
-from telegram_bot.models import GenerationNotification, TelegramUpdate
+from telegram_bot.models import GenerationNotification, StatusMessage, TelegramUpdate
 
 
 @admin.register(GenerationNotification)
@@ -63,3 +64,16 @@ class TelegramUpdateAdmin(ReadOnlyAdmin[TelegramUpdate]):
         if skipped:
             self.message_user(request, gettext("%(skipped)d were not failed and were left alone.")
                               % {"skipped": skipped}, messages.WARNING)
+
+
+@admin.register(StatusMessage)
+class StatusMessageAdmin(ReadOnlyAdmin[StatusMessage]):
+    list_display = ["generation", "user", "shown", "message_id", "attempts", "editing_until", "updated_at"]
+    list_filter = ["shown", ("created_at", admin.DateFieldListFilter)]
+    search_fields = ["=generation__id", "=generation__user__telegram_id", "generation__user__username"]
+    list_select_related = ["generation__user"]
+    date_hierarchy = "created_at"
+
+    @admin.display(description=_("user"))
+    def user(self, status_message: StatusMessage) -> str:
+        return str(status_message.generation.user)

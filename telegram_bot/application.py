@@ -9,13 +9,14 @@ from telegram.error import TelegramError
 from telegram.ext import ApplicationBuilder
 
 from telegram_bot import keyboards, texts
-from telegram_bot.handlers import BotApplication, handlers_register
+from telegram_bot.handler_helpers import BotApplication
+from telegram_bot.handlers import handlers_register
 from telegram_bot.sending import bot_api_base_urls
 
 logger = logging.getLogger(__name__)
 
 # What Telegram sends the bot; anything else it does not even deliver.
-ALLOWED_UPDATES = ["message", "callback_query", "pre_checkout_query", "my_chat_member"]
+ALLOWED_UPDATES = ["message", "callback_query", "pre_checkout_query", "my_chat_member", "inline_query"]
 # The commands menu, per language: the default list is English.
 COMMAND_LANGUAGES = {"": "en", "ru": "ru"}
 def application_build() -> BotApplication:
@@ -25,6 +26,8 @@ def application_build() -> BotApplication:
         .token(settings.TELEGRAM_BOT_TOKEN)
         .base_url(base_url)
         .base_file_url(base_file_url)
+        # A self-hosted Bot API server in --local mode (TELEGRAM_API_LOCAL).
+        .local_mode(settings.TELEGRAM_API_LOCAL)
         # Handlers mostly wait on Telegram; the database work is serialised in
         # Django's one sync thread anyway (telegram_bot.orm).
         .concurrent_updates(settings.TELEGRAM_BOT_CONCURRENT_UPDATES)

@@ -17,8 +17,15 @@ def webhook_settings_problem() -> str | None:
     """Why webhook mode cannot run with the current settings, or None."""
     if not settings.TELEGRAM_WEBHOOK_URL:
         return None
-    if not settings.TELEGRAM_WEBHOOK_URL.startswith("https://"):
-        return "TELEGRAM_WEBHOOK_URL must be an https:// address: Telegram delivers webhooks only over HTTPS."
+    if settings.TELEGRAM_API_LOCAL:
+        # A self-hosted Bot API server delivers webhooks over plain HTTP too (often on a private network).
+        if not settings.TELEGRAM_WEBHOOK_URL.startswith(("https://", "http://")):
+            return "TELEGRAM_WEBHOOK_URL must be an http:// or https:// address."
+    elif not settings.TELEGRAM_WEBHOOK_URL.startswith("https://"):
+        return (
+            "TELEGRAM_WEBHOOK_URL must be an https:// address: Telegram delivers webhooks only over HTTPS "
+            "(a self-hosted Bot API server, TELEGRAM_API_LOCAL=true, also takes http://)."
+        )
     if not settings.TELEGRAM_WEBHOOK_SECRET:
         return (
             "TELEGRAM_WEBHOOK_SECRET is not set. In webhook mode it is required: without it anybody could post "

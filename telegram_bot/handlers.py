@@ -8,30 +8,23 @@ A handler that raises leaves the update to be retried by the worker.
 
 import contextlib
 import logging
-from contextlib import AbstractContextManager
-from typing import Any, TypeVar
+from typing import Any
 
 from django.conf import settings
 from django.utils import translation
 from telegram import ChatMember, LabeledPrice, Update
-from telegram import User as TelegramProfile
 from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import (
-    Application,
     CallbackQueryHandler,
     ChatMemberHandler,
     CommandHandler,
-    ContextTypes,
-    ExtBot,
-    JobQueue,
     MessageHandler,
     PreCheckoutQueryHandler,
     TypeHandler,
     filters,
 )
 
-from accounts.telegram_init_data import TelegramUser
 from core.errors import DomainError
 from core.i18n import user_language
 from core.logging import log_context_update
@@ -45,47 +38,20 @@ from payments.services import (
     payment_refund_outside,
 )
 from telegram_bot import keyboards, selectors, services, texts
+from telegram_bot.chat import keyboards as chat_keyboards
+from telegram_bot.chat.handlers import chat_fallbacks_register, chat_handlers_register
+from telegram_bot.handler_helpers import (
+    PRIVATE,
+    BotApplication,
+    Context,
+    in_language,
+    present,
+    telegram_user_from,
+)
 from telegram_bot.intake import handler_error_record
 from telegram_bot.orm import db
 
 logger = logging.getLogger(__name__)
-
-Context = ContextTypes.DEFAULT_TYPE
-# What ApplicationBuilder().build() makes: the default bot, context and data types.
-BotApplication = Application[
-    ExtBot[None], Context, dict[Any, Any], dict[Any, Any], dict[Any, Any], JobQueue[Context]
-]
-PRIVATE = filters.ChatType.PRIVATE
-
-T = TypeVar("T")
-
-
-class UnexpectedUpdate(Exception):
-    """An update without what its handler's filter promises (a message, a sender):
-    a bug in the registration, reported by `on_error` like any failure."""
-
-
-def present(value: T | None, what: str) -> T:
-    if value is None:
-        raise UnexpectedUpdate(f"the update has no {what}")
-    return value
-
-
-def telegram_user_from(profile: TelegramProfile) -> TelegramUser:
-    return TelegramUser(
-        id=profile.id,
-        first_name=profile.first_name or "",
-        last_name=profile.last_name or "",
-        username=profile.username or "",
-        language_code=profile.language_code or "",
-        is_premium=bool(profile.is_premium),
-    )
-
-
-def in_language(language_code: str | None) -> AbstractContextManager[None]:
-    """Texts built inside come out in the user's language (en or ru)."""
-    return translation.override(user_language(language_code))
-
 
 # --- every update ---------------------------------------------------------------------------
 
@@ -201,6 +167,13 @@ async def buy_pack(update: Update, context: Context) -> None:
     except TelegramError as exc:
         await db(payment_invoice_failed)(payment_id=payment.pk, reason=f"sendInvoice: {exc.message}")
         await context.bot.send_message(chat_id, failed_text)
+
+
+async def buy_from_button(update: Update, context: Context) -> None:
+    """The "Buy credits" button under a refusal for lack of credits: the packs, as /buy."""
+    with contextlib.suppress(TelegramError):
+        await present(update.callback_query, "callback query").answer()
+    await buy(update, context)
 
 
 # --- payments ---------------------------------------------------------------------------------
@@ -348,6 +321,11 @@ async def on_error(update: object, context: Context) -> None:
         )
     except Exception:
         logger.exception("could not alert the admins about a failed update")
+    if isinstance(update, Update) and update.callback_query is not None:
+        # Every callback query is answered, so the button stops spinning; one the handler
+        # answered already is refused by Telegram, which changes nothing.
+        with contextlib.suppress(TelegramError):
+            await update.callback_query.answer()
     if summary["kind"] in ("message", "callback_query") and not is_payment and isinstance(update, Update):
         chat = update.effective_chat
         if chat is not None and chat.type == ChatType.PRIVATE:
@@ -368,10 +346,14 @@ def handlers_register(application: BotApplication) -> None:
     application.add_handler(CommandHandler("help", help_command, filters=PRIVATE))
     application.add_handler(CommandHandler("paysupport", pay_support, filters=PRIVATE))
     application.add_handler(CallbackQueryHandler(buy_pack, pattern=f"^{keyboards.BUY_CALLBACK_PREFIX}"))
+    application.add_handler(CallbackQueryHandler(buy_from_button, pattern=f"^{chat_keyboards.SHOP}$"))
     application.add_handler(PreCheckoutQueryHandler(pre_checkout))
     application.add_handler(MessageHandler(filters.SUCCESSFUL_PAYMENT, successful_payment))
     application.add_handler(MessageHandler(filters.StatusUpdate.REFUNDED_PAYMENT, refunded_payment))
     application.add_handler(ChatMemberHandler(membership_changed, ChatMemberHandler.MY_CHAT_MEMBER))
+    # The bot as a client: /model, text to generations, the buttons under results, inline mode.
+    chat_handlers_register(application)
     # Last: anything else in a private chat, unknown commands too, gets a pointer to the app.
     application.add_handler(MessageHandler(PRIVATE & ~filters.StatusUpdate.ALL, other_message))
+    chat_fallbacks_register(application)
     application.add_error_handler(on_error)

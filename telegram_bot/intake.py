@@ -29,7 +29,7 @@ from telegram_bot import services
 from telegram_bot.orm import db, db_apart
 
 if TYPE_CHECKING:
-    from telegram_bot.handlers import BotApplication  # the handlers import this module
+    from telegram_bot.handler_helpers import BotApplication
 
 logger = logging.getLogger(__name__)
 

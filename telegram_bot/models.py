@@ -1,10 +1,12 @@
 """What the bot remembers: the updates Telegram sent it (stored before they are
-acknowledged) and the generations it has told their users about."""
+acknowledged), the generations it has told their users about, and its chats with
+users who generate in the chat."""
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from generations.models import Generation
+from generations.models import AIModel, Generation
 
 
 class TelegramUpdate(models.Model):
@@ -100,6 +102,9 @@ class GenerationNotification(models.Model):
     # sendPhoto, sendVideo, sendAnimation, sendDocument or sendMessage.
     method = models.CharField(_("Bot API method"), max_length=32, blank=True)
     telegram_message_id = models.BigIntegerField(_("Telegram message id"), null=True, blank=True)
+    # Messages of the notification already sent (an album, then its buttons): a retry
+    # after a 429 in the middle goes on from there instead of sending them twice.
+    parts_sent = models.PositiveSmallIntegerField(_("parts sent"), default=0)
     # Why it was skipped, or the last Telegram error; never secrets.
     detail = models.CharField(_("detail"), max_length=255, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -114,3 +119,98 @@ class GenerationNotification(models.Model):
 
     def __str__(self) -> str:
         return f"generation {self.generation_id}: {self.status}"
+
+
+class BotChat(models.Model):
+    """A user's private chat with the bot, as a client: the model a text message
+    generates with (None: BOT_DEFAULT_MODEL)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, primary_key=True,
+        related_name="bot_chat",
+    )
+    model = models.ForeignKey(
+        AIModel, verbose_name=_("model"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("bot chat")
+        verbose_name_plural = _("bot chats")
+
+    def __str__(self) -> str:
+        return f"chat of user {self.user_id}"
+
+
+class StatusMessage(models.Model):
+    """The bot's live message about a generation started in the chat, edited as the
+    generation moves (queued, generating, done or failed).
+
+    The bot sends it when the generation starts; the worker edits it (the bot process
+    never sees the worker's state changes). `shown` is what the message says now: an
+    edit happens only when the generation's stage differs from it, so there is at most
+    one edit per change. An edit is made by the one task that set `editing_until` (a
+    lease, by a conditional UPDATE), so two tasks never edit at once nor out of order;
+    the holder looks again after its edit, so a change made meanwhile is shown too.
+    """
+
+    class Stage(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        GENERATING = "generating", _("generating")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed and refunded")
+        CANCELLED = "cancelled", _("cancelled and refunded")
+
+    generation = models.OneToOneField(
+        Generation, verbose_name=_("generation"), on_delete=models.CASCADE, primary_key=True,
+        related_name="status_message",
+    )
+    chat_id = models.BigIntegerField(_("chat id"))
+    # None until the bot's sendMessage has answered.
+    message_id = models.BigIntegerField(_("message id"), null=True, blank=True)
+    shown = models.CharField(_("shown"), max_length=16, choices=Stage.choices, default=Stage.QUEUED)
+    editing_until = models.DateTimeField(_("being edited until"), null=True, blank=True)
+    # Failed tries of the current edit (429, network): bounded by TELEGRAM_NOTIFY_MAX_ATTEMPTS.
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("status message")
+        verbose_name_plural = _("status messages")
+
+    def __str__(self) -> str:
+        return f"generation {self.generation_id}: {self.shown}"
+
+
+class ResultMessage(models.Model):
+    """A result the bot sent to its owner, with Telegram's file id of it: inline mode
+    and sharing show the result again from that id, without uploading it again."""
+
+    class Kind(models.TextChoices):
+        PHOTO = "photo", _("photo")
+        VIDEO = "video", _("video")
+        ANIMATION = "animation", _("animation")
+        DOCUMENT = "document", _("document")
+
+    generation = models.ForeignKey(
+        Generation, verbose_name=_("generation"), on_delete=models.CASCADE, related_name="result_messages"
+    )
+    # The result's place among the generation's results (0 for the first).
+    position = models.PositiveSmallIntegerField(_("position"))
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    file_id = models.CharField(_("Telegram file id"), max_length=255)
+    chat_id = models.BigIntegerField(_("chat id"))
+    message_id = models.BigIntegerField(_("message id"))
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("result message")
+        verbose_name_plural = _("result messages")
+        ordering = ["generation", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["generation", "position"], name="result_message_once_per_position"),
+        ]
+
+    def __str__(self) -> str:
+        return f"generation {self.generation_id} #{self.position}: {self.kind}"

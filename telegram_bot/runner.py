@@ -20,7 +20,7 @@ from django.conf import settings
 from telegram.error import NetworkError, RetryAfter
 
 from telegram_bot.application import ALLOWED_UPDATES, application_build
-from telegram_bot.handlers import BotApplication
+from telegram_bot.handler_helpers import BotApplication
 from telegram_bot.intake import Intake
 from telegram_bot.polling import polling_run
 from telegram_bot.webhook import WebhookServer

@@ -1,6 +1,6 @@
-"""Messages the worker sends (Django-Q2 tasks are synchronous).
+"""Messages the worker sends and edits (Django-Q2 tasks are synchronous).
 
-Each send runs in its own `asyncio.run` with its own `Bot` and HTTP client, made
+Each call runs in its own `asyncio.run` with its own `Bot` and HTTP client, made
 and closed inside that event loop: python-telegram-bot's objects hold an httpx
 client bound to the loop that created it, so sharing one across loops (or
 across tasks of a worker) breaks. The Bot is never `initialize`d: that would
@@ -14,22 +14,43 @@ decides the same way).
 import asyncio
 import enum
 import warnings
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Literal
+from typing import IO, Any, Literal, TypeVar
 
 from django.conf import settings
-from telegram import Bot, InlineKeyboardMarkup, Message
+from django.core.files.storage import default_storage
+from telegram import (
+    Bot,
+    InlineKeyboardMarkup,
+    InputFile,
+    InputMediaDocument,
+    InputMediaPhoto,
+    InputMediaVideo,
+    Message,
+)
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.request import HTTPXRequest
 
 from core.telegram_api import TelegramApiError
 
-# Telegram's limits for what a bot uploads, and for a caption.
+T = TypeVar("T")
+
+# Telegram's limits for what a bot sends: photos, other uploads (the cloud Bot API's;
+# a self-hosted server in --local mode takes files up to 2000 MB), a caption, a text.
 PHOTO_MAX_BYTES = 10 * 1024 * 1024
-UPLOAD_MAX_BYTES = 50 * 1024 * 1024
+CLOUD_UPLOAD_MAX_BYTES = 50 * 1024 * 1024
+LOCAL_UPLOAD_MAX_BYTES = 2000 * 1024 * 1024
 CAPTION_MAX_LENGTH = 1024
 MESSAGE_MAX_LENGTH = 4096
+ALBUM_MAX_ITEMS = 10
+
+
+def upload_max_bytes() -> int:
+    """The largest file the configured Bot API server takes from the bot."""
+    return LOCAL_UPLOAD_MAX_BYTES if settings.TELEGRAM_API_LOCAL else CLOUD_UPLOAD_MAX_BYTES
 
 
 def bot_api_base_urls() -> tuple[str, str]:
@@ -52,11 +73,6 @@ def retry_after_seconds(error: RetryAfter) -> float:
         warnings.simplefilter("ignore")
         value = error.retry_after
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
-
-
-# How a file is shown in the chat; a message is one of these or plain text.
-FileKind = Literal["photo", "video", "animation", "document"]
-MessageKind = Literal["text", FileKind]
 
 
 class TelegramFailure(enum.StrEnum):
@@ -99,40 +115,71 @@ def telegram_error_classify(error: TelegramError | TelegramApiError) -> Telegram
     return TelegramErrorClass(TelegramFailure.PERMANENT, error.message, detail)
 
 
+# How a file is shown in the chat.
+FileKind = Literal["photo", "video", "animation", "document"]
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A stored file to upload, and how Telegram should show it."""
+
+    kind: FileKind
+    storage_name: str
+    filename: str
+
+
 @dataclass(frozen=True)
 class Outgoing:
-    """One message to a user: a file (`file` and `filename`; `text` is the caption)
-    or text."""
+    """One message to a user: text, or one file (`attachments` of one) or an album of
+    several, with `text` as the caption (of the album's first item)."""
 
     chat_id: int
-    kind: MessageKind
     text: str
-    file: bytes | None = None
-    filename: str = ""
     reply_markup: InlineKeyboardMarkup | None = None
+    attachments: tuple[Attachment, ...] = ()
+
+
+@dataclass(frozen=True)
+class SentFile:
+    """A file Telegram now holds: its `file_id` shows it again without an upload."""
+
+    kind: FileKind
+    file_id: str
+    message_id: int
 
 
 @dataclass(frozen=True)
 class Sent:
     method: str
     message_id: int
-
-
-_METHODS: dict[FileKind, tuple[str, str, str]] = {
-    "photo": ("sendPhoto", "send_photo", "photo"),
-    "video": ("sendVideo", "send_video", "video"),
-    "animation": ("sendAnimation", "send_animation", "animation"),
-    "document": ("sendDocument", "send_document", "document"),
-}
+    files: tuple[SentFile, ...] = ()
 
 
 def bot_send(message: Outgoing) -> Sent:
     """Send `message` now; raises telegram.error.TelegramError subclasses.
 
-    A photo Telegram refuses (dimensions, format) is sent again as a document,
-    which Telegram takes as it is.
+    A photo Telegram refuses (dimensions, format) is sent again as a document, and
+    an album it refuses as an album of documents: Telegram takes those as they are.
     """
-    return asyncio.run(_send(message))
+    return bot_run(lambda bot: _send(bot, message))
+
+
+def bot_edit_text(*, chat_id: int, message_id: int, text: str,
+                  reply_markup: InlineKeyboardMarkup | None = None) -> None:
+    """Replace the text of a message the bot sent; raises like `bot_send`."""
+
+    async def edit(bot: Bot) -> None:
+        await bot.edit_message_text(
+            chat_id=chat_id, message_id=message_id, text=telegram_length_cut(text, MESSAGE_MAX_LENGTH),
+            reply_markup=reply_markup,
+        )
+
+    bot_run(edit)
+
+
+def bot_run(call: Callable[[Bot], Awaitable[T]]) -> T:
+    """`call(bot)` in an event loop of its own with a Bot made for it (see the module docstring)."""
+    return asyncio.run(_with_bot(call))
 
 
 def _request() -> HTTPXRequest:
@@ -146,39 +193,101 @@ def _request() -> HTTPXRequest:
     )
 
 
-async def _send(message: Outgoing) -> Sent:
+async def _with_bot(call: Callable[[Bot], Awaitable[T]]) -> T:
     request = _request()
     base_url, base_file_url = bot_api_base_urls()
     bot = Bot(
         settings.TELEGRAM_BOT_TOKEN, base_url=base_url, base_file_url=base_file_url,
-        request=request, get_updates_request=request,
+        request=request, get_updates_request=request, local_mode=settings.TELEGRAM_API_LOCAL,
     )
     async with request:  # opens and always closes the HTTP client, in this loop
-        if message.kind == "text" or message.file is None:
-            sent = await bot.send_message(
-                chat_id=message.chat_id,
-                text=telegram_length_cut(message.text, MESSAGE_MAX_LENGTH),
-                reply_markup=message.reply_markup,
-            )
-            return Sent("sendMessage", sent.message_id)
+        return await call(bot)
+
+
+async def _send(bot: Bot, message: Outgoing) -> Sent:
+    caption = telegram_length_cut(message.text, CAPTION_MAX_LENGTH) or None
+    if not message.attachments:
+        sent = await bot.send_message(
+            chat_id=message.chat_id,
+            text=telegram_length_cut(message.text, MESSAGE_MAX_LENGTH),
+            reply_markup=message.reply_markup,
+        )
+        return Sent("sendMessage", sent.message_id)
+    if len(message.attachments) == 1:
+        (attachment,) = message.attachments
         try:
-            return await _send_file(bot, message, message.kind)
+            return await _send_file(bot, message, attachment, attachment.kind, caption)
         except BadRequest:
-            if message.kind != "photo":
+            if attachment.kind != "photo":
                 raise
-            return await _send_file(bot, message, "document")
+            return await _send_file(bot, message, attachment, "document", caption)
+    try:
+        return await _send_album(bot, message.chat_id, message.attachments, caption, as_documents=False)
+    except BadRequest:
+        return await _send_album(bot, message.chat_id, message.attachments, caption, as_documents=True)
 
 
-async def _send_file(bot: Bot, message: Outgoing, kind: FileKind) -> Sent:
+_METHODS: dict[FileKind, tuple[str, str, str]] = {
+    "photo": ("sendPhoto", "send_photo", "photo"),
+    "video": ("sendVideo", "send_video", "video"),
+    "animation": ("sendAnimation", "send_animation", "animation"),
+    "document": ("sendDocument", "send_document", "document"),
+}
+
+
+def _upload(stack: ExitStack, attachment: Attachment, *, attach: bool = False) -> InputFile:
+    """The stored file as an upload streamed from its handle (never read whole into memory:
+    a self-hosted Bot API server takes files of up to 2000 MB)."""
+    handle: IO[bytes] = stack.enter_context(default_storage.open(attachment.storage_name, "rb"))
+    return InputFile(handle, filename=attachment.filename, attach=attach, read_file_handle=False)
+
+
+async def _send_file(bot: Bot, message: Outgoing, attachment: Attachment, kind: FileKind,
+                     caption: str | None) -> Sent:
     method, function, field = _METHODS[kind]
-    arguments: dict[str, Any] = {
-        "chat_id": message.chat_id,
-        field: message.file,
-        "filename": message.filename or None,
-        "caption": telegram_length_cut(message.text, CAPTION_MAX_LENGTH) or None,
-        "reply_markup": message.reply_markup,
-        # Telegram answers an upload only after it has processed the file.
-        "read_timeout": settings.TELEGRAM_UPLOAD_TIMEOUT,
-    }
-    sent: Message = await getattr(bot, function)(**arguments)
-    return Sent(method, sent.message_id)
+    with ExitStack() as stack:
+        arguments: dict[str, Any] = {
+            "chat_id": message.chat_id,
+            field: _upload(stack, attachment),
+            "caption": caption,
+            "reply_markup": message.reply_markup,
+            # Telegram answers an upload only after it has processed the file.
+            "read_timeout": settings.TELEGRAM_UPLOAD_TIMEOUT,
+        }
+        sent: Message = await getattr(bot, function)(**arguments)
+    return Sent(method, sent.message_id, files=tuple(_files_of(sent)))
+
+
+async def _send_album(bot: Bot, chat_id: int, attachments: Sequence[Attachment], caption: str | None, *,
+                      as_documents: bool) -> Sent:
+    """sendMediaGroup: photos and videos together, or documents. Telegram's albums hold
+    no animations: those (and anything when `as_documents`) go as documents."""
+    with ExitStack() as stack:
+        media: list[InputMediaPhoto | InputMediaVideo | InputMediaDocument] = []
+        documents = as_documents or any(a.kind not in ("photo", "video") for a in attachments)
+        for index, attachment in enumerate(attachments):
+            upload = _upload(stack, attachment, attach=True)
+            item_caption = caption if index == 0 else None
+            if documents:
+                media.append(InputMediaDocument(upload, caption=item_caption))
+            elif attachment.kind == "photo":
+                media.append(InputMediaPhoto(upload, caption=item_caption))
+            else:
+                media.append(InputMediaVideo(upload, caption=item_caption))
+        messages = await bot.send_media_group(chat_id=chat_id, media=media,
+                                              read_timeout=settings.TELEGRAM_UPLOAD_TIMEOUT)
+    files = [file for sent in messages for file in _files_of(sent)]
+    return Sent("sendMediaGroup", messages[0].message_id, files=tuple(files))
+
+
+def _files_of(message: Message) -> list[SentFile]:
+    """The file Telegram made of an upload (the largest size of a photo)."""
+    if message.photo:
+        return [SentFile("photo", message.photo[-1].file_id, message.message_id)]
+    if message.animation:
+        return [SentFile("animation", message.animation.file_id, message.message_id)]
+    if message.video:
+        return [SentFile("video", message.video.file_id, message.message_id)]
+    if message.document:
+        return [SentFile("document", message.document.file_id, message.message_id)]
+    return []

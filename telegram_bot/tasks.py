@@ -14,6 +14,20 @@ def generation_notify(generation_id: int) -> str:
         return services.generation_notification_send(generation_id=generation_id).value
 
 
+def generation_progress(generation_id: int) -> str:
+    """Bring the status message of a generation started in the chat up to date
+    (enqueued by generations when a worker takes the generation up, and by a retry)."""
+    with log_context(generation_id=generation_id):
+        return services.status_message_sync(generation_id=generation_id).value
+
+
+def result_files_send(generation_id: int, chat_id: int, position: int | None = None, attempt: int = 1) -> str:
+    """Send a result's original as a document (the "File" button, enqueued by the bot)."""
+    with log_context(generation_id=generation_id):
+        return services.result_files_send(generation_id=generation_id, chat_id=chat_id, position=position,
+                                          attempt=attempt).value
+
+
 def admin_alert_send(text: str, attempt: int = 1) -> bool:
     """Send an alert to ADMIN_ALERT_CHAT_ID (enqueued by `services.admin_alert`)."""
     return services.admin_alert_deliver(text=text, attempt=attempt)

@@ -19,6 +19,7 @@ def command_descriptions() -> list[tuple[str, str]]:
         ("buy", gettext("Buy credits with Telegram Stars")),
         ("help", gettext("What the bot can do")),
         ("paysupport", gettext("Help with a payment")),
+        ("model", gettext("Choose the model your messages use")),
     ]
 
 
@@ -44,7 +45,7 @@ def welcome(*, user: User, referral_linked: bool) -> str:
         lines += [gettext("You came with a friend's invitation: welcome!"), ""]
     lines += [
         gettext("Your balance: %(credits)s.") % {"credits": credits_amount(user.credits)},
-        gettext("Open the app to create, /buy to top up, /help for more."),
+        gettext("Describe a picture in a message here or open the app; /buy to top up, /help for more."),
     ]
     return "\n".join(lines)
 
@@ -64,10 +65,11 @@ def balance(*, user: User) -> str:
 def help_text() -> str:
     return "\n".join([
         gettext("NanoGen creates images and videos from your descriptions with AI models."),
-        gettext("Open the app, pick a model, describe what you want: the result comes here too."),
+        gettext("Describe what you want in a message here and I will create it, or open the app."),
         gettext("Each generation costs credits; a generation that fails gives them back."),
         "",
         gettext("/start: open the app"),
+        gettext("/model: the model your messages use"),
         gettext("/balance: your credits"),
         gettext("/buy: buy credits with Telegram Stars"),
         gettext("/paysupport: help with a payment"),
@@ -136,7 +138,7 @@ def something_went_wrong() -> str:
 
 
 def unknown_message() -> str:
-    return gettext("To create images and videos, open the app and describe what you want there.")
+    return gettext("Describe what you want in a message and I will create it, or open the app.")
 
 
 def generation_failed(*, prompt: str, reason: str, credits_returned: int) -> str:

@@ -21,7 +21,7 @@ from django_q.tasks import async_task
 
 from accounts.models import CreditKind
 from accounts.services import credits_apply, user_lock
-from core.task_names import GENERATION_NOTIFY
+from core.task_names import GENERATION_NOTIFY, GENERATION_PROGRESS
 from generations.models import Generation, StoredFile
 
 logger = logging.getLogger(__name__)
@@ -45,6 +45,11 @@ def generation_claim(*, generation_id: int) -> Generation | None:
     )
     if not claimed:
         return None
+    # The bot edits the status message of a generation started in the chat. robust:
+    # that message is cosmetic; a lost task must not fail the step.
+    transaction.on_commit(
+        lambda: async_task(GENERATION_PROGRESS, generation_id, task_name=f"progress-{generation_id}"), robust=True
+    )
     return Generation.objects.select_related("model", "user").get(pk=generation_id)
 
 

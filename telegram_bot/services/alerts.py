@@ -140,7 +140,7 @@ def user_message_withdrawal_decided(*, withdrawal_id: int, attempt: int = 1) -> 
             text = texts.withdrawal_rejected(amount=withdrawal.amount, reason=withdrawal.reject_reason)
     try:
         # Outside any transaction: a network call.
-        bot_send(Outgoing(chat_id=user.telegram_id, kind="text", text=text))
+        bot_send(Outgoing(chat_id=user.telegram_id, text=text))
     except TelegramError as exc:
         error = telegram_error_classify(exc)
         if error.failure == TelegramFailure.UNREACHABLE:

@@ -1,9 +1,12 @@
-"""Telling a user that their generation finished: the photo or video with the
-prompt as caption, or that it failed and the credits came back.
+"""Telling a user that their generation finished: the results with the prompt as
+caption and the buttons under them (`services.results`), or that it failed and the
+credits came back. A generation started in the chat has a status message, which is
+brought up to date first (`services.progress`) and says a failure itself.
 
-At most one message per generation, however often the task is delivered: the
+At most one notification per generation, however often the task is delivered: the
 send happens only after a conditional UPDATE pending -> sending that one
-delivery wins (`GenerationNotification`). Telegram is called outside any
+delivery wins (`GenerationNotification`). A notification of several messages (an
+album, then its buttons) counts those sent, so a retry goes on from there. Telegram is called outside any
 transaction (an upload may take a minute). Its errors are classified:
 
 - 403 Forbidden (the user blocked the bot, deleted their account, never started
@@ -23,11 +26,9 @@ the user cancelled them in the app and saw the credits come back there.
 
 import enum
 import logging
-import posixpath
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone, translation
@@ -39,16 +40,10 @@ from core.scheduling import task_retry_schedule
 from core.task_names import GENERATION_NOTIFY
 from generations.models import Generation
 from telegram_bot import keyboards, texts
-from telegram_bot.models import GenerationNotification
-from telegram_bot.sending import (
-    PHOTO_MAX_BYTES,
-    UPLOAD_MAX_BYTES,
-    FileKind,
-    Outgoing,
-    TelegramFailure,
-    bot_send,
-    telegram_error_classify,
-)
+from telegram_bot.models import GenerationNotification, ResultMessage, StatusMessage
+from telegram_bot.sending import Outgoing, Sent, TelegramFailure, bot_send, telegram_error_classify
+from telegram_bot.services.progress import status_message_sync
+from telegram_bot.services.results import result_messages
 
 logger = logging.getLogger(__name__)
 
@@ -71,8 +66,8 @@ class NotifyOutcome(enum.StrEnum):
 def generation_notification_send(*, generation_id: int) -> NotifyOutcome:
     """Send the notification of a finished generation, once (see the module docstring)."""
     generation = (
-        Generation.objects.select_related("user").filter(pk=generation_id, status__in=Generation.FINAL_STATUSES)
-        .first()
+        Generation.objects.select_related("user", "model")
+        .filter(pk=generation_id, status__in=Generation.FINAL_STATUSES).first()
     )
     if generation is None:
         logger.warning("generation %s: no finished generation to notify about", generation_id)
@@ -85,14 +80,25 @@ def generation_notification_send(*, generation_id: int) -> NotifyOutcome:
     skip_reason = _skip_reason(generation)
     if skip_reason or chat_id is None:
         skip_reason = skip_reason or "no Telegram account"
+        if generation.status == Generation.Status.CANCELLED:
+            status_message_sync(generation_id=generation_id)  # a status message in the chat says so
         _finish(generation_id, status=Status.SKIPPED, detail=skip_reason)
         logger.info("generation %s: no notification (%s)", generation_id, skip_reason)
         return NotifyOutcome.SKIPPED
 
+    # The status message of a generation started in the chat first ("done" above the
+    # result); it handles Telegram's errors itself, and is cosmetic.
+    status_message_sync(generation_id=generation_id)
+    first = GenerationNotification.objects.values_list("parts_sent", flat=True).get(pk=generation_id)
     try:
-        message = _message_for(generation, chat_id=chat_id)
+        messages = _messages_for(generation, chat_id=chat_id)  # reads the media storage
+        if not messages:
+            _finish(generation_id, status=Status.SKIPPED, detail="told in the status message")
+            return NotifyOutcome.SKIPPED
         # Outside any transaction: an upload may take as long as TELEGRAM_UPLOAD_TIMEOUT.
-        sent = bot_send(message)
+        for index in range(first, len(messages)):
+            sent = bot_send(messages[index])
+            _part_sent(generation_id, messages=messages, index=index, sent=sent)
     except TelegramError as exc:
         error = telegram_error_classify(exc)
         if error.failure == TelegramFailure.UNREACHABLE:
@@ -107,16 +113,33 @@ def generation_notification_send(*, generation_id: int) -> NotifyOutcome:
         return NotifyOutcome.FAILED
     except OSError as exc:
         # The media storage (an object store on another machine) did not answer: like a
-        # network error, try again later. A result that is gone is not this (see _result_bytes).
+        # network error, try again later. A result that is gone is not this (see services.results).
         return _retry_or_fail(generation_id, retry_after=None, detail=f"media storage: {exc}")
     except Exception as exc:
         # Not Telegram's answer (python-telegram-bot wraps transport errors): our own bug.
         _finish(generation_id, status=Status.FAILED, detail=f"{type(exc).__name__}")
         raise
 
-    _finish(generation_id, status=Status.SENT, method=sent.method, telegram_message_id=sent.message_id)
-    logger.info("generation %s: user %s notified (%s)", generation_id, user.pk, sent.method)
+    _finish(generation_id, status=Status.SENT)
+    logger.info("generation %s: user %s notified (%s messages)", generation_id, user.pk, len(messages))
     return NotifyOutcome.SENT
+
+
+def _part_sent(generation_id: int, *, messages: list[Outgoing], index: int, sent: Sent) -> None:
+    """Record one message of the notification as sent, and the result files Telegram
+    now holds (by their position among the generation's results)."""
+    position = sum(len(message.attachments) for message in messages[:index])
+    results = [
+        ResultMessage(generation_id=generation_id, position=position + offset, kind=file.kind, file_id=file.file_id,
+                      chat_id=messages[index].chat_id, message_id=file.message_id)
+        for offset, file in enumerate(sent.files)
+    ]
+    changes: dict[str, object] = {"parts_sent": index + 1, "updated_at": timezone.now()}
+    if index == 0:
+        changes.update(method=sent.method, telegram_message_id=sent.message_id)
+    with transaction.atomic():
+        ResultMessage.objects.bulk_create(results, ignore_conflicts=True)
+        GenerationNotification.objects.filter(pk=generation_id, status=Status.SENDING).update(**changes)
 
 
 def _claim(generation_id: int) -> bool:
@@ -132,13 +155,10 @@ def _claim(generation_id: int) -> bool:
     )
 
 
-def _finish(generation_id: int, *, status: GenerationNotification.Status, detail: str = "", method: str = "",
-            telegram_message_id: int | None = None) -> None:
+def _finish(generation_id: int, *, status: GenerationNotification.Status, detail: str = "") -> None:
     GenerationNotification.objects.filter(pk=generation_id, status=Status.SENDING).update(
         status=status,
         detail=detail[:255],
-        method=method,
-        telegram_message_id=telegram_message_id,
         sent_at=timezone.now() if status == Status.SENT else None,
         updated_at=timezone.now(),
     )
@@ -184,61 +204,19 @@ def _retry_or_fail(generation_id: int, *, retry_after: float | None, detail: str
     return NotifyOutcome.RETRY_SCHEDULED
 
 
-def _message_for(generation: Generation, *, chat_id: int) -> Outgoing:
+def _messages_for(generation: Generation, *, chat_id: int) -> list[Outgoing]:
+    """What tells the user: the results, or the failure (unless the status message in
+    the chat says it already)."""
     user = generation.user
+    if generation.status == Generation.Status.COMPLETED:
+        return result_messages(generation, chat_id=chat_id)
+    if StatusMessage.objects.filter(pk=generation.pk, message_id__isnull=False).exists():
+        return []
     with translation.override(user_language(user.language_code)):
+        text = texts.generation_failed(
+            prompt=generation.prompt,
+            reason=generation.error_message,
+            credits_returned=generation.credits_charged if generation.refunded else 0,
+        )
         keyboard = keyboards.open_app_keyboard()
-        if generation.status == Generation.Status.FAILED:
-            text = texts.generation_failed(
-                prompt=generation.prompt,
-                reason=generation.error_message,
-                credits_returned=generation.credits_charged if generation.refunded else 0,
-            )
-            return Outgoing(chat_id=chat_id, kind="text", text=text, reply_markup=keyboard)
-        data = _result_bytes(generation)
-        kind = _kind_for(generation.result_content_type, len(data) if data is not None else 0)
-        if data is None or kind is None:
-            text = texts.generation_ready_in_app(prompt=generation.prompt)
-            return Outgoing(chat_id=chat_id, kind="text", text=text, reply_markup=keyboard)
-    return Outgoing(
-        chat_id=chat_id,
-        kind=kind,
-        text=generation.prompt,
-        file=data,
-        filename=posixpath.basename(generation.result_file.name),
-        reply_markup=keyboard,
-    )
-
-
-def _kind_for(content_type: str, size: int) -> FileKind | None:
-    """How Telegram should show a result of this type and size; None: too large to upload."""
-    if size > UPLOAD_MAX_BYTES:
-        return None
-    if content_type == "image/gif":
-        return "animation"  # the demo provider's "video" is an animated GIF
-    if content_type.startswith("image/"):
-        return "photo" if size <= PHOTO_MAX_BYTES else "document"
-    if content_type.startswith("video/"):
-        return "video"
-    return "document"
-
-
-def _result_bytes(generation: Generation) -> bytes | None:
-    """The stored result, or None when it is missing or too large to upload.
-
-    Read through the media storage, never a path: the worker that sends this may run on
-    another machine than the one that stored the result. Other storage errors (OSError)
-    are raised: the storage is down, and the send is tried again later.
-    """
-    name = generation.result_file.name
-    if not name:
-        return None
-    try:
-        if default_storage.size(name) > UPLOAD_MAX_BYTES:
-            return None
-        with default_storage.open(name, "rb") as result:
-            data: bytes = result.read()
-            return data
-    except FileNotFoundError:
-        logger.error("generation %s: result file %s is missing from the media storage", generation.pk, name)
-        return None
+    return [Outgoing(chat_id=chat_id, text=text, reply_markup=keyboard)]

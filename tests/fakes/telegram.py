@@ -19,6 +19,12 @@ records every call thread-safely.
 - `fake.push_update(update)` queues an update for `getUpdates` (long polling).
 - `fake.stars` is Telegram's side of Stars payments, refunds and subscriptions
   (getStarTransactions, editUserStarSubscription...): tests/fakes/telegram_stars.py.
+- The bot as a client (`fake.client`, a `ClientState`): edits must name a message the
+  bot sent and change it; each callback and inline query is answered once; albums,
+  inline answers and prepared messages are checked against Telegram's limits;
+  `fake.client.add_file(content)` is a file a user sent, served by `getFile` and the
+  download route `/file/bot<token>/<file_path>`; `fake.rate_limit(method, retry_after=N)`
+  scripts Telegram's 429 flood control.
 - `fake.calls`, `fake.calls_to(method)`, `fake.last(method)` and
   `fake.wait_for(method, count=1)` (bounded polling, no sleeps) inspect traffic.
 
@@ -42,7 +48,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-from tests.fakes.telegram_rules import PARAMETERS, refusal
+from tests.fakes.telegram_rules import CAPTION_MAX_LENGTH, PARAMETERS, refusal, utf16_length
 from tests.fakes.telegram_stars import FakeApiError, FakeStars, stars_methods
 
 BOT_ID = 777000111
@@ -122,6 +128,8 @@ class FakeTelegram:
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.stars = FakeStars()  # Telegram Stars: tests/fakes/telegram_stars.py
+        # What the bot as a client needs (messages it edits, files it downloads...): see ClientState.
+        self.client = ClientState()
 
     # --- lifecycle -------------------------------------------------------------------
     def start(self) -> "FakeTelegram":
@@ -179,6 +187,11 @@ class FakeTelegram:
         """Answer `method` with `result` (or `result(call)` when callable) instead of the default."""
         with self._lock:
             self._responses[method] = result
+
+    def rate_limit(self, method: str, *, retry_after: int, times: int | None = 1) -> None:
+        """The next `times` calls of `method` get Telegram's flood control: 429 with `retry_after`."""
+        self.fail(method, error_code=429, description=f"Too Many Requests: retry after {retry_after}",
+                  retry_after=retry_after, times=times)
 
     def push_update(self, update: dict[str, Any]) -> int:
         """Queue an update for getUpdates; returns its update_id."""
@@ -256,9 +269,11 @@ class FakeTelegram:
         if default is None:
             return 404, {"ok": False, "error_code": 404, "description": "Not Found"}
         try:
-            return 200, {"ok": True, "result": default(self, call)}
+            result = default(self, call)
         except FakeApiError as exc:  # a method refusing what Telegram refuses
             return exc.error_code, {"ok": False, "error_code": exc.error_code, "description": exc.description}
+        self.client.remember_sent(call, result)
+        return 200, {"ok": True, "result": result}
 
     def _take_failure(self, method: str) -> _ScriptedFailure | None:
         queue = self._failures.get(method)
@@ -370,9 +385,7 @@ DEFAULT_RESULTS: dict[str, Callable[[FakeTelegram, FakeCall], Any]] = {
     "sendAnimation": _send_animation,
     "sendDocument": _send_document,
     "sendChatAction": _true,
-    "editMessageText": _send_message,
     "deleteMessage": _true,
-    "answerCallbackQuery": _true,
     "sendInvoice": _send_invoice,
     "createInvoiceLink": _create_invoice_link,
     "answerPreCheckoutQuery": _true,
@@ -381,6 +394,195 @@ DEFAULT_RESULTS: dict[str, Callable[[FakeTelegram, FakeCall], Any]] = {
 # --- Telegram Stars (tests/fakes/telegram_stars.py): transactions, refunds, subscriptions,
 # and the invoice methods with Telegram's checks in front.
 DEFAULT_RESULTS.update(stars_methods(create_invoice_link=_create_invoice_link, send_invoice=_send_invoice))
+
+
+# --- the bot as a client: edits, albums, callback and inline answers, prepared messages, files ------
+# What telegram_rules checks for every method (parameters, texts, captions, callback
+# data) comes first; these add what needs state (the messages sent, the queries
+# answered, the files users sent) and the limits of these methods themselves.
+CALLBACK_ANSWER_TEXT_MAX = 200
+MEDIA_GROUP_SIZES = range(2, 11)
+INLINE_RESULTS_MAX = 50
+INLINE_ID_MAX_BYTES = 64
+# The cloud Bot API lets a bot download files up to 20 MB.
+DOWNLOAD_MAX_BYTES = 20 * 1024 * 1024
+QUERY_INVALID = "Bad Request: query is too old and response timeout expired or query ID is invalid"
+
+
+class ClientState:
+    """What Telegram remembers for these methods: the messages the bot sent (an edit
+    must name one, and change it), the callback and inline queries already answered
+    (each is answered once), and the files users sent (for getFile and the file route)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._messages: dict[tuple[int, int], dict[str, Any]] = {}
+        self._answered: set[str] = set()
+        self._files: dict[str, tuple[str, bytes]] = {}
+        self._file_numbers = itertools.count(1)
+
+    def remember_sent(self, call: FakeCall, result: Any) -> None:
+        messages = result if isinstance(result, list) else [result]
+        with self._lock:
+            for message in messages:
+                if isinstance(message, dict) and "message_id" in message and "chat" in message:
+                    stored = dict(message)
+                    if call.get("reply_markup"):
+                        stored["reply_markup"] = call.get("reply_markup")
+                    self._messages[(int(message["chat"]["id"]), int(message["message_id"]))] = stored
+
+    def message(self, chat_id: Any, message_id: Any) -> dict[str, Any] | None:
+        """A message the bot sent (as last edited), or None."""
+        try:
+            key = (int(chat_id), int(message_id))
+        except (TypeError, ValueError):
+            return None
+        with self._lock:
+            return self._messages.get(key)
+
+    def answer_once(self, query_id: str) -> bool:
+        with self._lock:
+            if not query_id or query_id in self._answered:
+                return False
+            self._answered.add(query_id)
+            return True
+
+    def add_file(self, content: bytes, *, extension: str = "jpg") -> str:
+        """A file a user sent (a photo...): its file_id, for getFile and the file route."""
+        number = next(self._file_numbers)
+        file_id = f"AgACAgIAAxkBAAI{number:06d}"
+        with self._lock:
+            self._files[file_id] = (f"photos/file_{number}.{extension}", content)
+        return file_id
+
+    def file(self, file_id: str) -> tuple[str, bytes] | None:
+        with self._lock:
+            return self._files.get(file_id)
+
+    def file_content(self, file_path: str) -> bytes | None:
+        with self._lock:
+            return next((content for path, content in self._files.values() if path == file_path), None)
+
+
+def _chat_and_message(call: FakeCall) -> tuple[Any, Any]:
+    return call.get("chat_id"), call.get("message_id")
+
+
+def _edit_message_text(fake: FakeTelegram, call: FakeCall) -> dict[str, Any] | bool:
+    # The text itself (empty, too long, bad HTML) is checked by telegram_rules first.
+    text = str(call.get("text") or "")
+    if call.get("inline_message_id"):
+        return True
+    stored = fake.client.message(*_chat_and_message(call))
+    if stored is None:
+        raise FakeApiError("Bad Request: message to edit not found")
+    if "text" not in stored:
+        raise FakeApiError("Bad Request: there is no text in the message to edit")
+    markup = call.get("reply_markup")
+    if stored["text"] == text and stored.get("reply_markup") == markup:
+        raise FakeApiError(
+            "Bad Request: message is not modified: specified new message content and reply markup are exactly "
+            "the same as a current content and reply markup of the message"
+        )
+    edited = {key: value for key, value in stored.items() if key != "reply_markup"}
+    edited.update(text=text, edit_date=int(time.time()))
+    return edited
+
+
+def _edit_message_reply_markup(fake: FakeTelegram, call: FakeCall) -> dict[str, Any] | bool:
+    if call.get("inline_message_id"):
+        return True
+    stored = fake.client.message(*_chat_and_message(call))
+    if stored is None:
+        raise FakeApiError("Bad Request: message to edit not found")
+    if stored.get("reply_markup") == call.get("reply_markup"):
+        raise FakeApiError("Bad Request: message is not modified")
+    return {key: value for key, value in stored.items() if key != "reply_markup"}
+
+
+def _send_media_group(fake: FakeTelegram, call: FakeCall) -> list[dict[str, Any]]:
+    media = call.get("media")
+    if not isinstance(media, list) or len(media) not in MEDIA_GROUP_SIZES:
+        raise FakeApiError("Bad Request: wrong number of media in the album: send 2-10 items")
+    kinds = {item.get("type") for item in media if isinstance(item, dict)}
+    if not kinds <= {"photo", "video", "document", "audio"} or ("document" in kinds and len(kinds) > 1):
+        raise FakeApiError("Bad Request: document can't be mixed with other media types")
+    group_id = f"album{fake.next_message_id()}"
+    messages = []
+    for item in media:
+        caption = str(item.get("caption") or "")
+        reference = item.get("media")
+        upload = call.get(reference[len("attach://"):]) if str(reference).startswith("attach://") else reference
+        if not isinstance(upload, FakeFile) and not isinstance(upload, str):
+            raise FakeApiError("Bad Request: wrong file identifier/HTTP URL specified")
+        file_id = _file_id(upload, item["type"])
+        contents: dict[str, dict[str, Any]] = {
+            "photo": {"photo": [{"file_id": file_id, "file_unique_id": file_id, "width": 1024, "height": 1024}]},
+            "video": {"video": {"file_id": file_id, "file_unique_id": file_id, "width": 1280, "height": 720,
+                                "duration": 5}},
+        }
+        content = contents.get(item["type"], {"document": {"file_id": file_id, "file_unique_id": file_id}})
+        messages.append(_message(call, fake.next_message_id(), media_group_id=group_id, caption=caption, **content))
+    return messages
+
+
+def _answer_callback_query(fake: FakeTelegram, call: FakeCall) -> bool:
+    if utf16_length(str(call.get("text") or "")) > CALLBACK_ANSWER_TEXT_MAX:
+        raise FakeApiError("Bad Request: MESSAGE_TOO_LONG")
+    if not fake.client.answer_once(f"callback:{call.get('callback_query_id') or ''}"):
+        raise FakeApiError(QUERY_INVALID)
+    return True
+
+
+def _answer_inline_query(fake: FakeTelegram, call: FakeCall) -> bool:
+    results = call.get("results")
+    if not isinstance(results, list) or len(results) > INLINE_RESULTS_MAX:
+        raise FakeApiError("Bad Request: RESULTS_TOO_MUCH")
+    ids = [str(result.get("id") or "") for result in results]
+    if any(not result_id or len(result_id.encode()) > INLINE_ID_MAX_BYTES for result_id in ids):
+        raise FakeApiError("Bad Request: RESULT_ID_INVALID")
+    if len(set(ids)) != len(ids):
+        raise FakeApiError("Bad Request: RESULT_ID_DUPLICATE")
+    if any(utf16_length(str(result.get("caption") or "")) > CAPTION_MAX_LENGTH for result in results):
+        raise FakeApiError("Bad Request: message caption is too long")
+    if len(str(call.get("next_offset") or "").encode()) > 64:
+        raise FakeApiError("Bad Request: NEXT_OFFSET_INVALID")
+    if not fake.client.answer_once(f"inline:{call.get('inline_query_id') or ''}"):
+        raise FakeApiError(QUERY_INVALID)
+    return True
+
+
+def _save_prepared_inline_message(fake: FakeTelegram, call: FakeCall) -> dict[str, Any]:
+    result = call.get("result")
+    if not str(call.get("user_id") or "").isdigit():
+        raise FakeApiError("Bad Request: invalid user_id specified")
+    if not isinstance(result, dict) or not result.get("type") or not result.get("id"):
+        raise FakeApiError("Bad Request: RESULT_TYPE_INVALID")
+    if utf16_length(str(result.get("caption") or "")) > CAPTION_MAX_LENGTH:
+        raise FakeApiError("Bad Request: message caption is too long")
+    return {"id": f"prepared{fake.next_message_id()}", "expiration_date": int(time.time()) + 86400}
+
+
+def _get_file(fake: FakeTelegram, call: FakeCall) -> dict[str, Any]:
+    file_id = str(call.get("file_id") or "")
+    found = fake.client.file(file_id)
+    if found is None:
+        raise FakeApiError("Bad Request: invalid file_id")
+    file_path, content = found
+    if len(content) > DOWNLOAD_MAX_BYTES:
+        raise FakeApiError("Bad Request: file is too big")
+    return {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_size": len(content), "file_path": file_path}
+
+
+DEFAULT_RESULTS.update({
+    "editMessageText": _edit_message_text,
+    "editMessageReplyMarkup": _edit_message_reply_markup,
+    "sendMediaGroup": _send_media_group,
+    "answerCallbackQuery": _answer_callback_query,
+    "answerInlineQuery": _answer_inline_query,
+    "savePreparedInlineMessage": _save_prepared_inline_message,
+    "getFile": _get_file,
+})
 
 
 class _Server(ThreadingHTTPServer):
@@ -412,6 +614,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self, http_method: str) -> None:
         url = urlsplit(self.path)
         parts = url.path.strip("/").split("/")
+        if http_method == "GET" and len(parts) >= 3 and parts[0] == "file":
+            self._serve_file(token=parts[1][3:], file_path="/".join(parts[2:]))
+            return
         if len(parts) != 2 or not parts[0].startswith("bot") or not parts[1]:
             self._reply(404, {"ok": False, "error_code": 404, "description": "Not Found"})
             return
@@ -439,6 +644,18 @@ class _Handler(BaseHTTPRequestHandler):
         if content_type.startswith("multipart/form-data"):
             return dict(_multipart(raw, content_type))
         return {name: _decode_form_value(value) for name, value in parse_qsl(raw.decode(), keep_blank_values=True)}
+
+    def _serve_file(self, *, token: str, file_path: str) -> None:
+        """GET /file/bot<token>/<file_path>: a file's bytes, as Telegram's file server sends them."""
+        content = self.fake.client.file_content(file_path) if token == (self.fake.token or token) else None
+        if content is None:
+            self._reply(404, {"ok": False, "error_code": 404, "description": "Not Found"})
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(len(content)))
+        self.end_headers()
+        self.wfile.write(content)
 
     def _reply(self, status: int, body: dict[str, Any]) -> None:
         data = json.dumps(body).encode()

@@ -46,12 +46,24 @@ class TelegramUpdates:
     def command(self, profile: dict[str, Any], command: str, *args: str) -> dict[str, Any]:
         return self.text(profile, " ".join([f"/{command}", *args]))
 
-    def callback(self, profile: dict[str, Any], data: str) -> dict[str, Any]:
-        bot_message = {"message_id": next(self._message_ids), "date": int(time.time()), "chat": _chat(profile),
-                       "from": {"id": BOT_ID, "is_bot": True, "first_name": "NanoGen", "username": BOT_USERNAME},
-                       "text": "Choose a credit pack."}
+    def callback(self, profile: dict[str, Any], data: str, *, message: dict[str, Any] | None = None) -> dict[str, Any]:
+        """A button pressed by `profile` under `message` (a message the bot sent, as the
+        fake Bot API returned it; by default a new one in `profile`'s chat)."""
+        bot_message = message or {
+            "message_id": next(self._message_ids), "date": int(time.time()), "chat": _chat(profile),
+            "from": {"id": BOT_ID, "is_bot": True, "first_name": "NanoGen", "username": BOT_USERNAME},
+            "text": "Choose a credit pack.",
+        }
         return self._update(callback_query={"id": f"cq{next(self._message_ids)}", "from": profile,
                                             "chat_instance": "42", "data": data, "message": bot_message})
+
+    def message(self, profile: dict[str, Any], **content: Any) -> dict[str, Any]:
+        """A private message with any content (a sticker, a photo...)."""
+        return self._update(message=self._message(profile, **content))
+
+    def inline_query(self, profile: dict[str, Any], query: str, *, offset: str = "") -> dict[str, Any]:
+        return self._update(inline_query={"id": f"iq{next(self._message_ids)}", "from": profile, "query": query,
+                                          "offset": offset, "chat_type": "sender"})
 
     def pre_checkout(self, profile: dict[str, Any], *, payload: str, total_amount: int,
                      currency: str = "XTR") -> dict[str, Any]:

@@ -68,6 +68,7 @@ CHANGELISTS: dict[tuple[str, str], set[str]] = {
     ("payments", "referralaccount"): FINANCE,
     ("payments", "referralearningsentry"): FINANCE,
     ("telegram_bot", "generationnotification"): {"support", "admin"},
+    ("telegram_bot", "statusmessage"): {"support", "admin"},
     ("payments", "subscription"): FINANCE,
     ("payments", "starsreconciliation"): FINANCE,
     ("telegram_bot", "telegramupdate"): ADMIN,

@@ -120,3 +120,23 @@ def processes(tmp_path: Any, fake_telegram: Any) -> Iterator[dict[str, Callable[
             started_worker.stop()
             sys.stdout.write(f"--- {started_worker.log.name}\n" + started_worker.tail())
         connection.close()
+
+
+@pytest.fixture
+def catalog(db: None) -> dict[str, Any]:
+    """The default catalog's image models the chat tests name, whatever an earlier
+    transactional test left of the data migration's rows."""
+    from generations.models import AIModel
+
+    entries = {
+        "nano-banana": ("Nano Banana", 10, 10),
+        "flux-schnell": ("FLUX.1 [schnell]", 3, 20),
+        "flux-pro-ultra": ("FLUX 1.1 [pro] Ultra", 15, 30),
+    }
+    return {
+        slug: AIModel.objects.update_or_create(slug=slug, defaults={
+            "name": name, "kind": AIModel.Kind.IMAGE, "provider_model_id": slug, "price": price,
+            "sort_order": order, "is_active": True, "params_schema": {},
+        })[0]
+        for slug, (name, price, order) in entries.items()
+    }

@@ -60,3 +60,18 @@ def generation_finished(user: Any, *, status: str = "completed", prompt: str = "
     else:
         assert generation_cancel_if_active(generation_id=generation.pk)
     return Generation.objects.select_related("user").get(pk=generation.pk)
+
+
+def result_store_and_complete(generation: Any, *, content_type: str = "image/png", data: bytes | None = None) -> Any:
+    """A claimed generation completed through the real service with a stored result."""
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from generations.models import Generation
+    from generations.services import generation_complete
+
+    extension = content_type.split("/")[-1]
+    name = default_storage.save(f"generations/test/{generation.pk}.{extension}",
+                                ContentFile(data if data is not None else png_bytes()))
+    assert generation_complete(generation_id=generation.pk, result_file=name, content_type=content_type)
+    return Generation.objects.select_related("user", "model").get(pk=generation.pk)

@@ -51,10 +51,11 @@ def scheduled_run(func: str) -> list[Any]:
 def clock_forward(seconds: float) -> None:
     """As if `seconds` passed: everything due later (schedules, notification
     retries) comes that much closer."""
-    from telegram_bot.models import GenerationNotification
+    from telegram_bot.models import GenerationNotification, StatusMessage
 
     shift = timedelta(seconds=seconds)
     Schedule.objects.filter(next_run__isnull=False).update(next_run=F("next_run") - shift)
     GenerationNotification.objects.filter(next_attempt_at__isnull=False).update(
         next_attempt_at=F("next_attempt_at") - shift
     )
+    StatusMessage.objects.filter(editing_until__isnull=False).update(editing_until=F("editing_until") - shift)

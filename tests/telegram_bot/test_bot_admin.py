@@ -33,6 +33,19 @@ def test_staff_see_notifications_and_updates_read_only(staff_user, owner, bot_se
                       ).status_code == 200  # viewable, not editable
 
 
+def test_staff_see_status_messages(staff_user, owner, bot_settings, fake_telegram):
+    from telegram_bot.models import StatusMessage
+
+    generation = generation_finished(owner)
+    StatusMessage.objects.create(generation=generation, chat_id=owner.telegram_id, message_id=4242, shown="done")
+    client = Client()
+    client.force_login(staff_user)
+
+    page = client.get("/admin/telegram_bot/statusmessage/")
+    assert page.status_code == 200 and b"4242" in page.content
+    assert client.get("/admin/telegram_bot/statusmessage/add/").status_code == 403
+
+
 def test_not_for_users_who_are_not_staff(owner):
     client = Client()
     client.force_login(owner)

@@ -84,11 +84,13 @@ def test_paysupport_with_nobody_to_tell_promises_nothing(feed, updates, fake_tel
     assert "contact you" not in text and "Write to" not in text
 
 
-def test_any_other_message_points_at_the_app(feed, updates, fake_telegram, owner_profile):
-    feed(updates.text(owner_profile, "a cat in a hat, please"), updates.command(owner_profile, "nosuchcommand"))
+def test_anything_but_text_and_commands_points_at_the_app(feed, updates, fake_telegram, owner_profile):
+    sticker = {"file_id": "CAACAgI", "file_unique_id": "AgAD", "type": "regular", "width": 512, "height": 512,
+               "is_animated": False, "is_video": False}
+    feed(updates.message(owner_profile, sticker=sticker), updates.command(owner_profile, "nosuchcommand"))
 
     replies = fake_telegram.calls_to("sendMessage")
     assert len(replies) == 2
     for reply in replies:
-        assert reply["text"] == "To create images and videos, open the app and describe what you want there."
+        assert reply["text"] == "Describe what you want in a message and I will create it, or open the app."
         assert reply["reply_markup"] == OPEN_APP

@@ -1,5 +1,5 @@
 """A finished generation is sent to its user once: the result with the prompt as
-caption, or the failure and the refund."""
+caption and the buttons under it, or the failure and the refund."""
 
 import pytest
 
@@ -14,6 +14,11 @@ pytestmark = pytest.mark.django_db
 OPEN_APP = {"inline_keyboard": [[{"text": "Open NanoGen", "web_app": {"url": MINI_APP_URL}}]]}
 
 
+def result_buttons(generation_id: int) -> dict:
+    return {"inline_keyboard": [[{"text": "🔁 Again", "callback_data": f"r:a:{generation_id}:0"},
+                                 {"text": "📎 File", "callback_data": f"r:f:{generation_id}:0"}]]}
+
+
 def test_a_completed_image_is_one_photo_with_the_prompt_as_caption(owner, bot_settings, fake_telegram, audit_passes):
     image = png_bytes((16, 9))
     generation = generation_finished(owner, prompt="a lighthouse in a storm", data=image)
@@ -24,7 +29,7 @@ def test_a_completed_image_is_one_photo_with_the_prompt_as_caption(owner, bot_se
     assert int(call["chat_id"]) == owner.telegram_id
     assert call["caption"] == "a lighthouse in a storm"
     assert isinstance(call["photo"], FakeFile) and call["photo"].content == image
-    assert call["reply_markup"] == OPEN_APP
+    assert call["reply_markup"] == result_buttons(generation.pk)
     notification = GenerationNotification.objects.get(pk=generation.pk)
     assert (notification.status, notification.method, notification.attempts) == ("sent", "sendPhoto", 1)
     assert notification.telegram_message_id and notification.sent_at
@@ -128,13 +133,13 @@ def test_a_result_that_is_gone_from_storage_still_tells_the_user(owner, bot_sett
     assert fake_telegram.last("sendMessage")["text"].startswith("Your generation is ready: open it in the app.")
 
 
-def test_without_an_https_mini_app_there_is_no_button(owner, bot_settings, fake_telegram):
+def test_without_an_https_mini_app_there_is_no_app_button(owner, bot_settings, fake_telegram):
     bot_settings.MINI_APP_URL = "http://127.0.0.1:8000/"
-    generation = generation_finished(owner)
+    generation = generation_finished(owner, status="failed")
 
     generation_notify(generation.pk)
 
-    assert fake_telegram.last("sendPhoto").get("reply_markup") is None
+    assert fake_telegram.last("sendMessage").get("reply_markup") is None
 
 
 def test_an_unknown_or_unfinished_generation_is_left_alone(owner, bot_settings, fake_telegram):

@@ -294,6 +294,17 @@ function createTelegram() {
       return false;
     },
 
+    /** Whether Telegram's sheet for sending a prepared message to a chat exists (Bot API 8.0). */
+    canShareMessage() {
+      return inTelegram && version("8.0") && typeof real.shareMessage === "function";
+    },
+
+    /** Telegram's sheet for a prepared message (see canShareMessage): resolves true once the
+     * user sent it to a chat, false when they closed the sheet. */
+    shareMessage(preparedMessageId) {
+      return new Promise((resolve) => real.shareMessage(preparedMessageId, (sent) => resolve(Boolean(sent))));
+    },
+
     haptic(kind) {
       if (!version("6.1")) return;
       const hf = real.HapticFeedback;

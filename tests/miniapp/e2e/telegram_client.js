@@ -79,6 +79,8 @@ function installTelegramClient(config) {
     background: null,
     bottomBar: null,
     openInvoices: [],
+    // Prepared messages whose share sheet is open (their ids), oldest first.
+    shareSheets: [],
     links: [],
     ready: false,
     expanded: false,
@@ -100,6 +102,13 @@ function installTelegramClient(config) {
     pressBack() {
       if (!client.backButton.is_visible) throw new Error("the BackButton is not shown");
       deliver("back_button_pressed");
+    },
+    /** The user picks a chat in the share sheet (sent: true) or closes it (false). */
+    closeShareSheet(sent) {
+      const id = client.shareSheets.shift();
+      if (!id) throw new Error("no share sheet is open");
+      if (sent) deliver("prepared_message_sent");
+      else deliver("prepared_message_failed", { error: "USER_DECLINED" });
     },
     closeInvoice(status) {
       const slug = client.openInvoices.shift();
@@ -203,6 +212,10 @@ function installTelegramClient(config) {
       case "web_app_open_link":
       case "web_app_open_tg_link":
         client.links.push({ type, ...data });
+        break;
+      case "web_app_send_prepared_message":
+        if (!data || typeof data.id !== "string" || !data.id) protocolError("id is not a prepared message id", type, data);
+        else client.shareSheets.push(data.id);
         break;
       case "web_app_request_file_download":
         deliver("file_download_requested", { status: "downloading" });

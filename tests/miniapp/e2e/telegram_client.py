@@ -157,8 +157,8 @@ class TelegramClient:
     def state(self) -> dict[str, Any]:
         return self._eval("""() => { const c = window.__telegramClient; return {
             mainButton: c.mainButton, backButton: c.backButton, header: c.header, background: c.background,
-            bottomBar: c.bottomBar, openInvoices: c.openInvoices, links: c.links, ready: c.ready,
-            expanded: c.expanded, closed: c.closed, customStyleSent: c.customStyleSent,
+            bottomBar: c.bottomBar, openInvoices: c.openInvoices, shareSheets: c.shareSheets, links: c.links,
+            ready: c.ready, expanded: c.expanded, closed: c.closed, customStyleSent: c.customStyleSent,
             protocolErrors: c.protocolErrors }; }""")
 
     def main_button(self) -> dict[str, Any]:
@@ -190,6 +190,12 @@ class TelegramClient:
 
     def press_back(self) -> None:
         self._eval("() => window.__telegramClient.pressBack()")
+
+    def wait_for_share_sheet(self) -> None:
+        self.wait_for("c => c.shareSheets.length > 0")
+
+    def close_share_sheet(self, *, sent: bool) -> None:
+        self._eval("s => window.__telegramClient.closeShareSheet(s)", sent)
 
     def close_invoice(self, status: str) -> None:
         self._eval("s => window.__telegramClient.closeInvoice(s)", status)

@@ -70,6 +70,16 @@ export function generationScreen(ctx, params) {
       type: "button",
       class: "btn",
       onclick: async () => {
+        // Telegram 8.0+: the result itself, with a button that brings the friend to the bot.
+        if (ctx.tg.canShareMessage()) {
+          try {
+            const prepared = await ctx.api.post(`generations/${g.id}/share`, {});
+            if (await ctx.tg.shareMessage(prepared.prepared_message_id)) ctx.toast(t("shared"), { kind: "success" });
+            return;
+          } catch {
+            /* no prepared message (Telegram did not answer): share the link instead */
+          }
+        }
         const link = absolute(url);
         if (!ctx.tg.inTelegram && navigator.share) {
           try {
