@@ -71,7 +71,8 @@ export function generationScreen(ctx, params) {
       class: "btn",
       onclick: async () => {
         // Telegram 8.0+: the result itself, with a button that brings the friend to the bot.
-        if (ctx.tg.canShareMessage()) {
+        // The prepared message holds the first result; another one is shared by its link.
+        if (index === 0 && ctx.tg.canShareMessage()) {
           try {
             const prepared = await ctx.api.post(`generations/${g.id}/share`, {});
             if (await ctx.tg.shareMessage(prepared.prepared_message_id)) ctx.toast(t("shared"), { kind: "success" });
