@@ -36,8 +36,12 @@ export function photoPicker(ctx, { min, max, ready = [], onChange }) {
   }
 
   function add(files) {
-    errors = files.length > max - items.length ? [t("photos_too_many", { max: plural("photos", max) })] : [];
-    for (const file of files.slice(0, max - items.length)) {
+    errors = [];
+    for (const file of files) {
+      if (items.length >= max) {
+        errors.push(t("photos_too_many", { max: plural("photos", max) }));
+        break;
+      }
       if (file.size > maxBytes) {
         // In the API's words for its own refusal.
         errors.push(`${file.name}: ${t("file_too_large", { size: String(Number((maxBytes / 1048576).toPrecision(6))) })}`);
