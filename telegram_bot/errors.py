@@ -2,7 +2,8 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from core.errors import DomainError
+from core.errors import DomainError, ValidationFailed
+from generations.errors import ModelUnavailable
 
 
 class ButtonNotYours(DomainError):
@@ -23,3 +24,15 @@ class TelegramUnavailable(DomainError):
     status_code = 503
     code = "TELEGRAM_UNAVAILABLE"
     default_message = _("Telegram did not answer. Please try again in a minute.")
+
+
+class NotAPicture(ValidationFailed):
+    """Edit or Animate on a result that is not a still picture (a video, an animation)."""
+
+    default_message = _("Only pictures can be edited or animated.")
+
+
+class NoModelForImages(ModelUnavailable):
+    """No active catalog model takes images of the kind needed (an edit, an animation)."""
+
+    default_message = _("No model can do this with pictures right now. Please try again later.")
