@@ -27,6 +27,8 @@ class MiniAppView(TemplateView):
         context["api_root"] = f"{get_script_prefix()}api/"
         # The page counts the prompt against the same limit the API enforces.
         context["prompt_max_length"] = settings.GENERATION_PROMPT_MAX_LENGTH
+        # And refuses a photo over the upload limit before sending it (the API still checks).
+        context["upload_max_bytes"] = settings.UPLOAD_MAX_BYTES
         # Only a development server tells visitors about devlogin.
         context["debug"] = settings.DEBUG
         return context

@@ -8,7 +8,7 @@ from generations.api.generations import (
     GenerationsApi,
     ModelListApi,
 )
-from generations.api.uploads import UploadApi
+from generations.api.uploads import UploadApi, UploadFromGenerationApi
 
 __all__ = [
     "GenerationCancelApi",
@@ -17,4 +17,5 @@ __all__ = [
     "GenerationsApi",
     "ModelListApi",
     "UploadApi",
+    "UploadFromGenerationApi",
 ]

@@ -1,6 +1,7 @@
 """POST /api/uploads: an image to edit or animate, as multipart/form-data with one field
 `file`. The checks and the cleaning are the service's (`generations.services.uploads`);
-this view bounds what it reads and hands over one file.
+this view bounds what it reads and hands over one file. (POST /api/uploads/from-generation,
+below, makes an upload of one of the user's own results: `result_uploads`.)
 
 The body is read only after the cheap refusals (auth, ban, the rate limit; the size by
 Content-Length, before the view, by ApiBodySizeLimitMiddleware). While it is read, a
@@ -31,6 +32,7 @@ from accounts.authentication import request_user
 from core.api.schema import error_response
 from core.errors import DomainError, ValidationFailed
 from generations.models import Upload
+from generations.services.result_uploads import upload_create_from_result
 from generations.services.uploads import upload_create, upload_rate_check, upload_too_large
 
 FIELD = "file"
@@ -129,4 +131,41 @@ class UploadApi(APIView):
             for _field, uploaded_files in files.lists():
                 for file in uploaded_files:
                     file.close()  # a temporary file on disk is deleted when closed
+        return Response(UploadOutputSerializer(upload).data, status=201)
+
+
+class UploadFromGenerationInputSerializer(serializers.Serializer[Any]):
+    generation = serializers.IntegerField(
+        min_value=1, max_value=2**63 - 1, help_text="Id of one of the user's completed generations."
+    )
+    index = serializers.IntegerField(
+        min_value=0, default=0,
+        help_text="Which of its `results` (0-based, default 0): a JPEG, PNG or WebP picture.",
+    )
+
+
+class UploadFromGenerationApi(APIView):
+    """One of the user's results as an upload, to animate (or edit again) a picture NanoGen made."""
+
+    @extend_schema(
+        operation_id="uploads_from_generation",
+        request=UploadFromGenerationInputSerializer,
+        responses={
+            201: UploadOutputSerializer,
+            400: error_response("VALIDATION_ERROR: a bad body, or `details.index`: no such result, or not a picture."),
+            404: error_response("NOT_FOUND: no such generation, or another user's."),
+            413: error_response("PAYLOAD_TOO_LARGE: the result is over UPLOAD_MAX_BYTES."),
+            429: error_response("RATE_LIMIT_EXCEEDED: over UPLOAD_RATE_LIMIT_PER_MINUTE uploads in 60 s; Retry-After."),
+        },
+        description="An upload made from a result of the user's own generation, checked and cleaned like a "
+        "file sent to POST /api/uploads (and counted in the same rate limit).",
+    )
+    def post(self, request: Request) -> Response:
+        serializer = UploadFromGenerationInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        upload = upload_create_from_result(
+            user=request_user(request),
+            generation_id=serializer.validated_data["generation"],
+            index=serializer.validated_data["index"],
+        )
         return Response(UploadOutputSerializer(upload).data, status=201)

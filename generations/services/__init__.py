@@ -11,6 +11,7 @@ from generations.services.lifecycle import (
     generation_step_handoff,
 )
 from generations.services.quote import Quote, generation_quote
+from generations.services.result_uploads import upload_create_from_result
 from generations.services.staff_refund import generation_staff_refund
 from generations.services.start import generation_start, payload_fingerprint
 from generations.services.uploads import upload_create, upload_create_from_bytes
@@ -31,4 +32,5 @@ __all__ = [
     "payload_fingerprint",
     "upload_create",
     "upload_create_from_bytes",
+    "upload_create_from_result",
 ]

@@ -72,6 +72,7 @@ def test_page_is_served_from_templates(client):
     assert (Path(settings.BASE_DIR) / "templates" / "miniapp" / "index.html").is_file()
     assert 'data-api-root="/api/"' in response.content.decode()
     assert f'data-prompt-max-length="{settings.GENERATION_PROMPT_MAX_LENGTH}"' in response.content.decode()
+    assert f'data-upload-max-bytes="{settings.UPLOAD_MAX_BYTES}"' in response.content.decode()
     # Telegram's webviews cache hard: the page is revalidated so a deploy reaches users.
     assert "no-cache" in response["Cache-Control"]
 

@@ -4,6 +4,8 @@
 import { sleep } from "./dom.js";
 
 const REQUEST_TIMEOUT_MS = 20000;
+// A 10 MB photo over a slow mobile uplink.
+const UPLOAD_TIMEOUT_MS = 180000;
 // Statuses a proxy or a restarting server gives; the request may not have been handled.
 const TRANSIENT_STATUSES = new Set([502, 503, 504]);
 
@@ -45,8 +47,7 @@ export function apiUrl(pathOrUrl, query) {
   return url.pathname + url.search;
 }
 
-function retryAfterSeconds(response) {
-  const header = response.headers.get("Retry-After");
+function retryAfterSeconds(header) {
   if (!header) return null;
   const seconds = Number(header);
   if (Number.isFinite(seconds)) return Math.max(0, seconds);
@@ -81,8 +82,13 @@ async function once(method, url, body, signal) {
     signal?.removeEventListener("abort", onAbort);
   }
 
-  let data = null;
   const text = await response.text().catch(() => "");
+  return settle(response.status, text, (name) => response.headers.get(name));
+}
+
+/** The answer's JSON, or the ApiError its status and body make. */
+function settle(status, text, header) {
+  let data = null;
   if (text) {
     try {
       data = JSON.parse(text);
@@ -90,17 +96,23 @@ async function once(method, url, body, signal) {
       data = null;
     }
   }
-  if (response.ok) return data;
+  if (status >= 200 && status < 300) return data;
 
   const isContractError = data && typeof data === "object" && typeof data.code === "string";
   throw new ApiError({
-    status: response.status,
-    code: isContractError ? data.code : TRANSIENT_STATUSES.has(response.status) ? "NETWORK_ERROR" : "HTTP_ERROR",
+    status,
+    code: isContractError ? data.code : TRANSIENT_STATUSES.has(status) ? "NETWORK_ERROR" : "HTTP_ERROR",
     message: isContractError ? data.message : "",
     details: isContractError ? data.details || null : null,
     body: data,
-    retryAfter: retryAfterSeconds(response),
+    retryAfter: retryAfterSeconds(header("Retry-After")),
   });
+}
+
+function reportAuth(error) {
+  if (error instanceof ApiError && ["AUTH_EXPIRED", "AUTH_INVALID", "AUTH_REQUIRED", "USER_BANNED"].includes(error.code)) {
+    config.onAuthProblem?.(error);
+  }
 }
 
 /**
@@ -114,22 +126,48 @@ export async function request(method, path, { body, query, retries = 0, signal }
     try {
       return await once(method, url, body, signal);
     } catch (error) {
-      if (error instanceof ApiError) {
-        if (["AUTH_EXPIRED", "AUTH_INVALID", "AUTH_REQUIRED", "USER_BANNED"].includes(error.code)) {
-          config.onAuthProblem?.(error);
-        }
-        if (error.isNetwork && attempt < retries) {
-          const delay = Math.min(4000, 500 * 2 ** attempt) * (0.75 + Math.random() * 0.5);
-          await sleep(delay, signal);
-          continue;
-        }
+      reportAuth(error);
+      if (error instanceof ApiError && error.isNetwork && attempt < retries) {
+        const delay = Math.min(4000, 500 * 2 ** attempt) * (0.75 + Math.random() * 0.5);
+        await sleep(delay, signal);
+        continue;
       }
       throw error;
     }
   }
 }
 
+/**
+ * POST one file as multipart/form-data (field `file`), reporting the share sent to
+ * `onProgress` (0..1): XMLHttpRequest, since fetch cannot tell upload progress.
+ */
+function upload(path, file, { onProgress, signal } = {}) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", apiUrl(path));
+    xhr.setRequestHeader("Accept", "application/json");
+    xhr.setRequestHeader("Authorization", `tma ${config.initData}`);
+    xhr.timeout = UPLOAD_TIMEOUT_MS;
+    xhr.upload.onprogress = (event) => event.lengthComputable && onProgress?.(event.loaded / event.total);
+    xhr.onload = () => {
+      try {
+        resolve(settle(xhr.status, xhr.responseText, (name) => xhr.getResponseHeader(name)));
+      } catch (error) {
+        reportAuth(error);
+        reject(error);
+      }
+    };
+    xhr.onerror = xhr.ontimeout = () => reject(new ApiError({ code: "NETWORK_ERROR" }));
+    xhr.onabort = () => reject(signal?.reason ?? new DOMException("aborted", "AbortError"));
+    signal?.addEventListener("abort", () => xhr.abort(), { once: true });
+    const form = new FormData();
+    form.append("file", file, file.name || "photo");
+    xhr.send(form);
+  });
+}
+
 export const api = {
   get: (path, options = {}) => request("GET", path, { retries: 2, ...options }),
   post: (path, body, options = {}) => request("POST", path, { ...options, body }),
+  upload,
 };

@@ -168,6 +168,28 @@ const en = {
   choice_landscape: "Landscape",
   param_watermark: "Watermark",
   param_negative_prompt: "Negative prompt",
+
+  photos_title: "Photos",
+  photos_count: "{count} of {max}",
+  photo_take: "Camera",
+  photo_pick: "Gallery",
+  photo_label: "Photo {n}",
+  photo_ready: "Uploaded",
+  photo_up: "Move photo {n} up",
+  photo_down: "Move photo {n} down",
+  photo_remove: "Remove photo {n}",
+  photos_too_many: "This model takes at most {max}: the rest were left out.",
+  photos_busy: "Wait until the photos are uploaded.",
+  photos_needed: "Add at least {count} to generate.",
+  file_too_large: "The file is too large: at most {size} MB.",
+  prompt_optional: "(optional)",
+  price_error: "Could not get the price: {message}",
+  price_changed: "The price is now {price}. Tap again to generate.",
+  no_prompt: "No prompt",
+  animate: "Animate",
+  results_label: "Results",
+  result_n: "{n} of {count}",
+  result_show: "Show result {n}",
 };
 
 const ru = {
@@ -336,6 +358,28 @@ const ru = {
   choice_landscape: "Альбом",
   param_watermark: "Водяной знак",
   param_negative_prompt: "Негативный запрос",
+
+  photos_title: "Фото",
+  photos_count: "{count} из {max}",
+  photo_take: "Камера",
+  photo_pick: "Галерея",
+  photo_label: "Фото {n}",
+  photo_ready: "Загружено",
+  photo_up: "Поднять фото {n}",
+  photo_down: "Опустить фото {n}",
+  photo_remove: "Убрать фото {n}",
+  photos_too_many: "Эта модель берёт не больше {max}: остальные не добавлены.",
+  photos_busy: "Дождитесь загрузки фото.",
+  photos_needed: "Добавьте хотя бы {count}, чтобы создать.",
+  file_too_large: "Файл слишком большой: не больше {size} МБ.",
+  prompt_optional: "(необязательно)",
+  price_error: "Не удалось узнать цену: {message}",
+  price_changed: "Цена теперь {price}. Нажмите ещё раз, чтобы создать.",
+  no_prompt: "Без запроса",
+  animate: "Оживить",
+  results_label: "Результаты",
+  result_n: "{n} из {count}",
+  result_show: "Показать результат {n}",
 };
 
 // Plural forms for counted units: Intl.PluralRules categories per language.
@@ -345,12 +389,14 @@ const units = {
     seconds: { one: "{n} second", other: "{n} seconds" },
     minutes: { one: "{n} minute", other: "{n} minutes" },
     stars: { one: "{n} Star", other: "{n} Stars" },
+    photos: { one: "{n} photo", other: "{n} photos" },
   },
   ru: {
     credits: { one: "{n} кредит", few: "{n} кредита", many: "{n} кредитов", other: "{n} кредита" },
     seconds: { one: "{n} секунду", few: "{n} секунды", many: "{n} секунд", other: "{n} секунды" },
     minutes: { one: "{n} минуту", few: "{n} минуты", many: "{n} минут", other: "{n} минуты" },
     stars: { one: "{n} звезда", few: "{n} звезды", many: "{n} звёзд", other: "{n} звезды" },
+    photos: { one: "{n} фото", other: "{n} фото" },
   },
 };
 

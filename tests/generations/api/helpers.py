@@ -1,13 +1,14 @@
 """Helpers of the generations API tests: start through HTTP, check an error body, read a balance."""
 
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import connection
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from generations.models import Generation
+from generations.models import AIModel, Generation
 from tests.helpers import OWNER_TELEGRAM_ID, api_client_for
 
 IMAGE_PRICE = 10
@@ -71,3 +72,27 @@ def wait_until_blocked(statement_prefix: str) -> None:
                 return
             time.sleep(0.01)
     raise AssertionError(f"no statement {statement_prefix!r} ever waited on a lock")
+
+
+def generation_completed(user: User, model: AIModel, results: Sequence[tuple[bytes, str]], **fields: Any) -> Generation:
+    """One of `user`'s generations of `model`, charged and completed with these results
+    (bytes, content type), stored as the worker stores them."""
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from generations.models import StoredFile
+    from generations.services import generation_complete
+    from tests.factories import GenerationFactory
+
+    generation = GenerationFactory.create(user=user, model=model, status=Generation.Status.PROCESSING, **fields)
+    stored = [
+        StoredFile(
+            name=default_storage.save(f"generations/test/{generation.pk}-{index}.{content_type.split('/')[-1]}",
+                                      ContentFile(data)),
+            content_type=content_type,
+        )
+        for index, (data, content_type) in enumerate(results)
+    ]
+    assert generation_complete(generation_id=generation.pk, results=stored)
+    generation.refresh_from_db()
+    return generation

@@ -293,6 +293,22 @@ def catalog(db: None) -> dict[str, Any]:
 
 
 @pytest.fixture
+def photo_catalog(catalog: dict[str, Any]) -> dict[str, Any]:
+    """The catalog with input images and price rules, as the default one has them now:
+    nano-banana edits 0 to 3 photos and makes 1 to 4 pictures (10 credits each, +2 a
+    photo); demo-video animates a photo (the prompt optional then), 10 credits a second."""
+    image, video = catalog["image"], catalog["video"]
+    image.images_min, image.images_max = 0, 3
+    image.params_schema = {**image.params_schema, "num_images": {"type": "integer", "min": 1, "max": 4, "default": 1}}
+    image.price_rule = {"base": IMAGE_PRICE, "factors": {"num_images": "value"}, "per_image": 2}
+    image.save()
+    video.images_min, video.images_max, video.prompt_optional_with_images = 0, 1, True
+    video.price_rule = {"base": 10, "factors": {"duration": "value"}}
+    video.save()
+    return catalog
+
+
+@pytest.fixture
 def worker(settings: Any) -> Iterator[Any]:
     """The generation worker, in-process: a thread that hands every pending generation to
     the worker's own task function (what qcluster would run for the queued task), and

@@ -42,8 +42,8 @@ export function statusBadge(status) {
 
 /** How a result is shown: by its content type (a "video" model may deliver an animated
  * GIF), by the generation's kind only when the type says nothing. */
-export function isVideoResult(generation) {
-  const type = generation.result?.content_type || "";
+export function isVideoResult(generation, item = generation.result) {
+  const type = item?.content_type || "";
   if (type.startsWith("image/")) return false;
   if (type.startsWith("video/")) return true;
   return generation.kind === "video";

@@ -61,12 +61,12 @@ export function historyScreen(ctx) {
       h("button", {
         type: "button",
         class: "history-item",
-        "aria-label": t("history_item_label", { status: t(`status_${g.status}`), prompt: g.prompt }),
+        "aria-label": t("history_item_label", { status: t(`status_${g.status}`), prompt: g.prompt || t("no_prompt") }),
         onclick: () => ctx.nav.push("generation", { generation: g }),
       },
       thumb(g),
       h("span", { class: "history-main" },
-        h("span", { class: "history-prompt" }, g.prompt),
+        h("span", { class: "history-prompt" }, g.prompt || t("no_prompt")),
         h("span", { class: "history-meta" }, `${modelName(g.model)} · ${formatShortDate(g.created_at)}`)),
       h("span", { class: "history-side" }, statusBadge(g.status), h("span", { class: "history-credits" }, credits(g.credits_charged)))));
   }
