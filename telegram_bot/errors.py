@@ -2,7 +2,7 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from core.errors import DomainError, ValidationFailed
+from core.errors import DomainError
 from generations.errors import ModelUnavailable
 
 
@@ -24,12 +24,6 @@ class TelegramUnavailable(DomainError):
     status_code = 503
     code = "TELEGRAM_UNAVAILABLE"
     default_message = _("Telegram did not answer. Please try again in a minute.")
-
-
-class NotAPicture(ValidationFailed):
-    """Edit or Animate on a result that is not a still picture (a video, an animation)."""
-
-    default_message = _("Only pictures can be edited or animated.")
 
 
 class NoModelForImages(ModelUnavailable):

@@ -10,7 +10,7 @@ from generations.errors import MaxActiveGenerations, ModelUnavailable, RateLimit
 from telegram_bot import texts
 from telegram_bot.chat import keyboards
 from telegram_bot.chat import texts as chat_texts
-from telegram_bot.errors import NoModelForImages, NotAPicture
+from telegram_bot.errors import NoModelForImages
 
 
 def refusal_reply(error: DomainError) -> tuple[str, InlineKeyboardMarkup | None]:
@@ -27,12 +27,15 @@ def refusal_reply(error: DomainError) -> tuple[str, InlineKeyboardMarkup | None]
         return chat_texts.too_many_active(limit=int(details.get("limit", 1))), None
     if isinstance(error, NotFound):
         return chat_texts.generation_gone(), None
-    if isinstance(error, NoModelForImages | NotAPicture):
+    if isinstance(error, NoModelForImages):
         return str(error.message), None
     if isinstance(error, ModelUnavailable):
         return chat_texts.model_unavailable(), None
     if isinstance(error, UserBanned):
         return texts.banned(), None
+    if isinstance(error, ValidationFailed) and "index" in details:
+        # A result given back to the bot (Edit, Animate) that cannot be used: says why itself.
+        return str(error.message), None
     if isinstance(error, ValidationFailed):
         problems = "; ".join(_messages(details))
         return chat_texts.invalid_request(problems=problems or str(error.message)), None

@@ -34,7 +34,6 @@ from telegram_bot.services.inputs import (
     pending_images_expire,
     pending_images_set,
     result_edit_request,
-    result_upload,
 )
 from telegram_bot.services.notifications import NotifyOutcome, generation_notification_send
 from telegram_bot.services.progress import ProgressOutcome, status_message_sync
@@ -89,7 +88,6 @@ __all__ = [
     "result_edit_request",
     "result_files_request",
     "result_files_send",
-    "result_upload",
     "status_message_sent",
     "status_message_sync",
     "update_claim",

@@ -1,7 +1,8 @@
 """Images the user gives the bot beyond a photo with a caption (`services.albums`):
 the images that wait in the chat for the text that says what to do with them (a
 photo sent without a caption, a result's Edit button), and results turned into the
-user's uploads (Edit, Animate), so that they pass the same limits as any upload.
+user's uploads (Edit, Animate: `upload_create_from_result`, as the Mini App's
+Animate), so that they pass the same limits as any upload.
 
 Every start here is keyed by what Telegram delivered (the text's chat and message,
 the button's message and data), like the other starts from the chat, and a key that
@@ -15,21 +16,18 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from core.errors import NotFound
 from generations.errors import DuplicateRequest
-from generations.models import AIModel, Generation, Upload
+from generations.models import AIModel, Generation
 from generations.selectors import generation_get_by_key
-from generations.services import upload_create_from_bytes
-from telegram_bot.errors import NoModelForImages, NotAPicture
+from generations.services import upload_create_from_result
+from telegram_bot.errors import NoModelForImages
 from telegram_bot.models import BotChat
 from telegram_bot.selectors import input_model
 from telegram_bot.services.chat import ChatStart, chat_generation_start, chat_idempotency_key
-from telegram_bot.services.results import PICTURE_TYPES
 
 logger = logging.getLogger(__name__)
 
@@ -100,24 +98,8 @@ def chat_text_start(*, user: User, chat_id: int, message_id: int, text: str) -> 
 
 
 # --- results as inputs: Edit and Animate ------------------------------------------------------------
-
-
-def result_upload(*, generation: Generation, position: int) -> Upload:
-    """A still picture among the generation's results, as an upload of its owner.
-    NotAPicture for a video or an animation; NotFound when it is gone; else what
-    `upload_create` raises (the upload limits)."""
-    files = generation.result_files() if generation.status == Generation.Status.COMPLETED else []
-    if not 0 <= position < len(files):
-        raise NotFound()
-    file = files[position]
-    if file.content_type not in PICTURE_TYPES:
-        raise NotAPicture()
-    try:
-        with default_storage.open(file.name, "rb") as handle:
-            data = handle.read()
-    except FileNotFoundError:
-        raise NotFound() from None
-    return upload_create_from_bytes(user=generation.user, data=data)
+# A result that cannot be used (not a still picture, no longer stored) is refused by
+# `upload_create_from_result` (ValidationFailed, `details.index`).
 
 
 def result_edit_request(*, generation: Generation, position: int) -> bool:
@@ -129,7 +111,7 @@ def result_edit_request(*, generation: Generation, position: int) -> bool:
         return False
     if input_model(user=user, kind=AIModel.Kind.IMAGE) is None:
         raise NoModelForImages()
-    upload = result_upload(generation=generation, position=position)
+    upload = upload_create_from_result(user=user, generation_id=generation.pk, index=position)
     # Two taps at once may both get here: the chat's lock lets one set the images, the
     # other's upload stays unused (swept after UPLOAD_KEEP_HOURS).
     return pending_images_set(user=user, images=[str(upload.pk)], source=source, kind=AIModel.Kind.IMAGE)
@@ -147,7 +129,7 @@ def chat_generation_animate(*, generation: Generation, position: int, chat_id: i
     model = input_model(user=user, kind=AIModel.Kind.VIDEO)
     if model is None:
         raise NoModelForImages()
-    upload = result_upload(generation=generation, position=position)
+    upload = upload_create_from_result(user=user, generation_id=generation.pk, index=position)
     prompt = "" if model.prompt_optional_with_images else generation.prompt
     return chat_generation_start(user=user, chat_id=chat_id, prompt=prompt, model_slug=model.slug,
                                  images=[str(upload.pk)], idempotency_key=idempotency_key)

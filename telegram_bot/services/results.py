@@ -19,6 +19,7 @@ from django.utils import translation
 
 from core.i18n import user_language
 from generations.models import Generation
+from generations.services.result_uploads import UPLOAD_CONTENT_TYPES
 from telegram_bot import keyboards, texts
 from telegram_bot.chat import keyboards as chat_keyboards
 from telegram_bot.chat import texts as chat_texts
@@ -31,10 +32,6 @@ logger = logging.getLogger(__name__)
 class ResultFile:
     storage_name: str
     content_type: str
-
-
-# Results that are still pictures: Edit and Animate take them (what uploads take).
-PICTURE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp"})
 
 
 def generation_result_files(generation: Generation) -> list[ResultFile]:
@@ -94,7 +91,7 @@ def result_messages(generation: Generation, *, chat_id: int) -> list[Outgoing]:
                        posixpath.basename(file.storage_name))
             for file, size in zip(files, sizes, strict=True)
         )
-        pictures = [index for index, file in enumerate(files) if file.content_type in PICTURE_TYPES]
+        pictures = [index for index, file in enumerate(files) if file.content_type in UPLOAD_CONTENT_TYPES]
         if len(attachments) == 1:
             keyboard = chat_keyboards.result_keyboard(generation_id=generation.pk, position=0, pictures=pictures)
             return [Outgoing(chat_id=chat_id, text=generation.prompt, reply_markup=keyboard, attachments=attachments)]

@@ -177,7 +177,7 @@ def test_a_result_that_is_no_picture_cannot_be_edited(feed, updates, fake_telegr
     feed(updates.callback(owner_profile, f"r:e:{video.pk}:0", message=message),
          updates.callback(owner_profile, f"r:v:{video.pk}:0", message=message))
 
-    assert texts(fake_telegram) == ["Only pictures can be edited or animated."] * 2
+    assert texts(fake_telegram) == ["Only a picture can be used: this result is a video or an animation."] * 2
     assert Generation.objects.count() == 1
     assert len(fake_telegram.calls_to("answerCallbackQuery")) == 2
 
@@ -190,7 +190,8 @@ def test_a_result_whose_file_is_gone_says_so(feed, updates, fake_telegram, owner
 
     feed(updates.callback(owner_profile, f"r:e:{generation.pk}:0", message=photo))
 
-    assert answers(fake_telegram) == [("This result no longer exists.", True)]
+    assert texts(fake_telegram) == ["This result is no longer stored."]
+    assert answers(fake_telegram) == [(None, False)]
 
 
 def test_edit_is_answered_in_russian(feed, updates, fake_telegram, owner, owner_profile, delivered):
