@@ -58,7 +58,9 @@ async def _start_in_chat(context: Context, *, user: User, chat_id: int,
             await context.bot.send_message(chat_id, texts.banned())
             return "refused"
     try:
-        started = await db(start)()
+        # In the user's language: the messages a refusal carries are translated as it is raised.
+        with in_language(user.language_code):
+            started = await db(start)()
     except DuplicateRequest as exc:
         # Delivered again, or a second tap: that start is under way, its messages too.
         logger.info("repeat of the start of generation %s: nothing started", exc.generation.pk)
@@ -178,7 +180,8 @@ async def _edit_requested(query: CallbackQuery, context: Context, *, user: User,
                           chat_id: int, position: int) -> None:
     """Edit: the result waits for the user's next text (asked once, however often tapped)."""
     try:
-        asked = await db(services.result_edit_request)(generation=generation, position=position)
+        with in_language(user.language_code):
+            asked = await db(services.result_edit_request)(generation=generation, position=position)
     except NotFound:
         with in_language(user.language_code):
             await _answer(query, chat_texts.generation_gone(), alert=True)

@@ -201,3 +201,15 @@ def test_edit_is_answered_in_russian(feed, updates, fake_telegram, owner, owner_
     feed(updates.callback(owner_profile, f"r:e:{generation.pk}:0", message=photo))
 
     assert texts(fake_telegram) == ["✏️ Напишите одним сообщением, что изменить на этой картинке."]
+
+
+def test_a_refused_result_is_told_in_russian(feed, updates, fake_telegram, owner, owner_profile, bot_settings):
+    from tests.telegram_bot.helpers import gif_bytes
+
+    owner_profile["language_code"] = "ru"
+    video = generation_finished(owner, content_type="image/gif", data=gif_bytes())
+    message = {"message_id": 99, "date": 0, "chat": {"id": owner.telegram_id, "type": "private"}, "text": "x"}
+
+    feed(updates.callback(owner_profile, f"r:v:{video.pk}:0", message=message))
+
+    assert texts(fake_telegram) == ["Подойдёт только изображение, а этот результат — видео или анимация."]  # noqa: RUF001
