@@ -15,18 +15,17 @@ generation ends, whatever happened to its tasks.
 
 import logging
 import time
-import zlib
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django_q.models import Schedule, Task
 from django_q.tasks import async_task
 
+from core.scheduling import schedule_ensure
 from core.task_names import GENERATION_ATTEMPT, GENERATION_RUN, GENERATION_SWEEP
 from generations.failures import FailureCode, failure_message
 from generations.models import Generation
@@ -149,28 +148,6 @@ def _delete_old_task_results(*, now: datetime, deadline: float) -> int:
 
 
 def sweep_schedule_ensure(*, using: str = "default") -> Schedule:
-    """Exactly one sweeper schedule, however often and wherever this runs.
-
-    Django-Q2 has no unique schedule name, so concurrent callers (two deploys
-    migrating at once) are serialised with a transaction-scoped advisory lock on
-    PostgreSQL (SQLite serialises writers anyway); duplicates left by anything else
-    are removed.
-    """
-    with transaction.atomic(using=using):
-        connection = connections[using]
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [zlib.crc32(SWEEP_SCHEDULE_NAME.encode())])
-        schedules = list(Schedule.objects.using(using).filter(name=SWEEP_SCHEDULE_NAME).order_by("pk"))
-        wanted = {"func": GENERATION_SWEEP, "schedule_type": Schedule.MINUTES, "minutes": 1, "repeats": -1}
-        if not schedules:
-            return Schedule.objects.using(using).create(name=SWEEP_SCHEDULE_NAME, next_run=timezone.now(), **wanted)
-        schedule, *duplicates = schedules
-        for duplicate in duplicates:
-            duplicate.delete()
-        changed = [field for field, value in wanted.items() if getattr(schedule, field) != value]
-        if changed:
-            for field in changed:
-                setattr(schedule, field, wanted[field])
-            schedule.save(update_fields=changed)
-        return schedule
+    """Exactly one sweeper schedule, every minute, however often and wherever this runs."""
+    return schedule_ensure(name=SWEEP_SCHEDULE_NAME, func=GENERATION_SWEEP, using=using,
+                           schedule_type=Schedule.MINUTES, minutes=1)
