@@ -25,6 +25,8 @@ WITHDRAWAL_DECIDED_NOTIFY: Final = "telegram_bot.tasks.withdrawal_decided_notify
 PAYMENT_REFUNDED_OUTSIDE_ALERT: Final = "telegram_bot.tasks.payment_refunded_outside_alert"
 UPDATE_PROCESS: Final = "telegram_bot.tasks.update_process"
 UPDATES_SWEEP: Final = "telegram_bot.tasks.updates_sweep"
+ALBUM_FINISH: Final = "telegram_bot.tasks.album_finish"
+CHAT_INPUTS_SWEEP: Final = "telegram_bot.tasks.chat_inputs_sweep"
 BROADCAST_SEND: Final = "telegram_bot.tasks.broadcast_send"
 BROADCASTS_RESUME: Final = "telegram_bot.tasks.broadcasts_resume"
 
@@ -45,6 +47,8 @@ TASK_NAMES: Final = (
     PAYMENT_REFUNDED_OUTSIDE_ALERT,
     UPDATE_PROCESS,
     UPDATES_SWEEP,
+    ALBUM_FINISH,
+    CHAT_INPUTS_SWEEP,
     STARS_RECONCILE_DAILY,
     BROADCAST_SEND,
     BROADCASTS_RESUME,

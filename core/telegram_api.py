@@ -2,7 +2,8 @@
 
 The bot process talks to Telegram through python-telegram-bot; everything else
 (invoice links, Stars refunds, admin alerts from a view or a task) calls
-`bot_api_call`, a plain JSON POST to `{TELEGRAM_API_BASE_URL}/bot{token}/{method}`.
+`bot_api_call`, a plain JSON POST to `{TELEGRAM_API_BASE_URL}/bot{token}/{method}`,
+and `bot_file_download` for the files users send the bot (photos to edit).
 
 Errors are classified like any outbound transport: `TelegramApiError.is_transient`
 is true for network errors, 429 and 5xx (worth retrying later), false for answers
@@ -15,6 +16,7 @@ its own exception texts).
 import json
 import logging
 from typing import Any
+from urllib.parse import quote
 
 import requests
 from django.conf import settings
@@ -140,3 +142,76 @@ def bot_api_call(
         extra={"telegram_method": method, "telegram_error_code": error.error_code},
     )
     raise error
+
+
+class BotFileTooLarge(Exception):
+    """A file a user sent is larger than the caller takes (`size` in bytes, when known)."""
+
+    def __init__(self, size: int | None) -> None:
+        self.size = size
+        super().__init__(f"file of {size if size is not None else 'unknown'} bytes is too large")
+
+
+DOWNLOAD_CHUNK = 64 * 1024
+
+
+def bot_file_download(file_id: str, *, max_bytes: int) -> bytes:
+    """The bytes of a file a user sent the bot (a photo, a document): `getFile`, then
+    its content. Raises BotFileTooLarge past `max_bytes` (nothing more is read) and
+    TelegramApiError when Telegram will not give it.
+
+    The cloud Bot API (and a self-hosted server outside --local mode) answers a path
+    relative to its file route `{TELEGRAM_API_BASE_URL}/file/bot{token}/{file_path}`.
+    A self-hosted server in --local mode (TELEGRAM_API_LOCAL) answers the absolute path
+    of the file on its own disk and serves no file route at all: the file is read from
+    that path when this machine sees the server's data directory there (a shared
+    volume, mounted read-only at the same path); otherwise it is asked for on the file
+    route with the absolute path, which a web server in front of the Bot API server
+    must then serve (the aiogram/telegram-bot-api image's nginx does).
+    """
+    found = bot_api_call("getFile", {"file_id": file_id})
+    file_path = str(found.get("file_path") or "") if isinstance(found, dict) else ""
+    size = found.get("file_size") if isinstance(found, dict) else None
+    if isinstance(size, int) and size > max_bytes:
+        raise BotFileTooLarge(size)
+    if not file_path:
+        raise TelegramApiError(method="getFile", error_code=400, description="no file_path: cannot be downloaded")
+    if settings.TELEGRAM_API_LOCAL and file_path.startswith("/"):
+        try:
+            return _local_file_read(file_path, max_bytes=max_bytes)
+        except (FileNotFoundError, PermissionError):
+            logger.info("a local Bot API server's file is not readable here: asking its file route")
+    return _file_route_read(file_path, max_bytes=max_bytes)
+
+
+def _local_file_read(path: str, *, max_bytes: int) -> bytes:
+    with open(path, "rb") as handle:
+        data = handle.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise BotFileTooLarge(None)
+    return data
+
+
+def _file_route_read(file_path: str, *, max_bytes: int) -> bytes:
+    # An absolute path (a --local server's) keeps its leading slash: .../file/bot<token>//var/lib/...,
+    # the form the web servers in front of such a server expect (and python-telegram-bot sends).
+    url = f"{settings.TELEGRAM_API_BASE_URL}/file/bot{settings.TELEGRAM_BOT_TOKEN}/{quote(file_path)}"
+    data = bytearray()
+    try:
+        with _session.get(url, stream=True, timeout=settings.TELEGRAM_API_TIMEOUT) as response:
+            if response.status_code != 200:
+                raise TelegramApiError(
+                    method="file", error_code=response.status_code,
+                    description=f"HTTP {response.status_code} for the file",
+                    is_transient=_transient_status(response.status_code),
+                )
+            for chunk in response.iter_content(DOWNLOAD_CHUNK):
+                data.extend(chunk)
+                if len(data) > max_bytes:
+                    raise BotFileTooLarge(None)
+    except requests.RequestException as exc:
+        # Only the exception's class: its text contains the URL, hence the token.
+        raise TelegramApiError(
+            method="file", error_code=None, description=type(exc).__name__, is_transient=True
+        ) from None
+    return bytes(data)

@@ -392,6 +392,14 @@ TELEGRAM_API_LOCAL = env_bool("TELEGRAM_API_LOCAL", default=False)
 BOT_INLINE_PAGE_SIZE = env.int("BOT_INLINE_PAGE_SIZE", default=20)
 BOT_INLINE_CACHE_SECONDS = env.int("BOT_INLINE_CACHE_SECONDS", default=10)
 
+# --- Photos sent to the bot (telegram_bot: edits and animations from the chat) -----------------
+# An album's photos arrive as separate updates, about a second apart: it is complete once none
+# came for this many seconds (then the worker downloads them and starts one generation).
+BOT_ALBUM_WAIT_SECONDS = env.float("BOT_ALBUM_WAIT_SECONDS", default=2.0)
+# A photo sent without a caption (or a result's Edit button) waits this long for the text that
+# says what to do with it; the next text in the chat uses it. Below UPLOAD_KEEP_HOURS.
+BOT_PENDING_INPUT_MINUTES = env.int("BOT_PENDING_INPUT_MINUTES", default=30)
+
 # --- Mini App -------------------------------------------------------------------------
 # Origins allowed to show the Mini App page in a frame (CSP frame-ancestors): Telegram's
 # web clients. Mobile and desktop clients open it in a webview, not a frame.

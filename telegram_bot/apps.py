@@ -5,6 +5,7 @@ from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 UPDATES_SWEEP_SCHEDULE_NAME = "telegram_bot: updates sweep"
+CHAT_INPUTS_SWEEP_SCHEDULE_NAME = "telegram_bot: chat inputs sweep"
 
 
 class TelegramBotConfig(AppConfig):
@@ -32,6 +33,9 @@ class TelegramBotConfig(AppConfig):
         hook_register(WITHDRAWAL_DECIDED, hooks.on_withdrawal_decided)
         # After every migrate: exactly one schedule that hands unfinished updates to the worker.
         post_migrate.connect(_updates_sweep_schedule_ensure, sender=self, dispatch_uid="telegram_bot.updates_sweep")
+        # And one that hands complete albums (photos sent to the bot) to the worker when the bot did not.
+        post_migrate.connect(_chat_inputs_sweep_schedule_ensure, sender=self,
+                             dispatch_uid="telegram_bot.chat_inputs_sweep")
         # And one that resumes broadcasts whose worker died.
         post_migrate.connect(_resume_schedule_ensure, sender=self, dispatch_uid="telegram_bot.broadcasts_resume")
 
@@ -47,6 +51,15 @@ def _updates_sweep_schedule_ensure(using: str = "default", **kwargs: Any) -> Non
                         schedule_type=Schedule.MINUTES, minutes=1)
 
 
+def _chat_inputs_sweep_schedule_ensure(using: str = "default", **kwargs: Any) -> None:
+    from django_q.models import Schedule
+
+    from core.scheduling import schedule_ensure, schedule_table_exists
+    from core.task_names import CHAT_INPUTS_SWEEP
+
+    if schedule_table_exists(using=using):
+        schedule_ensure(name=CHAT_INPUTS_SWEEP_SCHEDULE_NAME, func=CHAT_INPUTS_SWEEP, using=using,
+                        schedule_type=Schedule.MINUTES, minutes=1)
 def _resume_schedule_ensure(using: str = "default", **kwargs: Any) -> None:
     from core.scheduling import schedule_table_exists
     from telegram_bot.broadcasts.services import resume_schedule_ensure

@@ -60,6 +60,12 @@ def bot_settings_check(app_configs: Sequence[AppConfig] | None = None, **kwargs:
                               id="telegram_bot.E002"))
     if settings.TELEGRAM_NOTIFY_RETRY_BASE_SECONDS < 0 or settings.TELEGRAM_NOTIFY_RETRY_MAX_SECONDS < 0:
         messages.append(Error("The TELEGRAM_NOTIFY_RETRY_* delays cannot be negative.", id="telegram_bot.E002"))
+    if not 0 < settings.BOT_ALBUM_WAIT_SECONDS <= 60:
+        messages.append(Error("BOT_ALBUM_WAIT_SECONDS must be above 0 and at most 60.", id="telegram_bot.E002"))
+    if not 1 <= settings.BOT_PENDING_INPUT_MINUTES < 60 * settings.UPLOAD_KEEP_HOURS:
+        # The waiting images are uploads no generation used yet: the sweeper deletes those.
+        messages.append(Error("BOT_PENDING_INPUT_MINUTES must be at least 1 and below UPLOAD_KEEP_HOURS.",
+                              id="telegram_bot.E002"))
     if os.environ.get("TELEGRAM_PROCESSED_UPDATES_KEEP_DAYS"):
         messages.append(Warning(
             "TELEGRAM_PROCESSED_UPDATES_KEEP_DAYS is no longer read: it is TELEGRAM_UPDATES_KEEP_DAYS now.",

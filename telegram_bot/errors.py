@@ -3,6 +3,7 @@
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import DomainError
+from generations.errors import ModelUnavailable
 
 
 class ButtonNotYours(DomainError):
@@ -23,3 +24,9 @@ class TelegramUnavailable(DomainError):
     status_code = 503
     code = "TELEGRAM_UNAVAILABLE"
     default_message = _("Telegram did not answer. Please try again in a minute.")
+
+
+class NoModelForImages(ModelUnavailable):
+    """No active catalog model takes images of the kind needed (an edit, an animation)."""
+
+    default_message = _("No model can do this with pictures right now. Please try again later.")

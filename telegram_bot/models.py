@@ -123,7 +123,9 @@ class GenerationNotification(models.Model):
 
 class BotChat(models.Model):
     """A user's private chat with the bot, as a client: the model a text message
-    generates with (None: BOT_DEFAULT_MODEL)."""
+    generates with (None: BOT_DEFAULT_MODEL), and the images waiting for the text that
+    says what to do with them (a photo sent without a caption, a result's Edit button):
+    the next text uses them, until `pending_until`."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, primary_key=True,
@@ -132,11 +134,26 @@ class BotChat(models.Model):
     model = models.ForeignKey(
         AIModel, verbose_name=_("model"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Upload ids, in order. `pending_kind` "image": edited with an image model (the Edit
+    # button); "": with the user's model when it takes images. `pending_source` names
+    # what set them ("album:<id>", "result:<generation>:<position>"), so a repeat of
+    # the same update or tap sets nothing new.
+    pending_images = models.JSONField(_("images waiting for a text"), default=list, blank=True,
+                                      db_default=models.Value([], models.JSONField()))
+    pending_kind = models.CharField(_("kind of model for them"), max_length=8, blank=True, default="",
+                                    db_default="")
+    pending_source = models.CharField(_("what set them"), max_length=64, blank=True, default="", db_default="")
+    pending_until = models.DateTimeField(_("waiting until"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         verbose_name = _("bot chat")
         verbose_name_plural = _("bot chats")
+        indexes = [
+            # The sweep clears expired pending images; only chats that have some are indexed.
+            models.Index(fields=["pending_until"], condition=models.Q(pending_until__isnull=False),
+                         name="botchat_pending_until"),
+        ]
 
     def __str__(self) -> str:
         return f"chat of user {self.user_id}"
@@ -214,6 +231,92 @@ class ResultMessage(models.Model):
 
     def __str__(self) -> str:
         return f"generation {self.generation_id} #{self.position}: {self.kind}"
+
+
+class ChatAlbum(models.Model):
+    """Photos a user sent the bot together, to edit or animate: one Telegram album
+    (one media_group_id), or one photo alone (an album of one).
+
+    An album's photos arrive as separate updates within about a second, possibly at
+    the same time or in different processes. Each adds its `ChatAlbumPhoto` (one per
+    message: a repeat adds nothing) under this row's lock and moves `due_at` to
+    BOT_ALBUM_WAIT_SECONDS later. Once `due_at` has passed with no new photo, the
+    worker's `album_finish` claims the album by a conditional UPDATE collecting ->
+    fetching (with a lease) that exactly one caller wins; a photo added meanwhile
+    moved `due_at`, so the claim waits for it. The worker then downloads the photos and
+    starts ONE generation with all of them in order (one charge, keyed by the album),
+    or asks what to do when no photo had a caption, or says why not. A photo that
+    arrives after the claim is told it came too late.
+    """
+
+    class Status(models.TextChoices):
+        COLLECTING = "collecting", _("collecting photos")
+        FETCHING = "fetching", _("downloading the photos")
+        STARTED = "started", _("generation started")
+        ASKED = "asked", _("waiting for a text")
+        REFUSED = "refused", _("refused")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE,
+                             related_name="+")
+    chat_id = models.BigIntegerField(_("chat id"))
+    # The media_group_id, or "msg:<message id>" for a photo alone.
+    group_key = models.CharField(_("group"), max_length=80)
+    # Of the generation it starts: the album's (or the single photo's message), so one charge.
+    idempotency_key = models.CharField(_("idempotency key"), max_length=64)
+    # The caption of the album: Telegram puts it on any one photo (the first one that has one wins).
+    caption = models.TextField(_("caption"), blank=True)
+    caption_message_id = models.BigIntegerField(_("caption's message id"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.COLLECTING)
+    # Complete once this has passed with no new photo (a retry after a failed download is due then too).
+    due_at = models.DateTimeField(_("complete at"))
+    lease_until = models.DateTimeField(_("being fetched until"), null=True, blank=True)
+    # Downloads that failed for a transient reason (Telegram or the storage unreachable).
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    generation = models.ForeignKey(Generation, verbose_name=_("generation"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("album sent to the bot")
+        verbose_name_plural = _("albums sent to the bot")
+        constraints = [
+            models.UniqueConstraint(fields=["chat_id", "group_key"], name="chat_album_once_per_group"),
+        ]
+        indexes = [
+            # The sweep looks at unfinished albums only.
+            models.Index(fields=["due_at"], condition=models.Q(status__in=["collecting", "fetching"]),
+                         name="chat_album_unfinished"),
+            models.Index(fields=["updated_at"], name="chat_album_updated"),
+        ]
+
+    def __str__(self) -> str:
+        return f"album {self.group_key} of chat {self.chat_id}: {self.status}"
+
+
+class ChatAlbumPhoto(models.Model):
+    """One photo (or image sent as a file) of a `ChatAlbum`, in message order."""
+
+    album = models.ForeignKey(ChatAlbum, verbose_name=_("album"), on_delete=models.CASCADE, related_name="photos")
+    message_id = models.BigIntegerField(_("message id"))
+    file_id = models.CharField(_("Telegram file id"), max_length=255)
+    file_size = models.PositiveBigIntegerField(_("size in bytes"), null=True, blank=True)
+    # The upload made of it, once downloaded. Not a foreign key: uploads no generation
+    # used are swept (UPLOAD_KEEP_HOURS), and this row may outlive them.
+    upload_id = models.UUIDField(_("upload"), null=True, blank=True)
+    # Why it cannot be used (the upload limits), as the user was told.
+    refusal = models.CharField(_("refusal"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("photo of an album")
+        verbose_name_plural = _("photos of albums")
+        ordering = ["album", "message_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["album", "message_id"], name="chat_album_photo_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"message {self.message_id} of {self.album_id}"
 
 
 # Broadcasts live in a package of their own; their models belong to this app.

@@ -1,16 +1,17 @@
 """Reads of the bot."""
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
 
 from accounts.models import User
 from core.errors import NotFound
-from generations.models import Generation
+from generations.models import AIModel, Generation
 from generations.selectors import model_list_active
 from payments.selectors import pack_list_on_sale, referral_invite_link
 from telegram_bot.errors import ButtonNotYours
-from telegram_bot.models import BotChat, ResultMessage
+from telegram_bot.models import BotChat, ChatAlbum, ResultMessage
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,30 @@ def bot_model_slug(*, user: User) -> str:
     """
     slug = BotChat.objects.filter(user=user, model__isnull=False).values_list("model__slug", flat=True).first()
     return slug or settings.BOT_DEFAULT_MODEL
+
+
+def input_model(*, user: User, kind: str = "") -> AIModel | None:
+    """The catalog model that takes the images a user sends or picks in the chat:
+    their bot model when it takes images (and is of `kind`, when given), else the
+    first active model of `kind` (an image model when none is given) that takes
+    images, in the catalog's order; None when no active model takes images.
+
+    So a photo with a caption edits with the user's model when it can (an
+    image-to-video model animates it), and with the catalog's first editing model
+    otherwise; the Edit button always edits (an image model), Animate animates (a
+    video model)."""
+    takes_images = AIModel.objects.filter(is_active=True, images_max__gt=0).order_by("sort_order", "id")
+    chosen = takes_images.filter(slug=bot_model_slug(user=user))
+    if kind:
+        chosen = chosen.filter(kind=kind)
+    return chosen.first() or takes_images.filter(kind=kind or AIModel.Kind.IMAGE).first()
+
+
+def album_due_at(*, album_id: int) -> datetime | None:
+    """When an album the user is sending is complete unless another photo comes; None
+    once it is no longer collecting photos."""
+    return (ChatAlbum.objects.filter(pk=album_id, status=ChatAlbum.Status.COLLECTING)
+            .values_list("due_at", flat=True).first())
 
 
 @dataclass(frozen=True)

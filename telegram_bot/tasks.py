@@ -2,7 +2,7 @@
 calls a service; lower apps enqueue them by dotted name."""
 
 from core.logging import log_context
-from core.task_names import UPDATE_PROCESS
+from core.task_names import ALBUM_FINISH, UPDATE_PROCESS
 from telegram_bot import services
 from telegram_bot.broadcasts import services as broadcasts
 from telegram_bot.hooks import task_enqueue
@@ -78,3 +78,21 @@ def updates_sweep() -> dict[str, int]:
     for update_id in due:
         task_enqueue(UPDATE_PROCESS, update_id=update_id)
     return {"enqueued": len(due), "pruned": services.updates_prune()}
+
+
+def album_finish(album_id: int) -> str:
+    """Download the photos of a complete album (or of one photo) the user sent and start
+    its generation (enqueued by the bot, and by the sweep). Returns the outcome."""
+    with log_context(album_id=album_id):
+        return services.album_finish(album_id=album_id).value
+
+
+def chat_inputs_sweep() -> dict[str, int]:
+    """Every minute (schedule `telegram_bot: chat inputs sweep`): hand every album that
+    is due (or whose worker died) to a worker, forget images that waited too long for
+    a text, prune old finished albums. A duplicate task is harmless: the album's claim
+    lets one through."""
+    due = services.albums_due()
+    for album_id in due:
+        task_enqueue(ALBUM_FINISH, album_id=album_id)
+    return {"enqueued": len(due), "expired": services.pending_images_expire(), "pruned": services.albums_prune()}

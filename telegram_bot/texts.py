@@ -67,6 +67,7 @@ def help_text() -> str:
     return "\n".join([
         gettext("NanoGen creates images and videos from your descriptions with AI models."),
         gettext("Describe what you want in a message here and I will create it, or open the app."),
+        gettext("Send a photo (or an album) with a caption saying what to change, and I will edit it."),
         gettext("Each generation costs credits; a generation that fails gives them back."),
         "",
         gettext("/start: open the app"),

@@ -1,5 +1,5 @@
 """Handlers of the bot as a client: a text message starts a generation, /model
-picks the model, the buttons under results act on them. They parse the update, call
+picks the model, the buttons under results act on them (photos: `chat.photos`). They parse the update, call
 a service through `db` and answer in the user's language; they work the same however
 the update arrives (webhook, polling, a stored update processed later).
 
@@ -17,10 +17,12 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, InlineQueryHandle
 from accounts.models import User
 from core.errors import DomainError, NotFound
 from generations.errors import DuplicateRequest, ModelUnavailable
+from generations.models import Generation
 from telegram_bot import selectors, services, texts
 from telegram_bot.chat import keyboards
 from telegram_bot.chat import texts as chat_texts
 from telegram_bot.chat.inline import inline_query
+from telegram_bot.chat.photos import photo_handlers_register
 from telegram_bot.chat.refusals import refusal_reply
 from telegram_bot.errors import ButtonNotYours
 from telegram_bot.handler_helpers import PRIVATE, BotApplication, Context, in_language, present, telegram_user_from
@@ -33,16 +35,16 @@ logger = logging.getLogger(__name__)
 
 
 async def generate_from_text(update: Update, context: Context) -> None:
-    """A text message that is not a command: a generation with the user's bot model,
-    keyed by the chat and message, so the same update delivered again charges once."""
+    """A text message that is not a command: a generation with the user's bot model, or
+    with the images waiting in the chat (a photo sent without a caption, Edit under a
+    result); keyed by the chat and message, so the same update delivered again charges once."""
     message = present(update.effective_message, "message")
     user = await db(services.bot_user_seen)(telegram_user=telegram_user_from(present(update.effective_user, "sender")))
     chat_id = message.chat_id
-    key = services.chat_idempotency_key("msg", chat_id, message.message_id)
 
     def start() -> services.ChatStart:
-        return services.chat_generation_start(user=user, chat_id=chat_id, prompt=message.text or "",
-                                              idempotency_key=key)
+        return services.chat_text_start(user=user, chat_id=chat_id, message_id=message.message_id,
+                                        text=message.text or "")
 
     await _start_in_chat(context, user=user, chat_id=chat_id, start=start)
 
@@ -56,7 +58,9 @@ async def _start_in_chat(context: Context, *, user: User, chat_id: int,
             await context.bot.send_message(chat_id, texts.banned())
             return "refused"
     try:
-        started = await db(start)()
+        # In the user's language: the messages a refusal carries are translated as it is raised.
+        with in_language(user.language_code):
+            started = await db(start)()
     except DuplicateRequest as exc:
         # Delivered again, or a second tap: that start is under way, its messages too.
         logger.info("repeat of the start of generation %s: nothing started", exc.generation.pk)
@@ -155,14 +159,43 @@ async def result_button(update: Update, context: Context) -> None:
                                                  position=button.position)
         await _answer(query)
         return
+    if button.action == keyboards.ResultAction.EDIT:
+        await _edit_requested(query, context, user=user, generation=generation, chat_id=chat_id,
+                              position=button.position or 0)
+        return
 
     def start() -> services.ChatStart:
+        if button.action == keyboards.ResultAction.ANIMATE:
+            return services.chat_generation_animate(generation=generation, position=button.position or 0,
+                                                    chat_id=chat_id, idempotency_key=key)
         return services.chat_generation_again(generation=generation, chat_id=chat_id, idempotency_key=key)
 
     outcome = await _start_in_chat(context, user=user, chat_id=chat_id, start=start)
     with in_language(user.language_code):
         text = {"started": chat_texts.started(), "duplicate": chat_texts.already_started()}.get(outcome)
     await _answer(query, text)
+
+
+async def _edit_requested(query: CallbackQuery, context: Context, *, user: User, generation: Generation,
+                          chat_id: int, position: int) -> None:
+    """Edit: the result waits for the user's next text (asked once, however often tapped)."""
+    try:
+        with in_language(user.language_code):
+            asked = await db(services.result_edit_request)(generation=generation, position=position)
+    except NotFound:
+        with in_language(user.language_code):
+            await _answer(query, chat_texts.generation_gone(), alert=True)
+        return
+    except DomainError as exc:  # not a picture, no model edits pictures, the upload limits
+        with in_language(user.language_code):
+            text, keyboard = refusal_reply(exc)
+        await _answer(query)
+        await context.bot.send_message(chat_id, text, reply_markup=keyboard)
+        return
+    await _answer(query)
+    if asked:
+        with in_language(user.language_code):
+            await context.bot.send_message(chat_id, chat_texts.edit_question())
 
 
 async def unknown_button(update: Update, context: Context) -> None:
@@ -184,6 +217,7 @@ def chat_handlers_register(application: BotApplication) -> None:
     application.add_handler(CallbackQueryHandler(result_button, pattern=r"^r:"))
     application.add_handler(InlineQueryHandler(inline_query))
     application.add_handler(MessageHandler(PRIVATE & filters.TEXT & ~filters.COMMAND, generate_from_text))
+    photo_handlers_register(application)
 
 
 def chat_fallbacks_register(application: BotApplication) -> None:

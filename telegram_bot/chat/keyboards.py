@@ -1,12 +1,14 @@
 """Buttons of the bot as a client.
 
 Callback data names what a button acts on by id (`r:a:42:0`: Again on result 0 of
-generation 42), never by payload, and stays within Telegram's 64 bytes; what the
-button does is read from the database when it is pressed.
+generation 42; `r:e:` Edit, `r:v:` Animate, `r:f:` File), never by payload, and stays
+within Telegram's 64 bytes; what the button does is read from the database when it is
+pressed.
 """
 
 import enum
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -16,6 +18,8 @@ from telegram_bot.chat import texts
 CALLBACK_DATA_MAX_BYTES = 64
 MODEL_PREFIX = "m:"
 SHOP = "shop"
+# Numbered buttons per row under an album (Telegram shows up to 8 in a row; 5 stay readable).
+ROW_MAX_BUTTONS = 5
 RESULT_PATTERN = re.compile(r"^r:(?P<action>[a-z]):(?P<generation>\d{1,19})(?::(?P<position>\d{1,2}))?$")
 
 
@@ -29,6 +33,8 @@ def callback_data(data: str) -> str:
 class ResultAction(enum.StrEnum):
     AGAIN = "a"
     FILE = "f"
+    EDIT = "e"  # the next text edits this result
+    ANIMATE = "v"  # an image-to-video generation of this result
 
 
 @dataclass(frozen=True)
@@ -55,14 +61,33 @@ class ResultButton:
                    int(position) if position is not None else None)
 
 
-def result_keyboard(*, generation_id: int, position: int | None) -> InlineKeyboardMarkup:
-    """Under one result (`position`), or under an album's results (None)."""
+def result_keyboard(*, generation_id: int, position: int | None,
+                    pictures: Sequence[int] = ()) -> InlineKeyboardMarkup:
+    """Under one result (`position`), or under an album's results (None). `pictures`
+    are the positions of the results that are still pictures: those get Edit and
+    Animate (under an album, one numbered button per picture)."""
     file_label = texts.file_button() if position is not None else texts.files_button()
-    return InlineKeyboardMarkup([[
+    rows = [[
         InlineKeyboardButton(texts.again_button(),
                              callback_data=ResultButton(ResultAction.AGAIN, generation_id, position).data),
         InlineKeyboardButton(file_label, callback_data=ResultButton(ResultAction.FILE, generation_id, position).data),
-    ]])
+    ]]
+    if position is not None:
+        if position in pictures:
+            rows.append([
+                InlineKeyboardButton(texts.edit_button(),
+                                     callback_data=ResultButton(ResultAction.EDIT, generation_id, position).data),
+                InlineKeyboardButton(texts.animate_button(),
+                                     callback_data=ResultButton(ResultAction.ANIMATE, generation_id, position).data),
+            ])
+        return InlineKeyboardMarkup(rows)
+    for action, label in ((ResultAction.EDIT, texts.edit_number_button),
+                          (ResultAction.ANIMATE, texts.animate_number_button)):
+        buttons = [InlineKeyboardButton(label(number=index + 1),
+                                        callback_data=ResultButton(action, generation_id, index).data)
+                   for index in pictures]
+        rows += [buttons[i:i + ROW_MAX_BUTTONS] for i in range(0, len(buttons), ROW_MAX_BUTTONS)]
+    return InlineKeyboardMarkup(rows)
 
 
 def model_keyboard(models: list[tuple[int, str]]) -> InlineKeyboardMarkup:

@@ -105,6 +105,26 @@ def files_button() -> str:
     return gettext("📎 Files")
 
 
+def edit_button() -> str:
+    return gettext("✏️ Edit")
+
+
+def animate_button() -> str:
+    return gettext("🎬 Animate")
+
+
+def edit_number_button(*, number: int) -> str:
+    return gettext("✏️ %(number)d") % {"number": number}
+
+
+def animate_number_button(*, number: int) -> str:
+    return gettext("🎬 %(number)d") % {"number": number}
+
+
+def album_buttons_hint() -> str:
+    return gettext("✏️ n: your next message edits picture n. 🎬 n: animates it.")
+
+
 def album_caption(*, count: int) -> str:
     return ngettext("Your result is above.", "Your %(count)d results are above.", count) % {"count": count}
 
@@ -146,3 +166,57 @@ def inline_open_bot() -> str:
 
 def inline_result_title(*, prompt: str) -> str:
     return prompt[:64] or gettext("Your result")
+
+
+# --- photos sent to the bot, and results given back to it (Edit, Animate) --------------------------
+
+
+def photo_question(*, count: int) -> str:
+    """A photo (or album) without a caption: what to do with it?"""
+    return ngettext(
+        "Got your photo. Now send me what to change, in one message (for example: “make it a watercolour”).",
+        "Got your %(count)d photos. Now send me what to do with them, in one message.",
+        count,
+    ) % {"count": count}
+
+
+def edit_question() -> str:
+    return gettext("✏️ Send me what to change in this picture, in one message.")
+
+
+def too_many_photos(*, model_name: str, maximum: int, count: int) -> str:
+    return ngettext(
+        "%(model)s takes at most %(max)d photo at once, and you sent %(count)d. Send at most %(max)d.",
+        "%(model)s takes at most %(max)d photos at once, and you sent %(count)d. Send at most %(max)d.",
+        maximum,
+    ) % {"model": model_name, "max": maximum, "count": count}
+
+
+def photo_refused(*, reason: str, number: int, count: int) -> str:
+    if count == 1:
+        return gettext("This photo cannot be used: %(reason)s") % {"reason": reason}
+    return gettext("Photo %(number)d of %(count)d cannot be used: %(reason)s Nothing was started.") % {
+        "number": number, "count": count, "reason": reason,
+    }
+
+
+def photo_unavailable() -> str:
+    return gettext("Telegram could not give me this file.")
+
+
+def photos_not_received() -> str:
+    return gettext("I could not get your photos from Telegram. Please send them again.")
+
+
+def photo_late() -> str:
+    return gettext(
+        "This photo came after the rest of its album had been taken. Send it again on its own, with a caption."
+    )
+
+
+def uploads_rate_limited(*, seconds: int) -> str:
+    return ngettext(
+        "Too many pictures in the last minute. Try again in %(count)d second.",
+        "Too many pictures in the last minute. Try again in %(count)d seconds.",
+        seconds,
+    ) % {"count": seconds}

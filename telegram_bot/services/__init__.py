@@ -1,5 +1,15 @@
 """Writes of the bot, re-exported here: `from telegram_bot.services import bot_user_start`."""
 
+from telegram_bot.services.albums import (
+    AlbumOutcome,
+    AlbumPhoto,
+    PhotoAdded,
+    album_finish,
+    album_finish_enqueue,
+    album_photo_add,
+    albums_due,
+    albums_prune,
+)
 from telegram_bot.services.alerts import (
     admin_alert,
     admin_alert_deliver,
@@ -18,6 +28,13 @@ from telegram_bot.services.chat import (
     status_message_sent,
 )
 from telegram_bot.services.files import result_files_request, result_files_send
+from telegram_bot.services.inputs import (
+    chat_generation_animate,
+    chat_text_start,
+    pending_images_expire,
+    pending_images_set,
+    result_edit_request,
+)
 from telegram_bot.services.notifications import NotifyOutcome, generation_notification_send
 from telegram_bot.services.progress import ProgressOutcome, status_message_sync
 from telegram_bot.services.updates import (
@@ -36,26 +53,39 @@ from telegram_bot.services.updates import (
 from telegram_bot.services.users import StartResult, bot_user_blocked, bot_user_seen, bot_user_start
 
 __all__ = [
+    "AlbumOutcome",
+    "AlbumPhoto",
     "ChatStart",
     "Claim",
     "NotifyOutcome",
+    "PhotoAdded",
     "ProgressOutcome",
     "StartResult",
     "StoreResult",
     "UpdateInvalid",
     "admin_alert",
     "admin_alert_deliver",
+    "album_finish",
+    "album_finish_enqueue",
+    "album_photo_add",
+    "albums_due",
+    "albums_prune",
     "bot_model_set",
     "bot_user_blocked",
     "bot_user_seen",
     "bot_user_start",
     "chat_generation_again",
+    "chat_generation_animate",
     "chat_generation_start",
     "chat_idempotency_key",
+    "chat_text_start",
     "generation_notification_send",
     "payment_issue_alert_text",
     "payment_refunded_outside_alert_text",
     "paysupport_request",
+    "pending_images_expire",
+    "pending_images_set",
+    "result_edit_request",
     "result_files_request",
     "result_files_send",
     "status_message_sent",

@@ -8,6 +8,7 @@ meets the generation's idempotency constraint and starts nothing, charges nothin
 
 import hashlib
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -61,10 +62,11 @@ def chat_generation_start(
     idempotency_key: str,
     model_slug: str | None = None,
     params: dict[str, object] | None = None,
+    images: Sequence[str] = (),
 ) -> ChatStart:
-    """Start a generation from the chat (with the user's bot model unless `model_slug`)
-    and remember where its status message goes, in one transaction: a status message
-    row exists exactly for the generations started here.
+    """Start a generation from the chat (with the user's bot model unless `model_slug`;
+    `images`: upload ids, in order) and remember where its status message goes, in one
+    transaction: a status message row exists exactly for the generations started here.
 
     Raises what `generation_start` raises; DuplicateRequest means this delivery or tap
     was handled before (nothing started, nothing charged).
@@ -75,6 +77,7 @@ def chat_generation_start(
             model_slug=model_slug or bot_model_slug(user=user),
             prompt=prompt,
             params=params,
+            images=list(images),
             idempotency_key=idempotency_key,
         )
         StatusMessage.objects.create(generation=generation, chat_id=chat_id)

@@ -1,8 +1,9 @@
 """Results as the bot sends them.
 
-One result goes as a photo, video, animation or document with the buttons under it;
-several as an album (`sendMediaGroup`, at most 10 a message; albums carry no
-buttons, so a short message with the buttons follows). A file larger than the Bot
+One result goes as a photo, video, animation or document with the buttons under it
+(Again and File; Edit and Animate too when it is a picture); several as an album
+(`sendMediaGroup`, at most 10 a message; albums carry no buttons, so a short message
+with the buttons follows, Edit and Animate numbered per picture). A file larger than the Bot
 API server takes from a bot (50 MB in the cloud, 2000 MB for a self-hosted server
 in --local mode) goes as a link to the stored result instead.
 """
@@ -18,6 +19,7 @@ from django.utils import translation
 
 from core.i18n import user_language
 from generations.models import Generation
+from generations.services.result_uploads import UPLOAD_CONTENT_TYPES
 from telegram_bot import keyboards, texts
 from telegram_bot.chat import keyboards as chat_keyboards
 from telegram_bot.chat import texts as chat_texts
@@ -33,10 +35,10 @@ class ResultFile:
 
 
 def generation_result_files(generation: Generation) -> list[ResultFile]:
-    """The stored results of a completed generation, in order."""
-    if generation.status != Generation.Status.COMPLETED or not generation.result_file.name:
+    """Every stored result of a completed generation, in order (`num_images` makes several)."""
+    if generation.status != Generation.Status.COMPLETED:
         return []
-    return [ResultFile(generation.result_file.name, generation.result_content_type)]
+    return [ResultFile(file.name, file.content_type) for file in generation.result_files() if file.name]
 
 
 def result_public_url(storage_name: str) -> str | None:
@@ -89,15 +91,18 @@ def result_messages(generation: Generation, *, chat_id: int) -> list[Outgoing]:
                        posixpath.basename(file.storage_name))
             for file, size in zip(files, sizes, strict=True)
         )
+        pictures = [index for index, file in enumerate(files) if file.content_type in UPLOAD_CONTENT_TYPES]
         if len(attachments) == 1:
-            keyboard = chat_keyboards.result_keyboard(generation_id=generation.pk, position=0)
+            keyboard = chat_keyboards.result_keyboard(generation_id=generation.pk, position=0, pictures=pictures)
             return [Outgoing(chat_id=chat_id, text=generation.prompt, reply_markup=keyboard, attachments=attachments)]
         albums = [attachments[i:i + ALBUM_MAX_ITEMS] for i in range(0, len(attachments), ALBUM_MAX_ITEMS)]
         messages = [Outgoing(chat_id=chat_id, text=generation.prompt if i == 0 else "", attachments=album)
                     for i, album in enumerate(albums)]
-        buttons = chat_keyboards.result_keyboard(generation_id=generation.pk, position=None)
-        messages.append(Outgoing(chat_id=chat_id, text=chat_texts.album_caption(count=len(attachments)),
-                                 reply_markup=buttons))
+        buttons = chat_keyboards.result_keyboard(generation_id=generation.pk, position=None, pictures=pictures)
+        text = chat_texts.album_caption(count=len(attachments))
+        if pictures:
+            text = f"{text}\n{chat_texts.album_buttons_hint()}"
+        messages.append(Outgoing(chat_id=chat_id, text=text, reply_markup=buttons))
         return messages
 
 

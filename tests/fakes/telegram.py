@@ -23,8 +23,9 @@ records every call thread-safely.
   bot sent and change it; each callback and inline query is answered once; albums,
   inline answers and prepared messages are checked against Telegram's limits;
   `fake.client.add_file(content)` is a file a user sent, served by `getFile` and the
-  download route `/file/bot<token>/<file_path>`; `fake.rate_limit(method, retry_after=N)`
-  scripts Telegram's 429 flood control.
+  download route `/file/bot<token>/<file_path>` (`fake.client.local_mode(dir)`: as a
+  self-hosted server in --local mode, absolute paths on its disk and no file route);
+  `fake.rate_limit(method, retry_after=N)` scripts Telegram's 429 flood control.
 - `fake.calls`, `fake.calls_to(method)`, `fake.last(method)` and
   `fake.wait_for(method, count=1)` (bounded polling, no sleeps) inspect traffic.
 - `fake.global_rate_limit(per_second)` makes it enforce Telegram's global limit on messages
@@ -48,8 +49,9 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import pytest
 
@@ -469,6 +471,8 @@ INLINE_RESULTS_MAX = 50
 INLINE_ID_MAX_BYTES = 64
 # The cloud Bot API lets a bot download files up to 20 MB.
 DOWNLOAD_MAX_BYTES = 20 * 1024 * 1024
+# Where a self-hosted server keeps its files when the tests' machine cannot see its disk.
+LOCAL_SERVER_DIR = Path("/var/lib/telegram-bot-api/123456:TEST-TOKEN")
 QUERY_INVALID = "Bad Request: query is too old and response timeout expired or query ID is invalid"
 
 
@@ -483,6 +487,24 @@ class ClientState:
         self._answered: set[str] = set()
         self._files: dict[str, tuple[str, bytes]] = {}
         self._file_numbers = itertools.count(1)
+        self.local_mode_on = False
+        self.local_dir: Path | None = None
+        self.route_serves_local_paths = False
+
+    def local_mode(self, directory: Path | None = None, *, route_serves_local_paths: bool = False) -> None:
+        """Answer getFile as a self-hosted Bot API server in --local mode: the absolute
+        path of the file on the server's disk, no 20 MB limit, and no file route (the
+        real server has none) unless `route_serves_local_paths` (a web server in front
+        of it, like the aiogram/telegram-bot-api image's nginx, serves
+        /file/bot<token>/<absolute path>). `directory`: the server's disk as this
+        machine sees it (a shared volume; getFile writes the file there); None: on
+        another machine (paths under /var/lib/telegram-bot-api, absent here)."""
+        self.local_mode_on = True
+        self.local_dir = directory
+        self.route_serves_local_paths = route_serves_local_paths
+
+    def local_path(self, file_path: str) -> Path:
+        return (self.local_dir or LOCAL_SERVER_DIR) / file_path
 
     def remember_sent(self, call: FakeCall, result: Any) -> None:
         messages = result if isinstance(result, list) else [result]
@@ -524,7 +546,15 @@ class ClientState:
 
     def file_content(self, file_path: str) -> bytes | None:
         with self._lock:
-            return next((content for path, content in self._files.values() if path == file_path), None)
+            files = list(self._files.values())
+        if file_path.startswith("/"):
+            # A --local server's absolute path: only a web server in front of it serves those.
+            if not (self.local_mode_on and self.route_serves_local_paths):
+                return None
+            return next((content for path, content in files if str(self.local_path(path)) == file_path), None)
+        if self.local_mode_on:
+            return None  # a --local server has no file route
+        return next((content for path, content in files if path == file_path), None)
 
 
 def _chat_and_message(call: FakeCall) -> tuple[Any, Any]:
@@ -632,7 +662,13 @@ def _get_file(fake: FakeTelegram, call: FakeCall) -> dict[str, Any]:
     if found is None:
         raise FakeApiError("Bad Request: invalid file_id")
     file_path, content = found
-    if len(content) > DOWNLOAD_MAX_BYTES:
+    if fake.client.local_mode_on:  # --local: the file on the server's disk, whatever its size
+        local = fake.client.local_path(file_path)
+        if fake.client.local_dir is not None:
+            local.parent.mkdir(parents=True, exist_ok=True)
+            local.write_bytes(content)
+        file_path = str(local)
+    elif len(content) > DOWNLOAD_MAX_BYTES:
         raise FakeApiError("Bad Request: file is too big")
     return {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_size": len(content), "file_path": file_path}
 
@@ -678,7 +714,7 @@ class _Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         parts = url.path.strip("/").split("/")
         if http_method == "GET" and len(parts) >= 3 and parts[0] == "file":
-            self._serve_file(token=parts[1][3:], file_path="/".join(parts[2:]))
+            self._serve_file(token=parts[1][3:], file_path=unquote("/".join(parts[2:])))
             return
         if len(parts) != 2 or not parts[0].startswith("bot") or not parts[1]:
             self._reply(404, {"ok": False, "error_code": 404, "description": "Not Found"})

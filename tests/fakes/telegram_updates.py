@@ -24,6 +24,15 @@ def _chat(profile: dict[str, Any]) -> dict[str, Any]:
     return {"id": profile["id"], "type": "private", "first_name": profile["first_name"]}
 
 
+def _media_extras(caption: str | None, media_group_id: str | None) -> dict[str, Any]:
+    extras: dict[str, Any] = {}
+    if caption is not None:
+        extras["caption"] = caption
+    if media_group_id is not None:
+        extras["media_group_id"] = media_group_id
+    return extras
+
+
 class TelegramUpdates:
     def __init__(self, *, first_update_id: int = 1001) -> None:
         self._update_ids = itertools.count(first_update_id)
@@ -60,6 +69,37 @@ class TelegramUpdates:
     def message(self, profile: dict[str, Any], **content: Any) -> dict[str, Any]:
         """A private message with any content (a sticker, a photo...)."""
         return self._update(message=self._message(profile, **content))
+
+    def photo(self, profile: dict[str, Any], file_id: str, *, caption: str | None = None,
+              media_group_id: str | None = None, file_size: int | None = None) -> dict[str, Any]:
+        """A photo as Telegram delivers it: its sizes, smallest first, the largest one
+        `file_id` (the smaller ones are thumbnails the fake Bot API has no file for)."""
+        sizes = [
+            {"file_id": f"{file_id}-s", "file_unique_id": f"u{file_id}-s", "width": 90, "height": 67,
+             "file_size": 1200},
+            {"file_id": f"{file_id}-m", "file_unique_id": f"u{file_id}-m", "width": 320, "height": 240,
+             "file_size": 9000},
+            {"file_id": file_id, "file_unique_id": f"u{file_id}", "width": 1280, "height": 960,
+             **({"file_size": file_size} if file_size is not None else {})},
+        ]
+        return self.message(profile, photo=sizes, **_media_extras(caption, media_group_id))
+
+    def document(self, profile: dict[str, Any], file_id: str, *, mime_type: str = "image/png",
+                 file_name: str = "picture.png", caption: str | None = None, media_group_id: str | None = None,
+                 file_size: int | None = None) -> dict[str, Any]:
+        """A file sent as a document (an image sent without Telegram's compression)."""
+        document: dict[str, Any] = {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_name": file_name,
+                                    "mime_type": mime_type}
+        if file_size is not None:
+            document["file_size"] = file_size
+        return self.message(profile, document=document, **_media_extras(caption, media_group_id))
+
+    def album(self, profile: dict[str, Any], file_ids: list[str], *, caption: str | None = None,
+              caption_on: int = 0, media_group_id: str = "13900000000000001") -> list[dict[str, Any]]:
+        """An album: one update per photo, one media_group_id, the caption on one of them."""
+        return [self.photo(profile, file_id, caption=caption if index == caption_on else None,
+                           media_group_id=media_group_id)
+                for index, file_id in enumerate(file_ids)]
 
     def inline_query(self, profile: dict[str, Any], query: str, *, offset: str = "") -> dict[str, Any]:
         return self._update(inline_query={"id": f"iq{next(self._message_ids)}", "from": profile, "query": query,

@@ -140,3 +140,23 @@ def catalog(db: None) -> dict[str, Any]:
         })[0]
         for slug, (name, price, order) in entries.items()
     }
+
+
+@pytest.fixture
+def photo_catalog(catalog: dict[str, Any]) -> dict[str, Any]:
+    """`catalog` with the models that take images as the default catalog has them:
+    nano-banana edits 0 to 3 images, and one video model (Kling, prompt optional with
+    an image) animates one; every other video model off, so the choice is known."""
+    from generations.models import AIModel
+
+    AIModel.objects.filter(slug="nano-banana").update(
+        images_min=0, images_max=3, provider_model_id_with_images="google/gemini-2.5-flash-image-edit")
+    AIModel.objects.filter(kind=AIModel.Kind.VIDEO).update(is_active=False)
+    kling, _ = AIModel.objects.update_or_create(slug="kling-master", defaults={
+        "name": "Kling 2.1 Master", "kind": AIModel.Kind.VIDEO,
+        "provider_model_id": "klingai/v2.1-master-text-to-video",
+        "provider_model_id_with_images": "klingai/v2.1-master-image-to-video", "price": 50, "sort_order": 120,
+        "is_active": True, "params_schema": {}, "price_rule": {}, "images_min": 0, "images_max": 1,
+        "prompt_optional_with_images": True,
+    })
+    return {**{slug: AIModel.objects.get(pk=model.pk) for slug, model in catalog.items()}, "kling-master": kling}

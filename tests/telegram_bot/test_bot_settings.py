@@ -41,6 +41,9 @@ def test_nonsense_numbers_are_refused(settings):
     ("TELEGRAM_UPDATE_RETRY_BASE_SECONDS", -1),
     ("TELEGRAM_UPDATE_RETRY_MAX_SECONDS", 1),  # below the base delay
     ("TELEGRAM_WEBHOOK_MAX_BODY_BYTES", 1000),  # would refuse Telegram's own updates
+    ("BOT_ALBUM_WAIT_SECONDS", 0),  # an album would be taken at its first photo
+    ("BOT_PENDING_INPUT_MINUTES", 0),
+    ("BOT_PENDING_INPUT_MINUTES", 24 * 60),  # the waiting images would be swept as unused uploads
 ])
 def test_nonsense_update_settings_are_refused(settings, name, value):
     settings.TELEGRAM_SUPPORT_CONTACT = "@nanogen_support"

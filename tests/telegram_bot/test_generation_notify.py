@@ -15,8 +15,11 @@ OPEN_APP = {"inline_keyboard": [[{"text": "Open NanoGen", "web_app": {"url": MIN
 
 
 def result_buttons(generation_id: int) -> dict:
+    """Under a picture: Again and File, then Edit and Animate."""
     return {"inline_keyboard": [[{"text": "🔁 Again", "callback_data": f"r:a:{generation_id}:0"},
-                                 {"text": "📎 File", "callback_data": f"r:f:{generation_id}:0"}]]}
+                                 {"text": "📎 File", "callback_data": f"r:f:{generation_id}:0"}],
+                                [{"text": "✏️ Edit", "callback_data": f"r:e:{generation_id}:0"},
+                                 {"text": "🎬 Animate", "callback_data": f"r:v:{generation_id}:0"}]]}
 
 
 def test_a_completed_image_is_one_photo_with_the_prompt_as_caption(owner, bot_settings, fake_telegram, audit_passes):
