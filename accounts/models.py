@@ -134,6 +134,8 @@ class CreditKind(models.TextChoices):
     GENERATION_CHARGE = "generation_charge", _("generation charge")
     GENERATION_REFUND = "generation_refund", _("generation refund")
     GENERATION_STAFF_REFUND = "generation_staff_refund", _("generation refunded by staff")
+    PROMO = "promo", _("promo code")
+    DAILY_BONUS = "daily_bonus", _("daily bonus")
 
 
 # Kinds that may happen at most once per cause (`reference`).
@@ -144,6 +146,9 @@ ONCE_PER_REFERENCE_KINDS = [
     CreditKind.GENERATION_CHARGE,
     CreditKind.GENERATION_REFUND,
     CreditKind.GENERATION_STAFF_REFUND,
+    # promo:<redemption id>, daily_bonus:<user id>:<UTC date>: one grant per cause.
+    CreditKind.PROMO,
+    CreditKind.DAILY_BONUS,
 ]
 
 

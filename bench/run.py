@@ -12,6 +12,9 @@
 5. Uploads (bench/uploads.py): POST /api/uploads latency with a 10 MB JPEG, and the web
    workers' memory while 4 uploads of 40-megapixel images run at once (gunicorn as the
    Procfile runs it). `--only uploads` runs this part alone.
+6. A broadcast to `--broadcast-users` seeded users (default 100,000) by a qcluster against
+   the fake Bot API with Telegram's 30/s limit: its rate, 429s, worker memory, and a SIGKILL
+   in the middle with no duplicates (bench/broadcast.py). `--only broadcast` runs it alone.
 
 Everything runs on this machine against a database of its own (BENCH_DATABASE_URL,
 default `nanogen_bench` on the server of DATABASE_URL), dropped and created afresh.
@@ -664,6 +667,10 @@ def render_markdown(report: dict) -> str:
         lines += render_main_sections(report)
     if "uploads" in report:
         lines += render_uploads(report["uploads"])
+    if "broadcast" in report:
+        from bench.broadcast import render as render_broadcast
+
+        lines += render_broadcast(report["broadcast"])
     return "\n".join(lines)
 
 
@@ -787,8 +794,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8.0, help="measured seconds per load level")
     parser.add_argument("--large", type=int, default=1_000_000, help="generations in the table for the large case")
     parser.add_argument("--worker-generations", type=int, default=120)
-    parser.add_argument("--only", choices=["all", "uploads"], default="all",
-                        help="run every part, or only the upload benchmark (part 5)")
+    parser.add_argument("--only", choices=["all", "uploads", "broadcast"], default="all",
+                        help="run every part, or only the upload benchmark (part 5) or the broadcast (part 6)")
+    parser.add_argument("--broadcast-users", type=int, default=100_000,
+                        help="recipients of the broadcast (part 6; 100,000 take over an hour at 25 a second)")
     args = parser.parse_args()
 
     started = time.monotonic()
@@ -804,6 +813,10 @@ def main() -> None:
                               "machine": machine_info(url)}
     if args.only == "uploads":
         report["uploads"] = uploads(url, workdir)
+        finish(report, started, workdir)
+        return
+    if args.only == "broadcast":
+        report["broadcast"] = broadcast(url, args.broadcast_users, workdir)
         finish(report, started, workdir)
         return
 
@@ -871,7 +884,20 @@ def main() -> None:
             log(f"worker on {broker}: {result['throughput_per_s']} generations/s ({result['statuses']})")
 
     report["uploads"] = uploads(url, workdir)
+    if args.broadcast_users:
+        report["broadcast"] = broadcast(url, args.broadcast_users, workdir)
     finish(report, started, workdir)
+
+
+def broadcast(url: str, users: int, workdir: Path) -> dict[str, Any]:
+    """Part 6 (bench/broadcast.py); the queue is emptied first, so that its worker runs only the broadcast."""
+    from bench.broadcast import broadcast_bench
+
+    queue_clear()
+    result = broadcast_bench(env=child_env(url), bot_token=BOT_TOKEN, users=users, workdir=workdir)
+    log(f"broadcast: {result['final']}, rates {result['rates']}, 429s {result['rejected_429']}, "
+        f"duplicates {result['duplicates']}")
+    return result
 
 
 def finish(report: dict[str, Any], started: float, workdir: Path) -> None:

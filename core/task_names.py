@@ -27,6 +27,8 @@ UPDATE_PROCESS: Final = "telegram_bot.tasks.update_process"
 UPDATES_SWEEP: Final = "telegram_bot.tasks.updates_sweep"
 ALBUM_FINISH: Final = "telegram_bot.tasks.album_finish"
 CHAT_INPUTS_SWEEP: Final = "telegram_bot.tasks.chat_inputs_sweep"
+BROADCAST_SEND: Final = "telegram_bot.tasks.broadcast_send"
+BROADCASTS_RESUME: Final = "telegram_bot.tasks.broadcasts_resume"
 
 # payments.tasks
 STARS_RECONCILE_DAILY: Final = "payments.tasks.stars_reconcile_daily"
@@ -48,4 +50,6 @@ TASK_NAMES: Final = (
     ALBUM_FINISH,
     CHAT_INPUTS_SWEEP,
     STARS_RECONCILE_DAILY,
+    BROADCAST_SEND,
+    BROADCASTS_RESUME,
 )

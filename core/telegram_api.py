@@ -13,12 +13,14 @@ URL; the exception chain is cut for the same reason (requests puts the URL into
 its own exception texts).
 """
 
+import json
 import logging
 from typing import Any
 from urllib.parse import quote
 
 import requests
 from django.conf import settings
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +35,11 @@ class TelegramApiError(Exception):
     `error_code` is Telegram's (or the HTTP status when the answer was not the
     Bot API's JSON), None for a network error; `description` is Telegram's text
     such as "Bad Request: CHARGE_ALREADY_REFUNDED"; `retry_after` comes from
-    `parameters.retry_after` on 429.
+    `parameters.retry_after` on 429. `maybe_processed` is true when Telegram may have
+    acted on the call all the same (the answer was lost: a read timeout, a connection
+    dropped after the request went out, a proxy's page): a message sent at most once
+    must not be sent again then. An answer of the Bot API itself, or a connection that
+    was never made, means it did not act.
     """
 
     def __init__(
@@ -44,12 +50,14 @@ class TelegramApiError(Exception):
         description: str,
         retry_after: int | None = None,
         is_transient: bool = False,
+        maybe_processed: bool = False,
     ) -> None:
         self.method = method
         self.error_code = error_code
         self.description = description
         self.retry_after = retry_after
         self.is_transient = is_transient
+        self.maybe_processed = maybe_processed
         super().__init__(f"{method}: {error_code if error_code is not None else 'network error'} {description}")
 
     def has_description(self, text: str) -> bool:
@@ -61,18 +69,44 @@ def _transient_status(status: int) -> bool:
     return status == 429 or status >= 500
 
 
-def bot_api_call(method: str, payload: dict[str, Any] | None = None, *, timeout: float | None = None) -> Any:
+def _never_sent(exc: requests.RequestException) -> bool:
+    """Whether the connection failed before the request could reach Telegram."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    if isinstance(exc, requests.ConnectionError):
+        # requests wraps urllib3's MaxRetryError, whose `reason` says what failed.
+        reason = getattr(exc.args[0], "reason", exc.args[0]) if exc.args else None
+        return isinstance(reason, NewConnectionError | ConnectTimeoutError)
+    return False
+
+
+def bot_api_call(
+    method: str,
+    payload: dict[str, Any] | None = None,
+    *,
+    timeout: float | None = None,
+    files: dict[str, tuple[str, bytes, str]] | None = None,
+) -> Any:
     """Call a Bot API method and return its `result`; raise TelegramApiError otherwise.
 
-    `timeout` defaults to TELEGRAM_API_TIMEOUT seconds.
+    `timeout` defaults to TELEGRAM_API_TIMEOUT seconds. `files` (field name to
+    (filename, content, content type)) are uploaded as multipart/form-data, the other
+    fields then going as form values (objects JSON-encoded, as the Bot API reads them).
     """
     url = f"{settings.TELEGRAM_API_BASE_URL}/bot{settings.TELEGRAM_BOT_TOKEN}/{method}"
+    content: dict[str, Any]
+    if files:
+        form = {name: value if isinstance(value, str) else json.dumps(value) for name, value in (payload or {}).items()}
+        content = {"data": form, "files": files}
+    else:
+        content = {"json": payload or {}}
     try:
-        response = _session.post(url, json=payload or {}, timeout=timeout or settings.TELEGRAM_API_TIMEOUT)
+        response = _session.post(url, **content, timeout=timeout or settings.TELEGRAM_API_TIMEOUT)
     except requests.RequestException as exc:
         # Only the exception's class: its text contains the URL, hence the token.
         raise TelegramApiError(
-            method=method, error_code=None, description=type(exc).__name__, is_transient=True
+            method=method, error_code=None, description=type(exc).__name__, is_transient=True,
+            maybe_processed=not _never_sent(exc),
         ) from None
 
     try:
@@ -86,6 +120,7 @@ def bot_api_call(method: str, payload: dict[str, Any] | None = None, *, timeout:
             error_code=response.status_code,
             description=f"unexpected HTTP {response.status_code} answer",
             is_transient=_transient_status(response.status_code),
+            maybe_processed=True,
         )
     if body.get("ok") is True:
         return body.get("result")

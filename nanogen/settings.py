@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "accounts",
     "generations",
     "payments",
+    "promotions",
     "telegram_bot",
     "miniapp",
     "ops",
@@ -514,3 +515,15 @@ try:
     CREDIT_VALUE_USD = Decimal(env.str("CREDIT_VALUE_USD", default="0.01"))
 except ArithmeticError:
     raise ImproperlyConfigured("CREDIT_VALUE_USD must be a decimal number of dollars, e.g. 0.01.") from None
+# --- Growth: promo codes, the daily bonus, broadcasts (promotions, telegram_bot.broadcasts) ----
+# Credits of the daily bonus, once per user per UTC day; 0 switches it off (404 NOT_FOUND).
+DAILY_BONUS_CREDITS = env.int("DAILY_BONUS_CREDITS", default=0)
+# Promo code attempts (failed ones too) a user may make per window, so codes cannot be guessed.
+PROMO_RATE_LIMIT_ATTEMPTS = env.int("PROMO_RATE_LIMIT_ATTEMPTS", default=10)
+PROMO_RATE_LIMIT_WINDOW_SECONDS = env.int("PROMO_RATE_LIMIT_WINDOW_SECONDS", default=600)
+# Broadcasts: messages per second that all workers together send (Telegram allows about
+# 30 a second per bot), calls to Telegram in flight per worker, and tries of a message
+# whose send failed without reaching Telegram (network down, Telegram's 5xx).
+BROADCAST_RATE_PER_SECOND = env.float("BROADCAST_RATE_PER_SECOND", default=25.0)
+BROADCAST_SEND_CONCURRENCY = env.int("BROADCAST_SEND_CONCURRENCY", default=8)
+BROADCAST_SEND_MAX_ATTEMPTS = env.int("BROADCAST_SEND_MAX_ATTEMPTS", default=3)

@@ -9,6 +9,7 @@ from core.media import media_serve
 from generations.urls import api_urlpatterns as generations_api
 from ops.views import metrics_view
 from payments.urls import api_urlpatterns as payments_api
+from promotions.urls import api_urlpatterns as promotions_api
 from telegram_bot.urls import api_urlpatterns as telegram_bot_api
 
 api_patterns = [
@@ -18,6 +19,7 @@ api_patterns = [
     *generations_api,
     *payments_api,
     *telegram_bot_api,
+    *promotions_api,
 ]
 
 urlpatterns = [

@@ -9,11 +9,11 @@ migrate; make other groups for one-off needs. Staff get a role by being put in i
 group (the user's page in the admin); superusers need none.
 
 - support: reads users, their ledger and generations (and whether the bot sent a
-  result, and what the chat showed of one started there), and cancels-and-refunds a
-  stuck generation;
+  result, and what the chat showed of one started there), their promo code redemptions
+  and daily bonuses, and cancels-and-refunds a stuck generation;
 - finance: money: payments and their refunds, unmatched payments, withdrawals,
   credit grants, refunds of bad results, credit packs, Stars subscriptions and
-  reconciliations, the revenue dashboard;
+  reconciliations, promo codes (they give credits away), the revenue dashboard;
 - admin: everything.
 """
 
@@ -31,6 +31,8 @@ ROLES: dict[str, list[str] | None] = {
         "generations.cancel_generation",
         "telegram_bot.view_generationnotification",
         "telegram_bot.view_statusmessage",
+        "promotions.view_promoredemption",
+        "promotions.view_dailybonusclaim",
     ],
     "finance": [
         "accounts.view_user",
@@ -53,6 +55,12 @@ ROLES: dict[str, list[str] | None] = {
         "payments.cancel_subscription",
         "payments.view_starsreconciliation",
         "ops.view_dashboard",
+        "promotions.view_promocode",
+        "promotions.add_promocode",
+        "promotions.change_promocode",
+        "promotions.view_promoredemption",
+        "promotions.view_promoattempt",
+        "promotions.view_dailybonusclaim",
     ],
     "admin": ALL,
 }

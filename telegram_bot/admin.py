@@ -77,3 +77,5 @@ class StatusMessageAdmin(ReadOnlyAdmin[StatusMessage]):
     @admin.display(description=_("user"))
     def user(self, status_message: StatusMessage) -> str:
         return str(status_message.generation.user)
+# The broadcasts' pages (registered on import).
+from telegram_bot.broadcasts import admin as broadcasts_admin  # noqa: E402, F401

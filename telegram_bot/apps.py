@@ -36,6 +36,8 @@ class TelegramBotConfig(AppConfig):
         # And one that hands complete albums (photos sent to the bot) to the worker when the bot did not.
         post_migrate.connect(_chat_inputs_sweep_schedule_ensure, sender=self,
                              dispatch_uid="telegram_bot.chat_inputs_sweep")
+        # And one that resumes broadcasts whose worker died.
+        post_migrate.connect(_resume_schedule_ensure, sender=self, dispatch_uid="telegram_bot.broadcasts_resume")
 
 
 def _updates_sweep_schedule_ensure(using: str = "default", **kwargs: Any) -> None:
@@ -58,3 +60,9 @@ def _chat_inputs_sweep_schedule_ensure(using: str = "default", **kwargs: Any) ->
     if schedule_table_exists(using=using):
         schedule_ensure(name=CHAT_INPUTS_SWEEP_SCHEDULE_NAME, func=CHAT_INPUTS_SWEEP, using=using,
                         schedule_type=Schedule.MINUTES, minutes=1)
+def _resume_schedule_ensure(using: str = "default", **kwargs: Any) -> None:
+    from core.scheduling import schedule_table_exists
+    from telegram_bot.broadcasts.services import resume_schedule_ensure
+
+    if schedule_table_exists(using=using):
+        resume_schedule_ensure(using=using)

@@ -37,6 +37,7 @@ from payments.services import (
     payment_pre_checkout,
     payment_refund_outside,
 )
+from promotions.services import promo_redeem
 from telegram_bot import keyboards, selectors, services, texts
 from telegram_bot.chat import keyboards as chat_keyboards
 from telegram_bot.chat.handlers import chat_fallbacks_register, chat_handlers_register
@@ -174,6 +175,24 @@ async def buy_from_button(update: Update, context: Context) -> None:
     with contextlib.suppress(TelegramError):
         await present(update.callback_query, "callback query").answer()
     await buy(update, context)
+async def promo(update: Update, context: Context) -> None:
+    """/promo CODE: the code's credits, through the same service (and rate limit) as the app."""
+    message = present(update.effective_message, "message")
+    user = await db(services.bot_user_seen)(telegram_user=telegram_user_from(present(update.effective_user, "sender")))
+    with in_language(user.language_code):
+        if user.is_banned:
+            await message.reply_text(texts.banned())
+            return
+        if not context.args:
+            await message.reply_text(texts.promo_usage())
+            return
+        try:
+            redeemed = await db(promo_redeem)(user=user, code=context.args[0])
+        except DomainError as exc:  # unknown, used, used up, too many attempts
+            text = str(exc.message)
+        else:
+            text = texts.promo_redeemed(credits=redeemed.credits, balance=redeemed.balance)
+    await message.reply_text(text)
 
 
 # --- payments ---------------------------------------------------------------------------------
@@ -343,6 +362,7 @@ def handlers_register(application: BotApplication) -> None:
     application.add_handler(CommandHandler("start", start, filters=PRIVATE))
     application.add_handler(CommandHandler("balance", balance, filters=PRIVATE))
     application.add_handler(CommandHandler("buy", buy, filters=PRIVATE))
+    application.add_handler(CommandHandler("promo", promo, filters=PRIVATE))
     application.add_handler(CommandHandler("help", help_command, filters=PRIVATE))
     application.add_handler(CommandHandler("paysupport", pay_support, filters=PRIVATE))
     application.add_handler(CallbackQueryHandler(buy_pack, pattern=f"^{keyboards.BUY_CALLBACK_PREFIX}"))

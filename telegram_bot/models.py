@@ -317,3 +317,7 @@ class ChatAlbumPhoto(models.Model):
 
     def __str__(self) -> str:
         return f"message {self.message_id} of {self.album_id}"
+
+
+# Broadcasts live in a package of their own; their models belong to this app.
+from telegram_bot.broadcasts.models import Broadcast, BroadcastDelivery, SendBucket  # noqa: E402, F401

@@ -4,6 +4,7 @@ calls a service; lower apps enqueue them by dotted name."""
 from core.logging import log_context
 from core.task_names import ALBUM_FINISH, UPDATE_PROCESS
 from telegram_bot import services
+from telegram_bot.broadcasts import services as broadcasts
 from telegram_bot.hooks import task_enqueue
 
 
@@ -45,6 +46,16 @@ def withdrawal_decided_notify(withdrawal_id: int, attempt: int = 1) -> bool:
     return services.user_message_withdrawal_decided(withdrawal_id=withdrawal_id, attempt=attempt)
 
 
+def broadcast_send(broadcast_id: int) -> str:
+    """One run of sending a broadcast (enqueued when staff start or resume it, by the
+    previous run, and by the resume schedule); returns the run's outcome."""
+    with log_context(broadcast_id=broadcast_id):
+        return broadcasts.broadcast_run(broadcast_id=broadcast_id).value
+
+
+def broadcasts_resume() -> int:
+    """The resume schedule: sending broadcasts whose worker died go to another one."""
+    return broadcasts.broadcasts_resume()
 def payment_refunded_outside_alert(payment_id: int) -> bool:
     return services.admin_alert_deliver(text=services.payment_refunded_outside_alert_text(payment_id=payment_id))
 

@@ -17,6 +17,7 @@ def command_descriptions() -> list[tuple[str, str]]:
         ("start", gettext("Open NanoGen")),
         ("balance", gettext("Your credits")),
         ("buy", gettext("Buy credits with Telegram Stars")),
+        ("promo", gettext("Use a promo code")),
         ("help", gettext("What the bot can do")),
         ("paysupport", gettext("Help with a payment")),
         ("model", gettext("Choose the model your messages use")),
@@ -73,6 +74,7 @@ def help_text() -> str:
         gettext("/model: the model your messages use"),
         gettext("/balance: your credits"),
         gettext("/buy: buy credits with Telegram Stars"),
+        gettext("/promo CODE: use a promo code"),
         gettext("/paysupport: help with a payment"),
         gettext("/help: this message"),
     ])
@@ -166,3 +168,16 @@ def withdrawal_rejected(*, amount: int, reason: str) -> str:
     return gettext(
         "Your withdrawal of %(amount)d Stars was rejected: %(reason)s\nThe Stars are back in your referral earnings."
     ) % {"amount": amount, "reason": reason}
+
+
+# --- promo codes -----------------------------------------------------------------------------
+
+
+def promo_usage() -> str:
+    return gettext("Send the code after the command, for example: /promo SPRING25")
+
+
+def promo_redeemed(*, credits: int, balance: int) -> str:
+    return gettext("Promo code accepted: +%(credits)s. Your balance: %(balance)s.") % {
+        "credits": credits_amount(credits), "balance": credits_amount(balance),
+    }

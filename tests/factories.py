@@ -27,6 +27,8 @@ from generations.models import AIModel, Generation
 from generations.services.lifecycle import generation_reference
 from payments.models import CreditPack, Payment
 from payments.services import invoice_payload_for, payment_confirm
+from promotions.models import PromoCode
+from telegram_bot.broadcasts.models import Broadcast
 
 _charges = itertools.count(1)
 
@@ -148,3 +150,36 @@ class GenerationFactory(DjangoModelFactory[Generation]):
                 reference=generation_reference(generation.pk),
             )
         return generation
+
+
+# --- promotions and broadcasts ----------------------------------------------------------------
+
+
+class PromoCodeFactory(DjangoModelFactory[PromoCode]):
+    """A promo code as staff make it in the admin (the code given stored as it is: pass it
+    normalised, in upper case)."""
+
+    class Meta:
+        model = PromoCode
+
+    code = Sequence(lambda n: f"TEST{n}")
+    credits = 25
+    max_redemptions = 100
+
+
+class BroadcastFactory(DjangoModelFactory[Broadcast]):
+    """A draft broadcast, previewed so that it may start (`previewed_at=None`: not yet)."""
+
+    class Meta:
+        model = Broadcast
+
+    title = Sequence(lambda n: f"Broadcast {n}")
+    text = "<b>News</b>: something new in NanoGen"
+    previewed_at = LazyFunction(timezone.now)
+
+
+def recipients_create(count: int, *, first_telegram_id: int = 300_000, **fields: Any) -> list[User]:
+    """`count` Telegram users the bot can write to, in one INSERT (a broadcast's audience)."""
+    users = [User(telegram_id=first_telegram_id + i, first_name=f"R{i}", language_code="en",
+                  referral_code=f"r{first_telegram_id + i}", **fields) for i in range(count)]
+    return User.objects.bulk_create(users)

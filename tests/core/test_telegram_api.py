@@ -84,3 +84,78 @@ def test_an_answer_that_is_not_the_bot_api_is_an_error(fake_telegram, settings):
     with pytest.raises(TelegramApiError) as info:
         bot_api_call("getMe")
     assert info.value.error_code == 404
+
+
+# --- whether Telegram may have acted on a failed call; uploads ------------------------------------
+
+
+def test_a_refused_connection_was_never_processed(settings):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    settings.TELEGRAM_API_BASE_URL = f"http://127.0.0.1:{port}"
+    with pytest.raises(TelegramApiError) as info:
+        bot_api_call("sendMessage", {"chat_id": 1, "text": "x"}, timeout=2)
+    assert info.value.maybe_processed is False
+
+
+def test_a_lost_answer_may_have_been_processed(settings):
+    with socket.socket() as server:  # accepts the request, never answers
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        settings.TELEGRAM_API_BASE_URL = f"http://127.0.0.1:{server.getsockname()[1]}"
+        with pytest.raises(TelegramApiError) as info:
+            bot_api_call("sendMessage", {"chat_id": 1, "text": "x"}, timeout=0.5)
+    assert (info.value.error_code, info.value.description, info.value.maybe_processed) == (None, "ReadTimeout", True)
+
+
+def test_a_bot_api_refusal_was_not_processed(fake_telegram):
+    fake_telegram.fail("sendMessage", error_code=500, description="Internal Server Error")
+    with pytest.raises(TelegramApiError) as info:
+        bot_api_call("sendMessage", {"chat_id": 1, "text": "x"})
+    assert (info.value.is_transient, info.value.maybe_processed) == (True, False)
+
+
+def test_a_proxys_error_page_may_hide_a_processed_call(settings):
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    class Gateway(BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(504)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", "24")
+            self.end_headers()
+            self.wfile.write(b"<h1>Gateway Timeout</h1>")
+
+        def log_message(self, *args):
+            pass
+
+    with HTTPServer(("127.0.0.1", 0), Gateway) as server:
+        threading.Thread(target=server.handle_request, daemon=True).start()
+        settings.TELEGRAM_API_BASE_URL = f"http://127.0.0.1:{server.server_address[1]}"
+        with pytest.raises(TelegramApiError) as info:
+            bot_api_call("sendMessage", {"chat_id": 1, "text": "x"}, timeout=5)
+    assert (info.value.error_code, info.value.maybe_processed) == (504, True)
+
+
+def test_files_are_uploaded_as_multipart_with_the_other_fields(fake_telegram):
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 40, 40)).save(buffer, format="JPEG")
+    photo = buffer.getvalue()
+    result = bot_api_call(
+        "sendPhoto",
+        {"chat_id": 42, "caption": "<b>hi</b>", "parse_mode": "HTML",
+         "reply_markup": {"inline_keyboard": [[{"text": "Go", "url": "https://example.com"}]]}},
+        files={"photo": ("cat.jpg", photo, "image/jpeg")},
+    )
+    assert result["photo"][0]["file_id"].startswith("photo-cat.jpg-")
+    call = fake_telegram.last("sendPhoto")
+    assert call["chat_id"] == "42" and call["caption"] == "<b>hi</b>"
+    assert call["reply_markup"] == {"inline_keyboard": [[{"text": "Go", "url": "https://example.com"}]]}
+    assert (call["photo"].filename, call["photo"].content) == ("cat.jpg", photo)

@@ -28,16 +28,21 @@ records every call thread-safely.
   `fake.rate_limit(method, retry_after=N)` scripts Telegram's 429 flood control.
 - `fake.calls`, `fake.calls_to(method)`, `fake.last(method)` and
   `fake.wait_for(method, count=1)` (bounded polling, no sleeps) inspect traffic.
+- `fake.global_rate_limit(per_second)` makes it enforce Telegram's global limit on messages
+  (429 with `retry_after` past it, as Telegram answers a bot that sends too fast), and
+  `fake.latency(seconds)` makes every answer take that long, as over the internet.
 
 Form values are strings, as sent; those that are JSON objects or arrays
 (python-telegram-bot encodes `reply_markup`, `prices`... that way) are decoded.
 Uploaded files become `FakeFile` values.
 """
 
+import collections
 import email.parser
 import email.policy
 import itertools
 import json
+import math
 import sys
 import threading
 import time
@@ -55,6 +60,9 @@ from tests.fakes.telegram_stars import FakeApiError, FakeStars, stars_methods
 
 BOT_ID = 777000111
 BOT_USERNAME = "nanogen_test_bot"
+# What Telegram's global limit of messages per second counts.
+MESSAGE_METHODS = ("sendMessage", "sendPhoto", "sendVideo", "sendAnimation", "sendDocument", "sendMediaGroup",
+                   "copyMessage", "forwardMessage")
 
 ResultFactory = Callable[["FakeCall"], Any]
 
@@ -210,6 +218,7 @@ class FakeTelegram:
             self._failures.clear()
             self._responses.clear()
             self._updates.clear()
+            self.__dict__.pop("_ok_calls", None)  # what `delivered` reports
         self.stars = FakeStars()
 
     # --- inspection ------------------------------------------------------------------
@@ -242,6 +251,8 @@ class FakeTelegram:
 
     # --- serving (called from the handler threads) -------------------------------------
     def _handle(self, call: FakeCall) -> tuple[int, dict[str, Any]]:
+        if self._latency_seconds:
+            time.sleep(self._latency_seconds)
         with self._lock:
             self._calls.append(call)
             self._lock.notify_all()
@@ -253,6 +264,9 @@ class FakeTelegram:
             if refused is not None:
                 status, description = refused
                 return status, {"ok": False, "error_code": status, "description": description}
+            limited = self._global_rate_limited(call)
+            if limited is not None:
+                return limited
             failure = self._take_failure(call.method)
             response = self._responses.get(call.method)
         if failure is not None:
@@ -304,6 +318,55 @@ class FakeTelegram:
 
     def next_message_id(self) -> int:
         return next(self._message_ids)
+
+    # --- the global message rate limit (broadcasts) and network latency ----------------------
+    _rate_per_second: int | None = None
+    _rate_methods: frozenset[str] = frozenset()
+    _rate_window: "collections.deque[float] | None" = None
+    _latency_seconds: float = 0.0
+    global_rate_limited = 0  # how many calls got 429 from the limit
+    # The limit's clock; a test may replace it to step through time.
+    global_rate_clock: Callable[[], float] = staticmethod(time.monotonic)
+
+    def global_rate_limit(self, per_second: int | None, *, methods: tuple[str, ...] = MESSAGE_METHODS) -> None:
+        """At most `per_second` calls of `methods` accepted in any one second, all chats
+        together, like Telegram's limit for a bot; the next get 429 with the seconds until
+        a call leaves the window as `retry_after`. None lifts the limit."""
+        with self._lock:
+            self._rate_per_second = per_second
+            self._rate_methods = frozenset(methods)
+            self._rate_window = collections.deque()
+            self.global_rate_limited = 0
+
+    def delivered(self, method: str) -> list[FakeCall]:
+        """The calls of `method` that were answered ok (a message Telegram would have delivered)."""
+        with self._lock:
+            return [call for call in self.__dict__.get("_ok_calls", []) if call.method == method]
+
+    def _answered(self, call: FakeCall, body: dict[str, Any]) -> None:
+        if body.get("ok") is True and call.method in MESSAGE_METHODS:
+            with self._lock:
+                self.__dict__.setdefault("_ok_calls", []).append(call)
+
+    def latency(self, seconds: float) -> None:
+        """Every answer takes `seconds` (the calls still overlap, as they would over the internet)."""
+        self._latency_seconds = seconds
+
+    def _global_rate_limited(self, call: FakeCall) -> tuple[int, dict[str, Any]] | None:
+        """Called under the lock: 429 when the call is over the limit, else counts it."""
+        if self._rate_per_second is None or call.method not in self._rate_methods or self._rate_window is None:
+            return None
+        now = self.global_rate_clock()
+        window = self._rate_window
+        while window and window[0] <= now - 1.0:
+            window.popleft()
+        if len(window) >= self._rate_per_second:
+            self.global_rate_limited += 1
+            retry_after = max(1, math.ceil(window[0] + 1.0 - now))
+            return 429, {"ok": False, "error_code": 429, "description": f"Too Many Requests: retry after {retry_after}",
+                         "parameters": {"retry_after": retry_after}}
+        window.append(now)
+        return None
 
 
 def _send_message(fake: FakeTelegram, call: FakeCall) -> dict[str, Any]:
@@ -664,6 +727,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         call = FakeCall(method=parts[1], params=params, token=parts[0][3:], http_method=http_method)
         status, body = self.fake._handle(call)
+        self.fake._answered(call, body)
         self._reply(status, body)
 
     def _body_params(self) -> dict[str, Any]:

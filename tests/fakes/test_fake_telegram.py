@@ -132,3 +132,25 @@ def test_python_telegram_bot_talks_to_the_fake(fake_telegram):
     assert photo.photo and photo.caption == "a cat"
     sent = fake_telegram.last("sendPhoto")
     assert sent["chat_id"] == "42" and sent["photo"].content == png()
+
+
+def test_the_global_rate_limit_answers_429_like_telegram(fake_telegram):
+    from core.telegram_api import TelegramApiError, bot_api_call
+
+    now = [1000.0]
+    fake_telegram.global_rate_clock = lambda: now[0]
+    fake_telegram.global_rate_limit(3)
+    for chat in (1, 2, 3):
+        bot_api_call("sendMessage", {"chat_id": chat, "text": "x"})
+    now[0] += 0.4
+    with pytest.raises(TelegramApiError) as info:
+        bot_api_call("sendPhoto", {"chat_id": 4, "photo": "file-id"})
+    assert (info.value.error_code, info.value.retry_after) == (429, 1)
+    assert info.value.description == "Too Many Requests: retry after 1"
+    assert bot_api_call("getMe")["is_bot"]  # not a message: not limited
+    now[0] += 0.6  # the first three leave the window
+    bot_api_call("sendMessage", {"chat_id": 4, "text": "x"})
+    assert fake_telegram.global_rate_limited == 1
+    fake_telegram.global_rate_limit(None)
+    for chat in range(10):
+        bot_api_call("sendMessage", {"chat_id": chat, "text": "x"})

@@ -261,3 +261,13 @@ def test_devlogin_hint_only_on_a_debug_server(client, settings):
     assert "data-debug" not in client.get("/").content.decode()
     settings.DEBUG = True
     assert 'data-debug="true"' in client.get("/").content.decode()
+
+
+def test_the_stylesheet_is_well_formed():
+    """Every rule closed: one brace too few (a bad merge) silently drops every rule after it."""
+    css = re.sub(r"/\*.*?\*/", "", (STATIC_DIR / "app.css").read_text(), flags=re.S)
+    depth = 0
+    for line_number, line in enumerate(css.splitlines(), 1):
+        depth += line.count("{") - line.count("}")
+        assert 0 <= depth <= 2, f"app.css line {line_number}: braces out of balance"
+    assert depth == 0, "app.css: a rule is never closed"

@@ -39,6 +39,8 @@ ACTIONS: dict[tuple[str, str, str], set[str]] = {
     ("payments", "withdrawal", "reject"): FINANCE,
     ("payments", "subscription", "cancel"): FINANCE,
     ("telegram_bot", "telegramupdate", "retry"): ADMIN,
+    ("telegram_bot", "broadcast", "delete_selected"): ADMIN,
+    ("promotions", "promocode", "delete_selected"): ADMIN,
     ("auth", "group", "delete_selected"): ADMIN,
     ("django_q", "schedule", "delete_selected"): ADMIN,
     ("django_q", "ormq", "delete_selected"): ADMIN,
@@ -72,6 +74,13 @@ CHANGELISTS: dict[tuple[str, str], set[str]] = {
     ("payments", "subscription"): FINANCE,
     ("payments", "starsreconciliation"): FINANCE,
     ("telegram_bot", "telegramupdate"): ADMIN,
+    # Broadcasts write to every user: admins only.
+    ("telegram_bot", "broadcast"): ADMIN,
+    ("telegram_bot", "broadcastdelivery"): ADMIN,
+    ("promotions", "promocode"): FINANCE,
+    ("promotions", "promoredemption"): EVERYONE_IN_A_ROLE,
+    ("promotions", "promoattempt"): FINANCE,
+    ("promotions", "dailybonusclaim"): EVERYONE_IN_A_ROLE,
     ("auth", "group"): ADMIN,
     ("django_q", "schedule"): ADMIN,
     ("django_q", "ormq"): ADMIN,
@@ -85,7 +94,7 @@ CHANGELISTS: dict[tuple[str, str], set[str]] = {
 
 DASHBOARD = FINANCE
 # The apps whose actions are ours: each must check its permission itself too.
-OUR_APPS = {"accounts", "generations", "payments", "telegram_bot", "ops"}
+OUR_APPS = {"accounts", "generations", "payments", "promotions", "telegram_bot", "ops"}
 # Libraries' actions that had no permission; ops.admin gives them one.
 TAKEN_OVER = {("django_q", "success", "resubmit"), ("django_q", "failure", "resubmit"),
               ("axes", "accessattempt", "cleanup_expired_attempts")}

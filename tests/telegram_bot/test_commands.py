@@ -45,7 +45,7 @@ def test_help_lists_the_commands(feed, updates, fake_telegram, owner_profile):
     feed(updates.command(owner_profile, "help"))
 
     text = fake_telegram.last("sendMessage")["text"]
-    for command in ("/start", "/balance", "/buy", "/paysupport", "/help"):
+    for command in ("/start", "/balance", "/buy", "/promo", "/paysupport", "/help"):
         assert command in text
 
 

@@ -55,7 +55,8 @@ def test_start_registers_the_webhook_with_its_secret_and_the_commands(bot, fake_
     assert set(webhook["allowed_updates"]) == {"message", "callback_query", "pre_checkout_query", "my_chat_member",
                                                "inline_query"}
     commands = {call.get("language_code"): call["commands"] for call in fake_telegram.calls_to("setMyCommands")}
-    assert [c["command"] for c in commands[None]] == ["start", "balance", "buy", "help", "paysupport", "model"]
+    assert [c["command"] for c in commands[None]] == ["start", "balance", "buy", "promo", "help", "paysupport",
+                                                      "model"]
     assert commands["ru"][2] == {"command": "buy", "description": "Купить кредиты за Telegram Stars"}
     assert fake_telegram.last("setChatMenuButton")["menu_button"]["web_app"] == {"url": "https://app.nanogen.test/"}
 

@@ -190,6 +190,19 @@ const en = {
   results_label: "Results",
   result_n: "{n} of {count}",
   result_show: "Show result {n}",
+
+  // Free credits: the daily bonus and promo codes (screens/growth.js).
+  bonus_title: "Daily bonus",
+  bonus_text: "{credits} free every day.",
+  bonus_claim: "Get {credits}",
+  bonus_claimed: "+{credits} on your balance. See you tomorrow!",
+  bonus_next: "Next bonus in",
+  promo_title: "Promo code",
+  promo_placeholder: "Enter a code",
+  promo_apply: "Apply",
+  promo_applied: "Promo code accepted: +{credits}.",
+  promo_required: "Enter a code first.",
+  promo_wait: "Too many attempts. Try again in {time}.",
 };
 
 const ru = {
@@ -380,6 +393,19 @@ const ru = {
   results_label: "Результаты",
   result_n: "{n} из {count}",
   result_show: "Показать результат {n}",
+
+  // Free credits: the daily bonus and promo codes (screens/growth.js).
+  bonus_title: "Ежедневный бонус",
+  bonus_text: "{credits} бесплатно каждый день.",
+  bonus_claim: "Получить {credits}",
+  bonus_claimed: "+{credits} на балансе. До завтра!",
+  bonus_next: "Следующий бонус через",
+  promo_title: "Промокод",
+  promo_placeholder: "Введите код",
+  promo_apply: "Применить",
+  promo_applied: "Промокод принят: +{credits}.",
+  promo_required: "Сначала введите код.",
+  promo_wait: "Слишком много попыток. Повторите через {time}.",
 };
 
 // Plural forms for counted units: Intl.PluralRules categories per language.

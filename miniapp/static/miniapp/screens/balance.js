@@ -3,6 +3,7 @@
 import { clear, h, icon, sleep } from "../dom.js";
 import { formatNumber, formatShortDate, plural, t } from "../i18n.js";
 import { credits, emptyBlock, errorBlock, errorText, loadingBlock, screenEl } from "./common.js";
+import { dailyBonusCard, promoCodeForm } from "./growth.js";
 import { isSubscriptionPack, subscriptionsSection } from "./subscriptions.js";
 
 // After Telegram says "paid", the bot still has to receive and confirm the payment
@@ -16,6 +17,8 @@ export function balanceScreen(ctx, params) {
   const paymentsBody = h("div", {});
   const stop = new AbortController();
   let buying = false;
+  const bonus = dailyBonusCard(ctx);
+  const promo = promoCodeForm(ctx);
   const subscriptions = subscriptionsSection(ctx, { buy: (pack, button) => buy(pack, button) });
 
   const el = screenEl(
@@ -27,6 +30,8 @@ export function balanceScreen(ctx, params) {
           h("p", {}, t("need_more", { price: credits(params.need.price), balance: credits(params.need.balance) })))
         : null,
       h("div", { class: "card balance-card" }, h("p", { class: "balance-label" }, t("balance_value")), amount),
+      bonus.el,
+      promo.el,
       subscriptions.el,
       h("h2", { class: "section-title" }, t("packs_title")),
       packsBody,
@@ -164,6 +169,8 @@ export function balanceScreen(ctx, params) {
       stop.abort(new DOMException("left the screen", "AbortError"));
       document.removeEventListener("visibilitychange", onVisible);
       unsubscribe();
+      bonus.destroy();
+      promo.destroy();
     },
   };
 }
