@@ -6,6 +6,13 @@ MINI_APP_URL = "https://app.nanogen.test/"
 ADMIN_CHAT_ID = "-1009876543210"
 
 
+def generation_charges(user: Any) -> int:
+    """How many generation charges the user's ledger holds (one per generation started)."""
+    from accounts.models import CreditKind, CreditLedgerEntry
+
+    return CreditLedgerEntry.objects.filter(user=user, kind=CreditKind.GENERATION_CHARGE).count()
+
+
 def png_bytes(size: tuple[int, int] = (8, 8)) -> bytes:
     import io
 

@@ -6,13 +6,16 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import requests
 from django.db import connection
+
+from tests.ops.processes import Process, child_env
 
 ROOT = Path(__file__).resolve().parents[2]
 WEBHOOK_URL = "https://bot.nanogen.test/telegram/webhook"
@@ -110,3 +113,17 @@ def bot_env(fake_base_url: str, **overrides: str) -> dict[str, str]:
     }
     env.update(overrides)
     return env
+
+
+@contextmanager
+def qcluster_for_chat(tmp_path: Path, fake_base_url: str) -> Iterator[Process]:
+    """A real qcluster running the chat's generations (offline demo provider, no delay),
+    albums and the bot's tasks against the fake Bot API; its log tail is printed after."""
+    env = child_env(TELEGRAM_API_BASE_URL=fake_base_url, AIMLAPI_KEY="", DEMO_PROVIDER_DELAY_SECONDS="0",
+                    Q_WORKERS="2", Q_TIMEOUT="20", Q_RETRY="40", MINI_APP_URL="https://app.nanogen.test/")
+    process = Process([sys.executable, "manage.py", "qcluster"], env=env, log=tmp_path / "qcluster.log").start()
+    try:
+        yield process
+    finally:
+        process.stop()
+        sys.stdout.write(process.tail())

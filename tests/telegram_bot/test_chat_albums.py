@@ -11,21 +11,17 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from accounts.models import CreditKind, CreditLedgerEntry, User
 from generations.models import Generation, Upload
 from telegram_bot.models import ChatAlbum, ChatAlbumPhoto
 from telegram_bot.services import album_finish
 from tests.helpers import credits_give, run_in_threads
-from tests.telegram_bot.helpers import png_bytes
+from tests.telegram_bot.helpers import generation_charges, png_bytes
 from tests.telegram_bot.queue import queued, queued_run
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("photo_catalog")]
 
 GROUP = "13900000000000001"
 
-
-def charges(user: User) -> int:
-    return CreditLedgerEntry.objects.filter(user=user, kind=CreditKind.GENERATION_CHARGE).count()
 
 
 def pictures(fake_telegram, count: int) -> list[str]:
@@ -64,7 +60,7 @@ def test_an_album_is_one_generation_with_its_photos_in_order(feed, updates, fake
     assert (generation.prompt, generation.model.slug) == ("all of us on a beach", "nano-banana")
     assert widths(generation) == [10, 11, 12]
     assert generation.idempotency_key == f"tg:album:{owner.telegram_id}:{GROUP}"
-    assert charges(owner) == 1
+    assert generation_charges(owner) == 1
     assert fake_telegram.last("sendMessage")["text"] == "⏳ Nano Banana: queued (10 credits)"
     assert len(fake_telegram.calls_to("getFile")) == 3
 
@@ -104,7 +100,7 @@ def test_photos_posted_at_once_with_finishers_racing_make_one_generation(feed, u
 
     generation = Generation.objects.get(user=owner)
     assert (generation.prompt, widths(generation)) == ("three friends", [10, 11, 12])
-    assert charges(owner) == 1
+    assert generation_charges(owner) == 1
     owner.refresh_from_db()
     assert owner.credits == 90
 
@@ -149,7 +145,7 @@ def test_a_photo_racing_the_claim_is_either_in_the_generation_or_told_it_came_la
         assert len(Generation.objects.get(user=owner).images) == taken
     else:  # the caption's photo came late: the others wait for a text
         assert row.status == "asked", [c["text"] for c in fake_telegram.calls_to("sendMessage")]
-    assert charges(owner) == (1 if row.status == "started" else 0)
+    assert generation_charges(owner) == (1 if row.status == "started" else 0)
 
 
 def test_too_many_photos_for_the_model_are_refused_not_dropped(feed, updates, fake_telegram, owner, owner_profile,
@@ -160,7 +156,7 @@ def test_too_many_photos_for_the_model_are_refused_not_dropped(feed, updates, fa
 
     assert album_finish(album_id=ChatAlbum.objects.get().pk) == "refused"
 
-    assert not Generation.objects.exists() and charges(owner) == 0
+    assert not Generation.objects.exists() and generation_charges(owner) == 0
     assert fake_telegram.last("sendMessage")["text"] == (
         "Nano Banana takes at most 3 photos at once, and you sent 4. Send at most 3.")
 
@@ -190,7 +186,7 @@ def test_an_album_without_a_caption_asks_and_the_next_text_uses_every_photo(feed
 
     generation = Generation.objects.get(user=owner)
     assert (generation.prompt, widths(generation)) == ("put us in Paris", [10, 11])
-    assert charges(owner) == 1
+    assert generation_charges(owner) == 1
 
 
 def test_a_photo_after_its_album_was_taken_is_told_so(feed, updates, fake_telegram, owner, owner_profile):
@@ -234,7 +230,7 @@ def test_one_refused_photo_refuses_the_album_and_says_which(feed, updates, fake_
     assert fake_telegram.last("sendMessage")["text"] == (
         "Photo 2 of 3 cannot be used: Upload a JPEG, PNG or WebP image. Nothing was started.")
     assert len(fake_telegram.calls_to("getFile")) == 2  # the third was not even downloaded
-    assert charges(owner) == 0
+    assert generation_charges(owner) == 0
 
 
 def test_the_sweep_hands_over_what_the_bot_did_not_and_a_dead_workers_claim(feed, updates, fake_telegram, owner,
@@ -251,7 +247,7 @@ def test_the_sweep_hands_over_what_the_bot_did_not_and_a_dead_workers_claim(feed
     assert chat_inputs_sweep()["enqueued"] == 1
     assert queued_run("telegram_bot.tasks.album_finish") == ["started"]
     assert chat_inputs_sweep()["enqueued"] == 0 and not queued("telegram_bot.tasks.album_finish")
-    assert charges(owner) == 1
+    assert generation_charges(owner) == 1
 
 
 def test_the_sweep_forgets_old_finished_albums(feed, updates, fake_telegram, owner, owner_profile, bot_settings):

@@ -9,13 +9,12 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 
-from accounts.models import CreditKind, CreditLedgerEntry
 from generations.models import Generation
 from telegram_bot.models import GenerationNotification, StatusMessage
 from tests.fakes.telegram_updates import TelegramUpdates, telegram_profile
 from tests.helpers import STRANGER_TELEGRAM_ID, credits_give
-from tests.ops.processes import Process, child_env
-from tests.telegram_bot.runbot import RunBot, bot_env, free_port, wait_until
+from tests.telegram_bot.helpers import generation_charges
+from tests.telegram_bot.runbot import RunBot, bot_env, free_port, qcluster_for_chat, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -38,23 +37,12 @@ def bot(tmp_path, fake_telegram):
 
 @pytest.fixture
 def worker(tmp_path, fake_telegram):
-    """A qcluster running the generations (offline demo provider) and the bot's tasks."""
-    env = child_env(TELEGRAM_API_BASE_URL=fake_telegram.base_url, AIMLAPI_KEY="", DEMO_PROVIDER_DELAY_SECONDS="0",
-                    Q_WORKERS="2", Q_TIMEOUT="20", Q_RETRY="40", MINI_APP_URL="https://app.nanogen.test/")
-    process = Process([sys.executable, "manage.py", "qcluster"], env=env, log=tmp_path / "qcluster.log").start()
-    try:
+    with qcluster_for_chat(tmp_path, fake_telegram.base_url) as process:
         yield process
-    finally:
-        process.stop()
-        sys.stdout.write(process.tail())
 
 
 def audit_clean() -> None:
     call_command("audit_ledger")  # exits non-zero (SystemExit) when a money rule is broken
-
-
-def charges(user: Any) -> int:
-    return CreditLedgerEntry.objects.filter(user=user, kind=CreditKind.GENERATION_CHARGE).count()
 
 
 def result_message(fake_telegram, generation: Generation) -> dict[str, Any]:
@@ -73,7 +61,8 @@ def test_generating_in_the_chat_end_to_end(bot, worker, fake_telegram, owner, st
     assert bot.post(text).status_code == 200
     (photo,) = fake_telegram.wait_for("sendPhoto", timeout=30)
     (generation,) = Generation.objects.select_related("user").filter(user=owner)
-    assert (generation.status, generation.prompt, charges(owner)) == ("completed", "a lighthouse in a storm", 1)
+    assert (generation.status, generation.prompt) == ("completed", "a lighthouse in a storm")
+    assert generation_charges(owner) == 1
     assert photo["caption"] == "a lighthouse in a storm"
     assert [b["text"] for b in photo["reply_markup"]["inline_keyboard"][0]] == ["🔁 Again", "📎 File"]
     status = StatusMessage.objects.get(pk=generation.pk)
@@ -88,7 +77,7 @@ def test_generating_in_the_chat_end_to_end(bot, worker, fake_telegram, owner, st
     # 2. Telegram delivers the same update again: dropped, nothing charged.
     assert bot.post(text).status_code == 200
     bot.wait_logged(f"update {text['update_id']} delivered again: dropped")
-    assert (Generation.objects.filter(user=owner).count(), charges(owner)) == (1, 1)
+    assert (Generation.objects.filter(user=owner).count(), generation_charges(owner)) == (1, 1)
 
     # 3. Again, tapped twice: one more generation, one more photo.
     message = result_message(fake_telegram, generation)
@@ -97,7 +86,7 @@ def test_generating_in_the_chat_end_to_end(bot, worker, fake_telegram, owner, st
     fake_telegram.wait_for("sendPhoto", count=2, timeout=30)
     fake_telegram.wait_for("answerCallbackQuery", count=2)
     again = Generation.objects.exclude(pk=generation.pk).get(user=owner)
-    assert (again.prompt, again.model_id, charges(owner)) == (generation.prompt, generation.model_id, 2)
+    assert (again.prompt, again.model_id, generation_charges(owner)) == (generation.prompt, generation.model_id, 2)
     audit_clean()
 
     # 4. File: the original as a document.

@@ -4,18 +4,16 @@ message."""
 
 import pytest
 
-from accounts.models import CreditKind, CreditLedgerEntry, User
+from accounts.models import User
 from generations.models import AIModel, Generation
 from telegram_bot.models import StatusMessage
 from tests.helpers import credits_give, run_in_threads
+from tests.telegram_bot.helpers import generation_charges
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("catalog")]
 
 NANO_BANANA_PRICE = 10  # the default catalog's
 
-
-def charges(user: User) -> int:
-    return CreditLedgerEntry.objects.filter(user=user, kind=CreditKind.GENERATION_CHARGE).count()
 
 
 def test_a_text_starts_a_generation_with_the_default_model_and_a_status_message(
@@ -47,7 +45,7 @@ def test_the_same_update_delivered_again_charges_once(feed, updates, fake_telegr
     feed(message, message)
 
     assert Generation.objects.filter(user=owner).count() == 1
-    assert charges(owner) == 1
+    assert generation_charges(owner) == 1
     assert len(fake_telegram.calls_to("sendMessage")) == 1
 
 
@@ -63,7 +61,7 @@ def test_one_message_in_two_updates_at_once_starts_one_generation(feed, updates,
     run_in_threads(2, lambda i: feed([first, second][i]))
 
     assert Generation.objects.filter(user=owner).count() == 1
-    assert charges(owner) == 1
+    assert generation_charges(owner) == 1
     owner.refresh_from_db()
     assert owner.credits == 100 - NANO_BANANA_PRICE
     assert len(fake_telegram.calls_to("sendMessage")) == 1  # one status message, no refusal

@@ -8,11 +8,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from accounts.models import CreditKind, CreditLedgerEntry, User
+from accounts.models import User
 from generations.models import Generation, Upload
 from telegram_bot.models import BotChat, ChatAlbum, StatusMessage
 from tests.helpers import credits_give
-from tests.telegram_bot.helpers import png_bytes
+from tests.telegram_bot.helpers import generation_charges, png_bytes
 from tests.telegram_bot.queue import queued, queued_run
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("photo_catalog")]
@@ -31,9 +31,6 @@ def feed_committed(feed, django_capture_on_commit_callbacks):
 
     return run
 
-
-def charges(user: User) -> int:
-    return CreditLedgerEntry.objects.filter(user=user, kind=CreditKind.GENERATION_CHARGE).count()
 
 
 def test_a_photo_with_a_caption_is_edited_with_its_largest_size(feed_committed, updates, fake_telegram, owner,
@@ -56,7 +53,7 @@ def test_a_photo_with_a_caption_is_edited_with_its_largest_size(feed_committed, 
     (image,) = generation.images
     upload = Upload.objects.get(pk=image["upload"])
     assert (upload.user_id, upload.width, upload.height, upload.content_type) == (owner.pk, 40, 30, "image/png")
-    assert charges(owner) == 1
+    assert generation_charges(owner) == 1
     (status,) = fake_telegram.calls_to("sendMessage")
     assert status["text"] == "⏳ Nano Banana: queued (10 credits)"
     row = StatusMessage.objects.get(pk=generation.pk)
@@ -93,7 +90,7 @@ def test_the_same_photo_delivered_again_is_taken_once(feed_committed, updates, f
 
     assert queued(FINISH) == []
     assert Generation.objects.filter(user=owner).count() == 1
-    assert charges(owner) == 1
+    assert generation_charges(owner) == 1
     assert len(fake_telegram.calls_to("getFile")) == 1
     assert len(fake_telegram.calls_to("sendMessage")) == 1
 
@@ -199,7 +196,7 @@ def test_a_photo_without_a_caption_asks_and_the_next_text_uses_it(feed_committed
     assert [image["upload"] for image in generation.images] == chat.pending_images
     assert generation.idempotency_key == f"tg:msg:{owner.telegram_id}:{text['message']['message_id']}"
     assert BotChat.objects.get(user=owner).pending_images == []
-    assert charges(owner) == 1
+    assert generation_charges(owner) == 1
 
     # The photo is used once: the text after that draws from the text alone.
     feed_committed(updates.text(owner_profile, "a lighthouse"))
@@ -287,7 +284,7 @@ def test_the_status_message_lost_leaves_the_generation_running(feed_committed, u
 
     generation = Generation.objects.get(user=owner)
     assert StatusMessage.objects.get(pk=generation.pk).message_id is None
-    assert charges(owner) == 1
+    assert generation_charges(owner) == 1
 
 
 def test_with_a_local_bot_api_server_the_photo_is_read_from_its_disk(feed_committed, updates, fake_telegram, owner,

@@ -11,14 +11,12 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
-from accounts.models import CreditKind, CreditLedgerEntry
 from generations.models import Generation, Upload
 from telegram_bot.models import ChatAlbum, GenerationNotification, StatusMessage, TelegramUpdate
 from tests.fakes.telegram_updates import TelegramUpdates, telegram_profile
 from tests.helpers import credits_give, run_in_threads
-from tests.ops.processes import Process, child_env
-from tests.telegram_bot.helpers import png_bytes
-from tests.telegram_bot.runbot import RunBot, bot_env, free_port, wait_until
+from tests.telegram_bot.helpers import generation_charges, png_bytes
+from tests.telegram_bot.runbot import RunBot, bot_env, free_port, qcluster_for_chat, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -42,23 +40,12 @@ def bot(tmp_path, fake_telegram):
 
 @pytest.fixture
 def worker(tmp_path, fake_telegram):
-    """A qcluster running the albums, the generations (offline demo provider) and the bot's tasks."""
-    env = child_env(TELEGRAM_API_BASE_URL=fake_telegram.base_url, AIMLAPI_KEY="", DEMO_PROVIDER_DELAY_SECONDS="0",
-                    Q_WORKERS="2", Q_TIMEOUT="20", Q_RETRY="40", MINI_APP_URL="https://app.nanogen.test/")
-    process = Process([sys.executable, "manage.py", "qcluster"], env=env, log=tmp_path / "qcluster.log").start()
-    try:
+    with qcluster_for_chat(tmp_path, fake_telegram.base_url) as process:
         yield process
-    finally:
-        process.stop()
-        sys.stdout.write(process.tail())
 
 
 def audit_clean() -> None:
     call_command("audit_ledger")  # exits non-zero (SystemExit) when a money rule is broken
-
-
-def charges(user: Any) -> int:
-    return CreditLedgerEntry.objects.filter(user=user, kind=CreditKind.GENERATION_CHARGE).count()
 
 
 def finished(count: int, user: Any) -> list[Generation]:
@@ -100,7 +87,7 @@ def test_photos_in_the_chat_end_to_end(bot, worker, fake_telegram, owner):
     assert statuses == [200, 200, 200]
     (edit,) = finished(1, owner)
     assert (edit.prompt, edit.model.slug, widths(edit)) == ("the three of us on a beach", "nano-banana", [20, 21, 22])
-    assert charges(owner) == 1
+    assert generation_charges(owner) == 1
     assert len(fake_telegram.calls_to("getFile")) == 3
     wait_until(lambda: StatusMessage.objects.get(pk=edit.pk).shown == "done", what="the status message")
     assert sent_texts(fake_telegram)[0] == "⏳ Nano Banana: queued (10 credits)"
@@ -113,7 +100,7 @@ def test_photos_in_the_chat_end_to_end(bot, worker, fake_telegram, owner):
     again = album[2] | {"update_id": 800_900}
     assert bot.post(again).status_code == 200
     wait_until(lambda: TelegramUpdate.objects.filter(pk=800_900, status="processed").exists(), what="the repeat")
-    assert (Generation.objects.filter(user=owner).count(), charges(owner)) == (1, 1)
+    assert (Generation.objects.filter(user=owner).count(), generation_charges(owner)) == (1, 1)
     assert ChatAlbum.objects.get().status == "started"
 
     # 3. A photo without a caption: the bot asks; the next text edits it.
@@ -122,7 +109,7 @@ def test_photos_in_the_chat_end_to_end(bot, worker, fake_telegram, owner):
     assert bot.post(updates.text(profile, "make it a watercolour")).status_code == 200
     _, watercolour = finished(2, owner)
     assert (watercolour.prompt, widths(watercolour)) == ("make it a watercolour", [30])
-    assert charges(owner) == 2
+    assert generation_charges(owner) == 2
     audit_clean()
 
     # 4. Edit under the watercolour: the bot asks, and the next text edits that result.
@@ -144,7 +131,7 @@ def test_photos_in_the_chat_end_to_end(bot, worker, fake_telegram, owner):
     assert (video.model.slug, video.kind, len(video.images)) == ("kling-master", "video", 1)
     fake_telegram.wait_for("sendAnimation", timeout=WAIT)  # the demo provider's video is an animated GIF
     fake_telegram.wait_for("answerCallbackQuery", count=3, timeout=WAIT)
-    assert charges(owner) == 4
+    assert generation_charges(owner) == 4
     owner.refresh_from_db()
     assert owner.credits == 200 - 3 * 10 - 50
     audit_clean()

@@ -5,13 +5,13 @@ but say so, every callback query is answered."""
 
 import pytest
 
-from accounts.models import CreditKind, CreditLedgerEntry, User
+from accounts.models import CreditLedgerEntry
 from generations.models import AIModel, Generation, Upload
 from telegram_bot.models import BotChat, GenerationNotification
 from telegram_bot.tasks import generation_notify
 from tests.fakes.telegram_updates import telegram_profile
 from tests.helpers import STRANGER_TELEGRAM_ID, credits_give, run_in_threads
-from tests.telegram_bot.helpers import generation_finished, png_bytes
+from tests.telegram_bot.helpers import generation_charges, generation_finished, png_bytes
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("photo_catalog")]
 
@@ -36,9 +36,6 @@ def texts(fake_telegram) -> list[str]:
     return [call["text"] for call in fake_telegram.calls_to("sendMessage")]
 
 
-def charges(user: User) -> int:
-    return CreditLedgerEntry.objects.filter(user=user, kind=CreditKind.GENERATION_CHARGE).count()
-
 
 def test_edit_asks_once_and_the_next_text_edits_the_result(feed, updates, fake_telegram, owner, owner_profile,
                                                            delivered, audit_passes):
@@ -59,7 +56,7 @@ def test_edit_asks_once_and_the_next_text_edits_the_result(feed, updates, fake_t
     edit = Generation.objects.exclude(pk=generation.pk).get(user=owner)
     assert (edit.prompt, edit.model.slug, [i["upload"] for i in edit.images]) == ("give it a scarf", "nano-banana",
                                                                                   [upload_id])
-    assert charges(owner) == 2  # the original and the edit
+    assert generation_charges(owner) == 2  # the original and the edit
 
 
 def test_edit_uses_an_image_model_even_when_the_users_model_animates(feed, updates, fake_telegram, owner,
@@ -86,7 +83,7 @@ def test_animate_starts_an_image_to_video_generation_once_per_button(feed, updat
     assert (video.model.slug, video.kind, video.prompt) == ("kling-master", "video", "")  # its prompt is optional
     (image,) = video.images
     assert Upload.objects.get(pk=image["upload"]).width == 24
-    assert charges(owner) == 2
+    assert generation_charges(owner) == 2
     assert answers(fake_telegram) == [("Started: the result comes in this chat.", False),
                                       ("Already started from this button: the result comes in this chat.", False)]
     assert texts(fake_telegram) == ["⏳ Kling 2.1 Master: queued (50 credits)"]
@@ -103,7 +100,7 @@ def test_a_double_tap_on_animate_at_the_same_moment_starts_one(feed, updates, fa
     run_in_threads(2, lambda i: feed(taps[i]))
 
     assert Generation.objects.filter(user=owner, kind="video").count() == 1
-    assert charges(owner) == 2
+    assert generation_charges(owner) == 2
     assert len(fake_telegram.calls_to("answerCallbackQuery")) == 2
 
 
