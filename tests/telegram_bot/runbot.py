@@ -127,3 +127,19 @@ def qcluster_for_chat(tmp_path: Path, fake_base_url: str) -> Iterator[Process]:
     finally:
         process.stop()
         sys.stdout.write(process.tail())
+
+
+@contextmanager
+def runbot_serving(tmp_path: Path, fake_base_url: str, **overrides: str) -> Iterator[RunBot]:
+    """`manage.py runbot` in webhook mode on a free port, serving; killed after, its
+    output's tail printed (pytest shows it when the test fails)."""
+    port = free_port()
+    bot = RunBot(log=tmp_path / "runbot.log", port=port,
+                 env=bot_env(fake_base_url, TELEGRAM_WEBHOOK_PORT=str(port), **overrides))
+    bot.start()
+    try:
+        bot.wait_serving()
+        yield bot
+    finally:
+        bot.kill()
+        sys.stdout.write(bot.output()[-6000:])

@@ -3,7 +3,6 @@ both against the fake Bot API, the user generating in the chat: a text message, 
 redelivery, the buttons under the result (a double tap, somebody else's tap), inline
 mode. The ledger audit is clean after each step."""
 
-import sys
 from typing import Any
 
 import pytest
@@ -14,7 +13,7 @@ from telegram_bot.models import GenerationNotification, StatusMessage
 from tests.fakes.telegram_updates import TelegramUpdates, telegram_profile
 from tests.helpers import STRANGER_TELEGRAM_ID, credits_give
 from tests.telegram_bot.helpers import generation_charges
-from tests.telegram_bot.runbot import RunBot, bot_env, free_port, qcluster_for_chat, wait_until
+from tests.telegram_bot.runbot import qcluster_for_chat, runbot_serving, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -23,16 +22,8 @@ PRICE = 10  # nano-banana in the `catalog` fixture
 
 @pytest.fixture
 def bot(tmp_path, fake_telegram):
-    port = free_port()
-    bot = RunBot(log=tmp_path / "runbot.log", env=bot_env(fake_telegram.base_url, TELEGRAM_WEBHOOK_PORT=str(port)),
-                 port=port)
-    bot.start()
-    try:
-        bot.wait_serving()
+    with runbot_serving(tmp_path, fake_telegram.base_url) as bot:
         yield bot
-    finally:
-        bot.kill()
-        sys.stdout.write(bot.output()[-4000:])  # shown when the test fails
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ once (one edit with three inputs, one charge), a photo without a caption and the
 text, Edit and Animate under a result, a redelivered photo. The ledger audit is clean
 after each step."""
 
-import sys
 from typing import Any
 
 import pytest
@@ -16,7 +15,7 @@ from telegram_bot.models import ChatAlbum, GenerationNotification, StatusMessage
 from tests.fakes.telegram_updates import TelegramUpdates, telegram_profile
 from tests.helpers import credits_give, run_in_threads
 from tests.telegram_bot.helpers import generation_charges, png_bytes
-from tests.telegram_bot.runbot import RunBot, bot_env, free_port, qcluster_for_chat, wait_until
+from tests.telegram_bot.runbot import qcluster_for_chat, runbot_serving, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -25,17 +24,9 @@ WAIT = 60  # seconds: a worker on a busy machine
 
 @pytest.fixture
 def bot(tmp_path, fake_telegram):
-    port = free_port()
     # The bot reads results from the media storage (Edit, Animate): the worker's.
-    env = bot_env(fake_telegram.base_url, TELEGRAM_WEBHOOK_PORT=str(port), TEST_MEDIA_ROOT=str(settings.MEDIA_ROOT))
-    bot = RunBot(log=tmp_path / "runbot.log", env=env, port=port)
-    bot.start()
-    try:
-        bot.wait_serving()
+    with runbot_serving(tmp_path, fake_telegram.base_url, TEST_MEDIA_ROOT=str(settings.MEDIA_ROOT)) as bot:
         yield bot
-    finally:
-        bot.kill()
-        sys.stdout.write(bot.output()[-6000:])  # shown when the test fails
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 import signal
 import socket
-import sys
 
 import pytest
 import requests
@@ -17,9 +16,7 @@ from tests.telegram_bot.runbot import (
     WEBHOOK_PATH,
     WEBHOOK_SECRET,
     WEBHOOK_URL,
-    RunBot,
-    bot_env,
-    free_port,
+    runbot_serving,
     wait_until,
 )
 
@@ -31,16 +28,8 @@ OPEN_APP = {"inline_keyboard": [[{"text": "Open NanoGen", "web_app": {"url": "ht
 
 @pytest.fixture
 def bot(tmp_path, fake_telegram):
-    port = free_port()
-    bot = RunBot(log=tmp_path / "runbot.log", env=bot_env(fake_telegram.base_url, TELEGRAM_WEBHOOK_PORT=str(port)),
-                 port=port)
-    bot.start()
-    try:
-        bot.wait_serving()
+    with runbot_serving(tmp_path, fake_telegram.base_url) as bot:
         yield bot
-    finally:
-        bot.kill()
-        sys.stdout.write(bot.output()[-4000:])  # shown when the test fails
 
 
 @pytest.fixture
