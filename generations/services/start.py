@@ -108,7 +108,6 @@ class _Plan:
     inputs: StartInputs
     price: int
     payload_hash: str
-    now: datetime  # of the read under the lock: the generation's created_at
     timeout_at: datetime
 
 
@@ -257,7 +256,6 @@ def _plan(user: User, request: StartRequest) -> _Plan | None:
         inputs=inputs,
         price=model_price(model=model, params=inputs.params, images=images),
         payload_hash=payload_hash,
-        now=now,
         timeout_at=now + timedelta(seconds=timeout),
     )
 
@@ -278,7 +276,6 @@ def _generation_insert(user: User, request: StartRequest, plan: _Plan) -> Genera
         idempotency_key=request.idempotency_key,
         payload_hash=plan.payload_hash,
         timeout_at=plan.timeout_at,
-        created_at=plan.now,
     )
     _GENERATION_ROW.save(generation)
     # robust: the generation and its debit are committed whatever the queue does; if
