@@ -15,7 +15,7 @@ from generations.models import AIModel, Generation
 from tests.factories import AIModelFactory, GenerationFactory
 
 USER_BY_ID = Statement(
-    lambda db: f"SELECT {db.ops.quote_name('credits')}, {db.ops.quote_name('created_at')} "
+    lambda db: f"SELECT {db.ops.quote_name('credits')}, {db.ops.quote_name('created_at')} "  # noqa: S608
     f"FROM {db.ops.quote_name(User._meta.db_table)} WHERE {db.ops.quote_name('id')} = %s",
     lambda: [User._meta.get_field("credits"), User._meta.get_field("created_at")],
 )

@@ -4,6 +4,7 @@ shape) renders: the same body for a generation in every state."""
 import pytest
 from django.test import RequestFactory
 from django.utils import timezone
+from rest_framework.request import Request
 
 from generations.api.generations import GenerationOutputSerializer, generation_render
 from generations.models import Generation
@@ -11,7 +12,7 @@ from tests.factories import GenerationFactory
 
 
 def both(generation: Generation) -> tuple[dict, dict]:
-    request = RequestFactory().get("/api/generations")
+    request = Request(RequestFactory().get("/api/generations"))
     return generation_render(generation, request), dict(GenerationOutputSerializer(generation, context={
         "request": request}).data)
 
