@@ -36,6 +36,12 @@ Two paths, one function each:
 - `_start_lock_first`, when the debit took nothing (unknown or disabled model, credits
   short of the default price): lock the row first (`user_lock`), then the same read
   and checks, to give the right refusal, or to start at a price the balance covers.
+
+The debit, the model-and-usage read and the inserts are `core.statements`: their SQL is
+built once per process (the ORM compiled them anew on every start, which cost more than
+the database's work) and prepared on PostgreSQL; the generation is the instance the
+insert wrote, which the API renders without reading it back. The worker is told with
+`core.queue.task_enqueue_light`.
 """
 
 import hashlib
