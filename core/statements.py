@@ -60,11 +60,12 @@ class Statement:
         return sql
 
     def rows(self, params: Sequence[Any], *, using: str = DEFAULT_DB_ALIAS) -> list[tuple[Any, ...]]:
-        """Run it with `params` on the `using` connection (in its current transaction)."""
+        """Run it with `params` on the `using` connection (in its current transaction);
+        its rows (a statement without any is not one of these: use a cursor)."""
         connection = connections[using]
         with statement_cursor(connection) as cursor:
             cursor.execute(self.sql(connection), params)
-            rows = cursor.fetchall() if cursor.description is not None else []
+            rows = cursor.fetchall()  # every statement here returns rows (RETURNING)
         if self._fields is None or not rows:
             return rows
         converters = self._converters_for(connection)
