@@ -65,7 +65,7 @@ class Statement:
         connection = connections[using]
         with statement_cursor(connection) as cursor:
             cursor.execute(self.sql(connection), params)
-            rows = cursor.fetchall()  # every statement here returns rows (RETURNING)
+            rows: list[tuple[Any, ...]] = cursor.fetchall()  # every statement here returns rows
         if self._fields is None or not rows:
             return rows
         converters = self._converters_for(connection)
