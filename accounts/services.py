@@ -8,17 +8,21 @@ conditional statement (`credits_debit_if_enough`, then `credits_ledger_record`).
 """
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, connections, router, transaction
 from django.db.models import F
-from django.db.models.expressions import BaseExpression
+from django.db.models.expressions import BaseExpression, RawSQL
 from django.db.transaction import TransactionManagementError
 
 from accounts.errors import InsufficientCredits
 from accounts.models import CreditKind, CreditLedgerEntry, User
 from accounts.telegram_init_data import TelegramUser
+from core.statements import ModelInsert, Statement
+
+_LEDGER_ROW = ModelInsert(CreditLedgerEntry)
 
 # The most credits one staff grant (or removal) may move. Far above any real grant,
 # far below the 64-bit balance column: a typo of 2^63 is a form error, not a 500.
@@ -86,7 +90,8 @@ def credits_debit_if_enough(*, user_id: int, amount: int | BaseExpression) -> De
     that also locks the user's row until the caller's transaction ends.
 
     `amount` is an int or an expression evaluated once inside that statement (e.g. a
-    `Subquery` of a catalog price), so no value can change between the check and the
+    `Subquery` of a catalog price; a `RawSQL` of fixed text costs no compilation, and its
+    statement is built once and prepared: `core.statements`), so no value can change between the check and the
     debit, and the amount actually taken comes back with the new balance. Returns None,
     changing and locking nothing, when the balance is short, the user does not exist or
     the amount is not a positive number (a subquery that found no row gives NULL).
@@ -106,50 +111,77 @@ def credits_debit_if_enough(*, user_id: int, amount: int | BaseExpression) -> De
     if isinstance(amount, int):
         if amount <= 0:
             raise ValueError("a debit takes a positive amount")
-        amount_sql, amount_params = "%s", [amount]
+        amount_sql, amount_params, fixed = "%s", [amount], True
+    elif isinstance(amount, RawSQL):
+        # Text fixed by the caller (a catalog price by slug): the statement is built once.
+        amount_sql, amount_params, fixed = amount.sql, list(amount.params), True
     else:
         query = User.objects.all().query
         amount_sql, amount_params = query.get_compiler(using=alias).compile(
             amount.resolve_expression(query, allow_joins=False)
         )
-        amount_params = list(amount_params)
-    quote = connection.ops.quote_name
-    table = quote(User._meta.db_table)
-    pk = quote(User._meta.pk.column)
-    credits = quote(User._meta.get_field("credits").column)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # Raw SQL for RETURNING, which the ORM's update() lacks: the caller needs the
-            # amount the statement itself evaluated (a price read in the same snapshot as
-            # the debit) and the balance it left. The CTE evaluates the amount exactly
-            # once. Only quoted names from the model's meta and SQL compiled by Django go
-            # into the string; every value is a parameter.
-            sql = (
+        amount_params, fixed = list(amount_params), False
+    if connection.vendor == "postgresql":
+        rows = _debit_statement(amount_sql, cache=fixed).rows([*amount_params, user_id], using=alias)
+        row = rows[0] if rows else None
+    else:
+        row = _debit_sqlite(connection, amount_sql, amount_params, user_id)
+    if row is None:
+        return None
+    return Debit(amount=int(row[0]), balance_after=int(row[1]))
+
+
+_DEBIT_STATEMENTS: dict[str, Statement] = {}
+
+
+def _debit_statement(amount_sql: str, *, cache: bool) -> Statement:
+    """The debit as one statement (PostgreSQL), built once per amount's SQL text.
+
+    Raw SQL for RETURNING, which the ORM's update() lacks: the caller needs the amount
+    the statement itself evaluated (a price read in the same snapshot as the debit) and
+    the balance it left. The CTE evaluates the amount exactly once. Only quoted names
+    from the model's meta and SQL compiled by Django or fixed by the caller go into the
+    text; every value is a parameter."""
+    statement = _DEBIT_STATEMENTS.get(amount_sql)
+    if statement is None:
+        def build(connection: Any) -> str:
+            quote = connection.ops.quote_name
+            table = quote(User._meta.db_table)
+            pk = quote(User._meta.pk.column)
+            credits = quote(User._meta.get_field("credits").column)
+            return (
                 f"WITH debit AS (SELECT ({amount_sql}) AS amount) "  # noqa: S608
                 f"UPDATE {table} SET {credits} = {table}.{credits} - debit.amount FROM debit "
                 f"WHERE {table}.{pk} = %s AND debit.amount > 0 AND {table}.{credits} >= debit.amount "
                 f"RETURNING debit.amount, {table}.{credits}"
             )
-            cursor.execute(sql, [*amount_params, user_id])
-            row = cursor.fetchone()
-        else:
-            # SQLite (local runs): RETURNING may name only the target table. Its
-            # transactions take the database's write lock at BEGIN (IMMEDIATE), so
-            # nothing can change the amount between this read and the debit.
-            cursor.execute(f"SELECT ({amount_sql})", amount_params)
-            taken = cursor.fetchone()[0]
-            if taken is None or int(taken) <= 0:
-                return None
-            cursor.execute(
-                f"UPDATE {table} SET {credits} = {credits} - %s "  # noqa: S608
-                f"WHERE {pk} = %s AND {credits} >= %s RETURNING {credits}",
-                [int(taken), user_id, int(taken)],
-            )
-            balance = cursor.fetchone()
-            row = None if balance is None else (taken, balance[0])
-    if row is None:
-        return None
-    return Debit(amount=int(row[0]), balance_after=int(row[1]))
+
+        statement = Statement(build)
+        if cache:  # texts of ints and caller-fixed SQL; compiled expressions vary
+            _DEBIT_STATEMENTS[amount_sql] = statement
+    return statement
+
+
+def _debit_sqlite(connection: Any, amount_sql: str, amount_params: list[Any], user_id: int) -> tuple[Any, Any] | None:
+    """SQLite (local runs): RETURNING may name only the target table. Its transactions
+    take the database's write lock at BEGIN (IMMEDIATE), so nothing can change the
+    amount between this read and the debit."""
+    quote = connection.ops.quote_name
+    table = quote(User._meta.db_table)
+    pk = quote(User._meta.pk.column)
+    credits = quote(User._meta.get_field("credits").column)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT ({amount_sql})", amount_params)
+        taken = cursor.fetchone()[0]
+        if taken is None or int(taken) <= 0:
+            return None
+        cursor.execute(
+            f"UPDATE {table} SET {credits} = {credits} - %s "  # noqa: S608
+            f"WHERE {pk} = %s AND {credits} >= %s RETURNING {credits}",
+            [int(taken), user_id, int(taken)],
+        )
+        balance = cursor.fetchone()
+        return None if balance is None else (taken, balance[0])
 
 
 def credits_debit_settle(*, user_id: int, debit: Debit, amount: int) -> Debit | None:
@@ -193,7 +225,7 @@ def credits_ledger_record(
         raise TransactionManagementError("credits_ledger_record must run in the change's transaction")
     if amount == 0:
         raise ValueError("a ledger entry must change the balance")
-    return CreditLedgerEntry.objects.create(
+    entry = CreditLedgerEntry(
         user_id=user_id,
         amount=amount,
         kind=kind,
@@ -202,6 +234,8 @@ def credits_ledger_record(
         note=note[:255],
         created_by=created_by,
     )
+    _LEDGER_ROW.save(entry, using=router.db_for_write(CreditLedgerEntry))
+    return entry
 
 
 def credits_change(
@@ -242,7 +276,7 @@ def user_from_telegram(*, telegram_user: TelegramUser) -> User:
         "language_code": telegram_user.language_code,
         "is_premium": telegram_user.is_premium,
     }
-    user = User.objects.filter(telegram_id=telegram_user.id).first()
+    user = _user_by_telegram_id(telegram_user.id)
     if user is None:
         try:
             with transaction.atomic():
@@ -266,6 +300,29 @@ def user_from_telegram(*, telegram_user: TelegramUser) -> User:
             setattr(user, field, profile[field])
         User.objects.filter(pk=user.pk).update(**{field: profile[field] for field in changed})
     return user
+
+
+def _user_by_telegram_id(telegram_id: int) -> User | None:
+    """`User.objects.filter(telegram_id=...).first()`, as a statement built once: every
+    authenticated request runs it."""
+    alias = router.db_for_read(User)
+    rows = _USER_BY_TELEGRAM_ID.rows([telegram_id], using=alias)
+    if not rows:
+        return None
+    return User.from_db(alias, [field.attname for field in User._meta.concrete_fields], rows[0])
+
+
+def _user_by_telegram_id_sql(connection: Any) -> str:
+    quote = connection.ops.quote_name
+    meta = User._meta
+    columns = ", ".join(quote(field.column) for field in meta.concrete_fields)
+    return (
+        f"SELECT {columns} FROM {quote(meta.db_table)} "  # noqa: S608 - quoted names from the model's meta
+        f"WHERE {quote(meta.get_field('telegram_id').column)} = %s ORDER BY {quote(meta.pk.column)} LIMIT 1"
+    )
+
+
+_USER_BY_TELEGRAM_ID = Statement(_user_by_telegram_id_sql, lambda: User._meta.concrete_fields)
 
 
 def user_set_banned(*, user: User, banned: bool) -> None:

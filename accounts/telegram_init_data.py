@@ -6,6 +6,7 @@ The hash is HMAC-SHA256 of the data-check string (every field but `hash`, as
 HMAC-SHA256(key="WebAppData", msg=bot_token).
 """
 
+import functools
 import hashlib
 import hmac
 import json
@@ -39,7 +40,9 @@ class TelegramUser:
     is_premium: bool = False
 
 
+@functools.lru_cache(maxsize=8)
 def _secret_key(bot_token: str) -> bytes:
+    # Once per bot token and process, not on every authenticated request.
     return hmac.new(b"WebAppData", bot_token.encode(), hashlib.sha256).digest()
 
 

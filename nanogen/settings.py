@@ -125,6 +125,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
     )
+elif env_bool("DATABASE_PREPARED_STATEMENTS", default=True):
+    # The hot statements of core/statements.py (a start's debit, reads and inserts) are
+    # prepared on the server once per connection; Django's own queries never are. Off
+    # behind a pooler in transaction mode that does not keep prepared statements
+    # (PgBouncer before 1.21, or without max_prepared_statements).
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

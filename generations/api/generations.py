@@ -4,11 +4,14 @@ Views only parse input, call a service or selector and render; every error is a
 domain error rendered by the project's one exception handler.
 """
 
+import functools
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
@@ -145,8 +148,50 @@ class GenerationOutputSerializer(serializers.Serializer[Any]):
         return {"code": generation.error_code, "message": generation.error_message}
 
 
-def generation_render(generation: Generation, request: Request) -> dict[str, Any]:
-    return GenerationOutputSerializer(generation, context={"request": request}).data
+def generation_render(generation: Generation, request: Request | None) -> dict[str, Any]:
+    """A generation as GenerationOutputSerializer renders it (the API's shape, which the
+    serializer declares for the schema), written out: a serializer builds and deep-copies
+    its sixteen fields on every instance, which cost a start more than its SQL did.
+    tests/generations/api/test_render.py holds the two equal for every state."""
+    completed = generation.status == Generation.Status.COMPLETED
+    results = [stored_file_render(file, request) for file in generation.result_files()] if completed else []
+    return {
+        "id": generation.pk,
+        "model": generation.model.slug,
+        "kind": _choice(generation.kind),
+        "prompt": generation.prompt,
+        "params": generation.params,
+        "status": _choice(generation.status),
+        "credits_charged": generation.credits_charged,
+        "refunded": generation.refunded,
+        "images": [stored_file_render(file, request) for file in generation.image_files()],
+        "result": results[0] if results else None,
+        "results": results,
+        "error": _error(generation),
+        "idempotency_key": generation.idempotency_key,
+        "created_at": _datetime(generation.created_at),
+        "started_at": _datetime(generation.started_at),
+        "finished_at": _datetime(generation.finished_at),
+    }
+
+
+def _error(generation: Generation) -> dict[str, str] | None:
+    if not generation.error_code:
+        return None
+    return {"code": generation.error_code, "message": generation.error_message}
+
+
+def _choice(value: str | None) -> str | None:
+    # ChoiceField.to_representation of a stored value: the plain string.
+    return None if value is None else str(value)
+
+
+def _datetime(value: datetime | None) -> str | None:
+    # DateTimeField.to_representation (ISO 8601 in the current time zone, UTC as "Z").
+    if value is None:
+        return None
+    text = timezone.localtime(value).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 class DuplicateRequestErrorSerializer(ErrorSerializer):
@@ -223,6 +268,56 @@ class GenerationStartInputSerializer(GenerationQuoteInputSerializer):
         return data
 
 
+def start_body_parse(data: Any, header_key: str | None) -> dict[str, Any] | None:
+    """GenerationStartInputSerializer's validated data for a well-formed body, without
+    building a serializer: the same stripping and defaults, the same checks. None for
+    anything else (a wrong type, a blank or overlong value, a bad key, null or surrogate
+    characters), for which the view runs the serializer itself: it refuses with its own
+    messages. tests/generations/api/test_start_body.py holds the two to the same answers."""
+    if not isinstance(data, dict):
+        return None
+    model, prompt = data.get("model"), data.get("prompt", "")
+    if not (isinstance(model, str) and isinstance(prompt, str)):
+        return None
+    model, prompt = model.strip(), prompt.strip()
+    if not model or len(prompt) > settings.GENERATION_PROMPT_MAX_LENGTH or not (_plain(model) and _plain(prompt)):
+        return None
+    parsed: dict[str, Any] = {"model": model, "prompt": prompt}
+    if "params" in data:
+        params = data["params"]
+        if not isinstance(params, dict):
+            return None
+        parsed["params"] = {str(key): value for key, value in params.items()}
+    if "images" in data:
+        images = data["images"]
+        if not isinstance(images, list) or len(images) > IMAGES_MAX_PER_GENERATION:
+            return None
+        if not all(isinstance(image, str) and image.strip() and _plain(image) for image in images):
+            return None
+        parsed["images"] = [image.strip() for image in images]
+    body_key = data.get("idempotency_key")
+    if "idempotency_key" in data:
+        if not isinstance(body_key, str) or idempotency_key_problem(body_key):
+            return None
+        parsed["idempotency_key"] = body_key
+    if header_key is not None:
+        if idempotency_key_problem(header_key) or (body_key is not None and body_key != header_key):
+            return None
+        parsed["idempotency_key"] = header_key
+    return parsed
+
+
+def _plain(text: str) -> bool:
+    """No NUL and no surrogate characters (CharField's validators refuse both)."""
+    return "\x00" not in text and not any("\ud800" <= char <= "\udfff" for char in text)
+
+
+@functools.cache
+def _generations_path() -> str:
+    """api/generations/: the detail URL less its id and the script prefix, resolved once."""
+    return reverse("api:generation-detail", args=[0]).removeprefix(get_script_prefix()).removesuffix("0")
+
+
 class GenerationListFilterSerializer(serializers.Serializer[Any]):
     status = serializers.CharField(
         required=False,
@@ -286,9 +381,7 @@ class GenerationsApi(APIView):
         )
         paginator = GenerationCursorPagination()
         page = paginator.paginate_queryset(generations, request, view=self)
-        return paginator.get_paginated_response(
-            GenerationOutputSerializer(page, many=True, context={"request": request}).data
-        )
+        return paginator.get_paginated_response([generation_render(generation, request) for generation in page or []])
 
     @extend_schema(
         operation_id="generations_start",
@@ -320,11 +413,13 @@ class GenerationsApi(APIView):
         },
     )
     def post(self, request: Request) -> Response:
-        serializer = GenerationStartInputSerializer(
-            data=request.data, context={"header_idempotency_key": request.headers.get(IDEMPOTENCY_KEY_HEADER)}
-        )
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        header_key = request.headers.get(IDEMPOTENCY_KEY_HEADER)
+        data = start_body_parse(request.data, header_key)
+        if data is None:  # anything unusual: the serializer decides, and words the errors
+            context = {"header_idempotency_key": header_key}
+            serializer = GenerationStartInputSerializer(data=request.data, context=context)
+            serializer.is_valid(raise_exception=True)
+            data = serializer.validated_data
         try:
             generation = generation_start(
                 user=request_user(request),
@@ -338,11 +433,9 @@ class GenerationsApi(APIView):
             # The client may have lost the first response: give it the original.
             exc.extra["generation"] = generation_render(exc.generation, request)
             raise
-        return Response(
-            generation_render(generation, request),
-            status=201,
-            headers={"Location": request.build_absolute_uri(reverse("api:generation-detail", args=[generation.pk]))},
-        )
+        location = f"{get_script_prefix()}{_generations_path()}{generation.pk}"
+        headers = {"Location": request.build_absolute_uri(location)}
+        return Response(generation_render(generation, request), status=201, headers=headers)
 
 
 class GenerationQuoteOutputSerializer(serializers.Serializer[Any]):

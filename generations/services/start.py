@@ -36,6 +36,12 @@ Two paths, one function each:
 - `_start_lock_first`, when the debit took nothing (unknown or disabled model, credits
   short of the default price): lock the row first (`user_lock`), then the same read
   and checks, to give the right refusal, or to start at a price the balance covers.
+
+The debit, the model-and-usage read and the inserts are `core.statements`: their SQL is
+built once per process (the ORM compiled them anew on every start, which cost more than
+the database's work) and prepared on PostgreSQL; the generation is the instance the
+insert wrote, which the API renders without reading it back. The worker is told with
+`core.queue.task_enqueue_light`.
 """
 
 import hashlib
@@ -45,14 +51,14 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import Count, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db import IntegrityError, connection, models, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
-from django_q.tasks import async_task
 
 from accounts.errors import InsufficientCredits, UserBanned
 from accounts.models import CreditKind, User
@@ -64,6 +70,8 @@ from accounts.services import (
     user_lock,
 )
 from core.errors import DomainError
+from core.queue import task_enqueue_light
+from core.statements import ModelInsert, Statement
 from core.task_names import GENERATION_RUN
 from generations.errors import (
     DuplicateRequest,
@@ -145,8 +153,9 @@ def _start_debit_first(user: User, request: StartRequest) -> Generation:
     plan: _Plan | None = None
     try:
         with transaction.atomic():
-            default_price = AIModel.objects.filter(slug=request.model_slug, is_active=True).order_by().values("price")
-            debit = credits_debit_if_enough(user_id=user.pk, amount=Subquery(default_price))
+            # Fixed text from the model's meta, the slug a parameter.
+            default_price = RawSQL(_default_price_sql(), [request.model_slug])  # noqa: S611
+            debit = credits_debit_if_enough(user_id=user.pk, amount=default_price)
             if debit is None:
                 raise _TakeTheLockFirst()  # no active model, or credits short of the default price
             plan = _plan(user, request)
@@ -258,7 +267,7 @@ def _plan(user: User, request: StartRequest) -> _Plan | None:
 
 
 def _generation_insert(user: User, request: StartRequest, plan: _Plan) -> Generation:
-    generation = Generation.objects.create(
+    generation = Generation(
         user=user,
         model=plan.model,
         kind=plan.model.kind,
@@ -274,11 +283,12 @@ def _generation_insert(user: User, request: StartRequest, plan: _Plan) -> Genera
         payload_hash=plan.payload_hash,
         timeout_at=plan.timeout_at,
     )
+    _GENERATION_ROW.save(generation)
     # robust: the generation and its debit are committed whatever the queue does; if
     # the enqueue fails the sweeper re-enqueues pending generations, so the client
     # still gets its 201 instead of a 500 for work that was accepted.
     generation_id = generation.pk
-    transaction.on_commit(lambda: async_task(GENERATION_RUN, generation_id), robust=True)
+    transaction.on_commit(lambda: task_enqueue_light(GENERATION_RUN, generation_id), robust=True)
     return generation
 
 
@@ -306,56 +316,98 @@ class _Usage:
     key_holder_hash: str | None
 
 
+# The catalog fields a start reads (`_model_and_usage`), in the statement's order.
+_MODEL_FIELDS = (
+    "id", "slug", "kind", "price", "params_schema", "images_min", "images_max",
+    "prompt_optional_with_images", "price_rule", "timeout_rule",
+)
+_GENERATION_ROW = ModelInsert(Generation)
+
+
 def _model_and_usage(
     *, model_slug: str, user_id: int, now: datetime, idempotency_key: str | None
 ) -> tuple[AIModel, _Usage] | None:
     """The active catalog entry and the user's usage, in one statement (None when the
-    model is unknown or disabled).
-
-    Each usage figure is a scalar subquery on an index of its own: the partial index of
-    live generations for the active count, (user, created_at) for the rate window, the
-    unique key constraint for the key's holder.
-    """
-    mine = Generation.objects.filter(user_id=user_id).order_by()
-    active = mine.filter(status__in=Generation.ACTIVE_STATUSES)
-    recent = mine.filter(created_at__gt=now - RATE_WINDOW)
-    usage: dict[str, Any] = {
-        "usage_user_banned": Subquery(User.objects.filter(pk=user_id).values("is_banned")[:1]),
-        "usage_active": Coalesce(Subquery(_count(active)), 0),
-        "usage_recent": Coalesce(Subquery(_count(recent)), 0),
-        "usage_oldest_recent": Subquery(recent.order_by("created_at").values("created_at")[:1]),
-    }
-    if idempotency_key:
-        holds_key = mine.filter(idempotency_key=idempotency_key, status__in=Generation.KEY_HOLDING_STATUSES)
-        usage["usage_key_holder_id"] = Subquery(holds_key.values("pk")[:1])
-        usage["usage_key_holder_hash"] = Subquery(holds_key.values("payload_hash")[:1])
-    # The slug is unique: at most one row, so no ORDER BY or LIMIT.
-    found = list(
-        AIModel.objects.filter(slug=model_slug, is_active=True)
-        .order_by()
-        .only(
-            "id", "slug", "kind", "price", "params_schema", "images_min", "images_max",
-            "prompt_optional_with_images", "price_rule", "timeout_rule",
-        )
-        .annotate(**usage)
-    )
-    if not found:
+    model is unknown or disabled); see `_model_and_usage_sql`."""
+    since = connection.ops.adapt_datetimefield_value(now - RATE_WINDOW)
+    rows = _MODEL_AND_USAGE.rows([user_id, user_id, user_id, since, user_id, since, user_id, idempotency_key,
+                                  user_id, idempotency_key, model_slug])
+    if not rows:
         return None
-    model = found[0]
-    # The usage figures are annotations: attributes the ORM sets on this row only.
+    row = rows[0]
+    count = len(_MODEL_FIELDS)
+    model = AIModel.from_db(connection.alias, list(_MODEL_FIELDS), row[:count])
+    banned, active, recent, oldest_recent, key_holder_id, key_holder_hash = row[count:]
     return model, _Usage(
-        user_banned=getattr(model, "usage_user_banned"),  # noqa: B009
-        active=getattr(model, "usage_active"),  # noqa: B009
-        recent=getattr(model, "usage_recent"),  # noqa: B009
-        oldest_recent=getattr(model, "usage_oldest_recent"),  # noqa: B009
-        key_holder_id=getattr(model, "usage_key_holder_id", None),
-        key_holder_hash=getattr(model, "usage_key_holder_hash", None),
+        user_banned=banned,
+        active=active,
+        recent=recent,
+        oldest_recent=oldest_recent,
+        key_holder_id=key_holder_id,
+        key_holder_hash=key_holder_hash,
     )
 
 
-def _count(generations: QuerySet[Generation]) -> QuerySet[Generation, dict[str, Any]]:
-    """`generations` as a one-value subquery of their count (no row when there are none)."""
-    return generations.values("user_id").annotate(count=Count("pk")).values("count")
+def _model_and_usage_fields() -> list[Any]:
+    """The statement's columns as fields, so that each value is loaded as the ORM would."""
+    return [
+        *(AIModel._meta.get_field(name) for name in _MODEL_FIELDS),
+        models.BooleanField(), models.IntegerField(), models.IntegerField(), models.DateTimeField(),
+        models.BigIntegerField(), models.CharField(),
+    ]
+
+
+def _model_and_usage_sql(db: BaseDatabaseWrapper) -> str:
+    """The model's row and the user's usage as scalar subqueries, each on an index of
+    its own: the partial index of live generations for the active count (its status
+    list is literal SQL, so that the planner matches the index's predicate even in a
+    prepared statement's generic plan), (user, created_at) for the rate window, the
+    unique key constraint for the key's holder (a NULL key matches nothing). The slug
+    is unique: at most one row, so no ORDER BY or LIMIT."""
+    quote = db.ops.quote_name
+    model_meta, generation_meta, user_meta = AIModel._meta, Generation._meta, User._meta
+
+    def column(meta: Any, name: str) -> str:
+        return quote(meta.get_field(name).column)
+
+    def literals(values: Sequence[str]) -> str:
+        if not all(value.isidentifier() for value in values):
+            raise ValueError(f"not plain status names: {values}")
+        return ", ".join(f"'{value}'" for value in values)
+
+    generations = quote(generation_meta.db_table)
+    user, created, key, status = (column(generation_meta, name)
+                                  for name in ("user", "created_at", "idempotency_key", "status"))
+    mine = f"FROM {generations} WHERE {user} = %s"
+    model_columns = ", ".join(column(model_meta, name) for name in _MODEL_FIELDS)
+    return (
+        f"SELECT {model_columns}, "  # noqa: S608 - quoted names from the models' meta; values are parameters
+        f"(SELECT {column(user_meta, 'is_banned')} FROM {quote(user_meta.db_table)} "
+        f"WHERE {column(user_meta, 'id')} = %s), "
+        f"(SELECT count(*) {mine} AND {status} IN ({literals(Generation.ACTIVE_STATUSES)})), "
+        f"(SELECT count(*) {mine} AND {created} > %s), "
+        f"(SELECT min({created}) {mine} AND {created} > %s), "
+        f"(SELECT {column(generation_meta, 'id')} {mine} AND {key} = %s "
+        f"AND {status} IN ({literals(Generation.KEY_HOLDING_STATUSES)})), "
+        f"(SELECT {column(generation_meta, 'payload_hash')} {mine} AND {key} = %s "
+        f"AND {status} IN ({literals(Generation.KEY_HOLDING_STATUSES)})) "
+        f"FROM {quote(model_meta.db_table)} WHERE {column(model_meta, 'slug')} = %s "
+        f"AND {column(model_meta, 'is_active')}"
+    )
+
+
+_MODEL_AND_USAGE = Statement(_model_and_usage_sql, _model_and_usage_fields)
+
+
+@cache
+def _default_price_sql() -> str:
+    """The active model's catalog price by slug, the amount of the debit-first path."""
+    quote = connection.ops.quote_name
+    meta = AIModel._meta
+    return (
+        f"SELECT {quote(meta.get_field('price').column)} FROM {quote(meta.db_table)} "  # noqa: S608
+        f"WHERE {quote(meta.get_field('slug').column)} = %s AND {quote(meta.get_field('is_active').column)}"
+    )
 
 
 def _seconds_until(moment: datetime | None, *, now: datetime) -> int:

@@ -1,0 +1,74 @@
+"""A light enqueue of a Django-Q2 task, for the hot path that enqueues on every request.
+
+`django_q.tasks.async_task` builds a broker per call (on Redis a new connection pool,
+so a new TCP connection each time; on the ORM broker a `close_old_connections()` and
+an ORM insert) and formats a log line at INFO whatever the level. `task_enqueue_light`
+makes the very same package (the same fields, signed with the same key and salt, so any
+cluster runs it as one of async_task's) and pushes it through a broker built once
+per process: on Redis the same RPUSH on a kept connection pool, on the ORM broker the
+same row inserted by a prepared statement (`core.statements`).
+
+It takes what the hot path needs, positional arguments and a task name, nothing else;
+anything fancier (hooks, groups, a synchronous run in tests with `sync`) goes through
+async_task. Like async_task it raises when the broker is unreachable: callers that
+enqueue on commit keep their own recovery (the sweeper re-enqueues pending
+generations whose enqueue was lost).
+"""
+
+import threading
+from typing import Any
+
+from django.utils import timezone
+from django_q.brokers import Broker, get_broker
+from django_q.conf import Conf
+from django_q.humanhash import uuid
+from django_q.models import OrmQ
+from django_q.signals import pre_enqueue
+from django_q.signing import SignedPackage
+from django_q.tasks import async_task
+
+from core.statements import ModelInsert
+
+_QUEUE_ROW = ModelInsert(OrmQ)
+_broker: Broker | None = None
+_broker_lock = threading.Lock()
+
+
+def task_enqueue_light(func: str, *args: Any, task_name: str | None = None) -> str:
+    """Queue `func(*args)` for the cluster as `async_task(func, *args)` would; its task id."""
+    if Conf.SYNC:  # tests that run tasks in-process: async_task knows how
+        options = {"task_name": task_name} if task_name else {}
+        return str(async_task(func, *args, **options))
+    tag = uuid()
+    task: dict[str, Any] = {"id": tag[1], "name": task_name or tag[0], "func": func, "args": args}
+    if Conf.CACHED:
+        task["cached"] = Conf.CACHED
+    if Conf.ACK_FAILURES:
+        task["ack_failure"] = Conf.ACK_FAILURES
+    task["kwargs"] = {}
+    task["started"] = timezone.now()
+    pre_enqueue.send(sender="django_q", task=task)
+    package = SignedPackage.dumps(task)
+    if Conf.ORM:
+        # What the ORM broker's enqueue inserts, without its close_old_connections():
+        # the caller's connection is the request's (or the task's), already checked.
+        _QUEUE_ROW.save(OrmQ(key=Conf.CLUSTER_NAME, payload=package, lock=task["started"]), using=Conf.ORM)
+    else:
+        _process_broker().enqueue(package)
+    return str(task["id"])
+
+
+def _process_broker() -> Broker:
+    """The cluster's broker, built once per process (its connection pool is fork-safe)."""
+    global _broker
+    if _broker is None:
+        with _broker_lock:
+            if _broker is None:
+                _broker = get_broker()
+    return _broker
+
+
+def task_enqueue_light_reset() -> None:
+    """Forget the process's broker (tests that change the queue's settings)."""
+    global _broker
+    _broker = None
