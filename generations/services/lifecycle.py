@@ -23,7 +23,8 @@ from django_q.tasks import async_task
 
 from accounts.models import CreditKind
 from accounts.services import credits_apply, user_lock
-from core.task_names import GENERATION_NOTIFY, GENERATION_PROGRESS
+from core.task_names import GENERATION_NOTIFY
+from generations.hooks import GENERATION_CLAIMED, hook_emit_on_commit
 from generations.models import Generation, StoredFile
 
 logger = logging.getLogger(__name__)
@@ -50,11 +51,9 @@ def generation_claim(*, generation_id: int) -> Generation | None:
     )
     if not claimed:
         return None
-    # The bot edits the status message of a generation started in the chat. robust:
-    # that message is cosmetic; a lost task must not fail the step.
-    transaction.on_commit(
-        lambda: async_task(GENERATION_PROGRESS, generation_id, task_name=f"progress-{generation_id}"), robust=True
-    )
+    # The bot edits the status message of a generation started in the chat (its
+    # listener queues that only for those: most generations have none).
+    hook_emit_on_commit(GENERATION_CLAIMED, generation_id=generation_id)
     return Generation.objects.select_related("model", "user").get(pk=generation_id)
 
 
