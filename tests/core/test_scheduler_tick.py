@@ -3,6 +3,7 @@ when Django-Q2's guard loop gets round to it (every 30 s or so): a ONCE schedule
 two seconds runs a moment later, and with two clusters ticking at once, on either
 broker, each due schedule is enqueued, and run, once."""
 
+import functools
 import os
 import signal
 from collections import Counter
@@ -63,7 +64,7 @@ def test_two_clusters_run_each_due_schedule_once_and_soon(broker_env, processes,
     for log in logs:
         processes.append(qcluster(log, **broker_env).start())
     for log in logs:
-        wait_for(lambda log=log: _running(log), seconds=30, what=f"{log.name} to run")
+        wait_for(functools.partial(_running, log), seconds=30, what=f"{log.name} to run")
 
     due = timezone.now() + timedelta(seconds=2)
     for index in range(SCHEDULES):  # all due at the same moment: both clusters' ticks race for them
