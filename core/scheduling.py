@@ -54,9 +54,8 @@ def schedules_run_due(*, broker: Any = None) -> None:
 
 
 def schedules_tick(*, every: float, running: Callable[[], bool], wait: Callable[[float], object]) -> None:
-    """`schedules_run_due` every `every` seconds while `running()`; `wait(seconds)` pauses
-    (and returns early when the caller stops). A failing tick (the database is away) is
-    logged and the next one tries again."""
+    """`schedules_run_due` every `every` seconds while `running()`; `wait(seconds)` pauses.
+    A failing tick (the database is away) is logged and the next one tries again."""
     from django_q.brokers import get_broker
 
     broker = get_broker()

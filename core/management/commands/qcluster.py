@@ -10,6 +10,9 @@ the cluster stops. The guard loop's own scheduler still runs too, as a fallback.
 """
 
 import os
+import signal
+import time
+from types import FrameType
 from typing import Any
 
 from django.conf import settings
@@ -33,14 +36,26 @@ class Command(DjangoQCommand):  # type: ignore[misc]  # django_q ships no types
         connections.close_all()
         cluster = Cluster()
         cluster.start()
+        if cluster.stop_event is None:
+            return  # stopped by a signal while it started
         if options.get("run_once", False):
             cluster.stop()
             return
-        stop = cluster.stop_event  # the signal handler sets it, then drops the attribute
-        if stop is None:
-            return  # stopped by a signal while starting
+        # Django-Q2's own handler stops the cluster inside the signal handler, taking the
+        # locks of the cluster's multiprocessing Event: if the signal came while this
+        # process was using that Event, it would wait on itself forever. Here the
+        # handler only raises a flag; the cluster is stopped after the tick in progress.
+        stopping: list[int] = []
+
+        def stop(signum: int, frame: FrameType | None) -> None:
+            stopping.append(signum)
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        sentinel = cluster.sentinel
         schedules_tick(
             every=settings.Q_SCHEDULER_TICK_SECONDS,
-            running=lambda: not stop.is_set() and cluster.sentinel is not None and cluster.sentinel.is_alive(),
-            wait=stop.wait,
+            running=lambda: not stopping and sentinel.is_alive(),
+            wait=time.sleep,
         )
+        cluster.stop()
