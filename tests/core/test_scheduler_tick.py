@@ -1,11 +1,13 @@
 """`manage.py qcluster` enqueues due schedules every Q_SCHEDULER_TICK_SECONDS, not only
 when Django-Q2's guard loop gets round to it (every 30 s or so): a ONCE schedule due in
 two seconds runs a moment later, and with two clusters ticking at once, on either
-broker, each due schedule is enqueued, and run, once."""
+broker, each due schedule is enqueued, and run, once. SIGTERM and SIGINT still stop the
+whole cluster."""
 
 import functools
 import os
 import signal
+import subprocess
 from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
@@ -83,3 +85,18 @@ def test_two_clusters_run_each_due_schedule_once_and_soon(broker_env, processes,
     # Enqueued by a cluster's tick in its main process, not by the guard loop's scheduler.
     created = [line for log in logs for line in log.read_text().splitlines() if "from schedule [probe" in line]
     assert len(created) == SCHEDULES and all("MainProcess created task" in line for line in created), created
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_stops_the_cluster_and_its_tick(signum, processes, tmp_path):
+    log = tmp_path / "cluster.log"
+    cluster = qcluster(log).start()
+    processes.append(cluster)
+    wait_for(functools.partial(_running, log), seconds=30, what="the cluster to run")
+    assert cluster.popen is not None
+    cluster.popen.send_signal(signum)  # to the main process only, as a process manager does
+
+    exit_code = cluster.popen.wait(timeout=60)
+    assert exit_code == 0, log.read_text()[-2000:]
+    left = subprocess.run(["pgrep", "-g", str(cluster.popen.pid)], capture_output=True, text=True).stdout.split()
+    assert left == []  # the sentinel, the pusher, the monitor and the workers are gone too
