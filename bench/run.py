@@ -7,8 +7,9 @@
    limit the database allows on this machine), and the ratio of the two.
 3. History page (GET /api/generations) latency with 10 thousand and with one million
    generations in the table; also the staff dashboard and a /metrics scrape at 1M.
-4. Worker throughput: generations completed per second by one qcluster with the demo
-   provider at zero delay, on the ORM broker and on the Redis broker.
+4. The worker (bench/worker.py): throughput of 2 worker processes against a fake AIML API
+   and a fake Bot API, 201 -> completed -> photo latency, scheduled steps' lateness, on
+   the ORM broker and on Redis. `--only worker` runs this part alone.
 5. Uploads (bench/uploads.py): POST /api/uploads latency with a 10 MB JPEG, and the web
    workers' memory while 4 uploads of 40-megapixel images run at once (gunicorn as the
    Procfile runs it). `--only uploads` runs this part alone.
@@ -34,7 +35,7 @@ import sys
 import tempfile
 import time
 import warnings
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -499,74 +500,6 @@ def queue_clear() -> None:
         cursor.execute("DELETE FROM django_q_schedule")
 
 
-def worker_throughput(url: str, broker: str, count: int, workdir: Path, redis_url: str) -> dict | None:
-    from django.db import connection
-    from django.db.models import Count
-    from django.utils import timezone
-    from django_q.conf import Conf
-    from django_q.tasks import async_task
-
-    from accounts.models import User
-    from generations.models import AIModel, Generation
-
-    extra = {"Q_WORKERS": str(os.cpu_count() or 2), "MEDIA_ROOT": str(workdir / "media"),
-             "DEMO_PROVIDER_DELAY_SECONDS": "0", "LOG_LEVEL": "INFO"}
-    broker_instance = None
-    if broker == "redis":
-        import redis
-
-        client = redis.Redis.from_url(redis_url)
-        try:
-            client.ping()
-        except redis.ConnectionError:
-            return None
-        client.flushdb()
-        extra["REDIS_URL"] = redis_url
-        from django_q.brokers.redis_broker import Redis as RedisBroker
-
-        Conf.REDIS = redis_url
-        broker_instance = RedisBroker()
-
-    model, _ = AIModel.objects.get_or_create(
-        slug="bench-demo", defaults={"name": "Bench demo", "kind": "image", "provider": "demo",
-                                     "provider_model_id": "demo", "price": 1})
-    user = User.objects.get(telegram_id=HISTORY_TELEGRAM_ID)
-    log_path = workdir / f"qcluster-{broker}.log"
-    with Child([sys.executable, "manage.py", "qcluster"], child_env(url, **extra), log_path):
-        wait_until(lambda: log_path.exists() and "running" in log_path.read_text(), seconds=60,
-                   what=f"qcluster ({broker}) to start")
-        now = timezone.now()
-        generations = Generation.objects.bulk_create(
-            Generation(user=user, model=model, kind="image", prompt=f"bench worker {broker} {i}", params={},
-                       credits_charged=1, timeout_at=now + timedelta(minutes=15))
-            for i in range(count)
-        )
-        ids = [g.pk for g in generations]
-        began = time.monotonic()
-        for generation_id in ids:
-            async_task("generations.tasks.generation_run", generation_id, broker=broker_instance)
-        enqueued = time.monotonic() - began
-
-        def done() -> bool:
-            connection.close()
-            return not Generation.objects.filter(pk__in=ids, status__in=Generation.ACTIVE_STATUSES).exists()
-
-        wait_until(done, seconds=600, what=f"{count} generations on the {broker} broker")
-        elapsed = time.monotonic() - began
-    statuses = dict(Generation.objects.filter(pk__in=ids).values_list("status").annotate(n=Count("id")))
-    if broker == "redis":
-        client.flushdb()
-    return {
-        "broker": broker,
-        "generations": count,
-        "worker_processes": int(extra["Q_WORKERS"]),
-        "seconds": round(elapsed, 2),
-        "enqueue_seconds": round(enqueued, 2),
-        "throughput_per_s": round(count / elapsed, 2),
-        "statuses": statuses,
-    }
-
-
 # --- 5. Uploads -----------------------------------------------------------------------------------
 
 UPLOAD_FIRST_TELEGRAM_ID = 700_000_001
@@ -665,6 +598,10 @@ def render_markdown(report: dict) -> str:
     ]
     if "start" in report:
         lines += render_main_sections(report)
+    if "worker" in report:
+        from bench.worker import render as render_worker
+
+        lines += render_worker(report["worker"])
     if "uploads" in report:
         lines += render_uploads(report["uploads"])
     if "broadcast" in report:
@@ -770,16 +707,6 @@ def render_main_sections(report: dict) -> list[str]:
             f"history once), {ops['metrics_scrape_ms']['steady_median']} ms for later scrapes",
             "",
         ]
-    lines += ["## 4. Worker throughput (demo provider, zero delay)", "",
-              "| broker | generations | worker processes | seconds | completed/s |", "|---|---|---|---|---|"]
-    for entry in report["worker"]:
-        if entry.get("skipped"):
-            lines.append(f"| {entry['broker']} | skipped: {entry['skipped']} | | | |")
-        else:
-            lines.append(f"| {entry['broker']} | {entry['generations']} | {entry['worker_processes']} | "
-                         f"{entry['seconds']} | {entry['throughput_per_s']} |")
-    lines += ["", "The demo provider draws a 1024x1024 picture with Pillow for each generation, so this measures "
-              "the worker pipeline plus that rendering (CPU-bound on this machine).", ""]
     return lines
 
 
@@ -793,9 +720,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=8.0, help="measured seconds per load level")
     parser.add_argument("--large", type=int, default=1_000_000, help="generations in the table for the large case")
-    parser.add_argument("--worker-generations", type=int, default=120)
-    parser.add_argument("--only", choices=["all", "uploads", "broadcast"], default="all",
-                        help="run every part, or only the upload benchmark (part 5) or the broadcast (part 6)")
+    parser.add_argument("--worker-generations", type=int, default=600)
+    parser.add_argument("--only", choices=["all", "uploads", "broadcast", "worker"], default="all",
+                        help="run every part, or only the worker (part 4), the uploads (part 5) or the broadcast "
+                        "(part 6)")
     parser.add_argument("--broadcast-users", type=int, default=100_000,
                         help="recipients of the broadcast (part 6; 100,000 take over an hour at 25 a second)")
     args = parser.parse_args()
@@ -817,6 +745,10 @@ def main() -> None:
         return
     if args.only == "broadcast":
         report["broadcast"] = broadcast(url, args.broadcast_users, workdir)
+        finish(report, started, workdir)
+        return
+    if args.only == "worker":
+        report["worker"] = worker(url, args.worker_generations, workdir, redis_url)
         finish(report, started, workdir)
         return
 
@@ -872,21 +804,21 @@ def main() -> None:
     report["ops_at_1m"] = dashboard_and_metrics()
     log(f"dashboard and metrics: {report['ops_at_1m']}")
 
-    queue_clear()
-    report["worker"] = []
-    for broker in ("orm", "redis"):
-        result = worker_throughput(url, broker, args.worker_generations, workdir, redis_url)
-        if result is None:
-            report["worker"].append({"broker": broker, "skipped": f"no Redis at {redis_url}"})
-            log(f"worker on {broker}: skipped (no Redis at {redis_url})")
-        else:
-            report["worker"].append(result)
-            log(f"worker on {broker}: {result['throughput_per_s']} generations/s ({result['statuses']})")
+    report["worker"] = worker(url, args.worker_generations, workdir, redis_url)
 
     report["uploads"] = uploads(url, workdir)
     if args.broadcast_users:
         report["broadcast"] = broadcast(url, args.broadcast_users, workdir)
     finish(report, started, workdir)
+
+
+def worker(url: str, generations: int, workdir: Path, redis_url: str) -> dict[str, Any]:
+    """Part 4 (bench/worker.py); the queue is emptied first, so that its worker runs only its own tasks."""
+    from bench.worker import worker_bench
+
+    queue_clear()
+    return worker_bench(env=child_env(url), bot_token=BOT_TOKEN, workdir=workdir, redis_url=redis_url,
+                        generations=generations)
 
 
 def broadcast(url: str, users: int, workdir: Path) -> dict[str, Any]:

@@ -1,15 +1,26 @@
 """Django-Q2 schedules. Running a task again later, without a worker ever sleeping:
-a ONCE schedule that the cluster's scheduler enqueues when it is due (it looks about
-every 30 seconds, so short delays round up to that). And schedules that must exist
-exactly once (a sweeper, a daily job), ensured from an app's post_migrate handler."""
+a ONCE schedule that is enqueued when it is due. And schedules that must exist exactly
+once (a sweeper, a daily job), ensured from an app's post_migrate handler.
 
+Due schedules are enqueued by `schedules_tick`, which every `manage.py qcluster` runs
+next to its cluster every Q_SCHEDULER_TICK_SECONDS (core/management/commands/qcluster.py):
+a step is late by about that much, not by the 30 seconds of Django-Q2's own scheduler
+(which still runs in the cluster's guard loop as a fallback). Any number of clusters may
+tick at once: each due schedule is enqueued once (see `schedules_run_due`).
+"""
+
+import logging
+import time
 import zlib
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connections, transaction
 from django.utils import timezone
 from django_q.models import Schedule
+
+logger = logging.getLogger(__name__)
 
 
 def task_schedule_once(
@@ -26,6 +37,36 @@ def task_schedule_once(
         repeats=-1,  # a ONCE schedule with negative repeats deletes itself after it ran
         next_run=due,
     )
+
+
+def schedules_run_due(*, broker: Any = None) -> None:
+    """Enqueue every schedule that is due (and set the next run of repeating ones).
+
+    Django-Q2's `scheduler` selects the due schedules FOR UPDATE in one transaction and
+    deletes a ONCE schedule (or moves a repeating one on) in it: a second process calling
+    this at the same time waits for the first, then finds them gone or not due any more,
+    so each due run is enqueued exactly once. On the ORM broker the enqueue is in that
+    transaction too; on Redis it is not, so a failed commit may enqueue a run twice,
+    which every task here tolerates. Errors are logged by `scheduler` itself."""
+    from django_q.scheduler import scheduler
+
+    scheduler(broker=broker)
+
+
+def schedules_tick(*, every: float, running: Callable[[], bool], wait: Callable[[float], object]) -> None:
+    """`schedules_run_due` every `every` seconds while `running()`; `wait(seconds)` pauses.
+    A failing tick (the database is away) is logged and the next one tries again."""
+    from django_q.brokers import get_broker
+
+    broker = get_broker()
+    while running():
+        began = time.monotonic()
+        try:
+            schedules_run_due(broker=broker)
+        except Exception:
+            logger.exception("enqueuing due schedules failed; trying again in %s s", every)
+            connections.close_all()
+        wait(max(every - (time.monotonic() - began), 0.0))
 
 
 def backoff_seconds(*, attempt: int, base: float, maximum: float) -> float:

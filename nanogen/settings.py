@@ -66,8 +66,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
-    "django_q",
+    # core before django_q: its `qcluster` command replaces Django-Q2's (schedules run on time).
     "core",
+    "django_q",
     "accounts",
     "generations",
     "payments",
@@ -226,6 +227,9 @@ if Q_RETRY <= Q_TIMEOUT:
     # to another worker; a retry at or below the timeout would run a slow but live
     # task twice at the same time.
     raise ImproperlyConfigured(f"Q_RETRY ({Q_RETRY}) must be greater than Q_TIMEOUT ({Q_TIMEOUT}).")
+# `manage.py qcluster` enqueues due schedules (video polls, retries) this often
+# (core/management/commands/qcluster.py); a scheduled step runs about this late at most.
+Q_SCHEDULER_TICK_SECONDS = env.float("Q_SCHEDULER_TICK_SECONDS", default=1.0)
 Q_CLUSTER = {
     "name": "nanogen",
     "workers": env.int("Q_WORKERS", default=2),
@@ -334,8 +338,8 @@ GENERATION_RESULT_MAX_BYTES = env.int("GENERATION_RESULT_MAX_BYTES", default=200
 GENERATION_PROVIDER_MAX_ATTEMPTS = env.int("GENERATION_PROVIDER_MAX_ATTEMPTS", default=4)
 GENERATION_RETRY_BASE_SECONDS = env.float("GENERATION_RETRY_BASE_SECONDS", default=10.0)
 GENERATION_RETRY_MAX_SECONDS = env.float("GENERATION_RETRY_MAX_SECONDS", default=300.0)
-# Video jobs are polled this often (Django-Q2's scheduler looks for due schedules
-# about every 30 seconds, so shorter values round up to that).
+# Video jobs are polled this often (each poll is a schedule, run within about
+# Q_SCHEDULER_TICK_SECONDS of its time).
 GENERATION_POLL_INTERVAL_SECONDS = env.float("GENERATION_POLL_INTERVAL_SECONDS", default=10.0)
 # The sweeper re-enqueues a generation still pending after this long, and again
 # after each further interval while it stays pending.

@@ -15,6 +15,8 @@ class TelegramBotConfig(AppConfig):
     def ready(self) -> None:
         from django.core import checks
 
+        from generations.hooks import GENERATION_CLAIMED
+        from generations.hooks import hook_register as generations_hook_register
         from payments.hooks import (
             PAYMENT_ISSUE,
             PAYMENT_REFUNDED_OUTSIDE,
@@ -31,6 +33,7 @@ class TelegramBotConfig(AppConfig):
         hook_register(PAYMENT_REFUNDED_OUTSIDE, hooks.on_payment_refunded_outside)
         hook_register(WITHDRAWAL_REQUESTED, hooks.on_withdrawal_requested)
         hook_register(WITHDRAWAL_DECIDED, hooks.on_withdrawal_decided)
+        generations_hook_register(GENERATION_CLAIMED, hooks.on_generation_claimed)
         # After every migrate: exactly one schedule that hands unfinished updates to the worker.
         post_migrate.connect(_updates_sweep_schedule_ensure, sender=self, dispatch_uid="telegram_bot.updates_sweep")
         # And one that hands complete albums (photos sent to the bot) to the worker when the bot did not.

@@ -1,9 +1,9 @@
-"""Listeners of payments' events (registered in `TelegramBotConfig.ready`).
+"""Listeners of payments' and generations' events (registered in `TelegramBotConfig.ready`).
 
-They run in whatever process made the payment event (the web process, the bot),
+They run in whatever process made the event (the web process, the bot, the worker),
 after its transaction committed, and only enqueue a Django-Q2 task: the worker
 builds the message and talks to Telegram, so an outage there never slows down
-or breaks a payment. Kept free of python-telegram-bot imports for the same reason.
+or breaks a payment or a generation. Kept free of python-telegram-bot imports for the same reason.
 """
 
 import logging
@@ -13,11 +13,13 @@ from django.conf import settings
 from django_q.tasks import async_task
 
 from core.task_names import (
+    GENERATION_PROGRESS,
     PAYMENT_ISSUE_ALERT,
     PAYMENT_REFUNDED_OUTSIDE_ALERT,
     WITHDRAWAL_DECIDED_NOTIFY,
     WITHDRAWAL_REQUESTED_ALERT,
 )
+from telegram_bot.models import StatusMessage
 
 logger = logging.getLogger(__name__)
 
@@ -49,3 +51,11 @@ def on_withdrawal_requested(*, withdrawal_id: int) -> None:
 
 def on_withdrawal_decided(*, withdrawal_id: int) -> None:
     task_enqueue(WITHDRAWAL_DECIDED_NOTIFY, withdrawal_id=withdrawal_id)
+
+
+def on_generation_claimed(*, generation_id: int) -> None:
+    """A worker took the generation up: its status message in the chat, if it was started
+    there, is to say "generating". One primary-key lookup here instead of a task for every
+    generation (those started in the Mini App have no status message)."""
+    if StatusMessage.objects.filter(pk=generation_id).exists():
+        async_task(GENERATION_PROGRESS, generation_id, task_name=f"progress-{generation_id}")

@@ -1,10 +1,16 @@
 """Messages the worker sends and edits (Django-Q2 tasks are synchronous).
 
-Each call runs in its own `asyncio.run` with its own `Bot` and HTTP client, made
-and closed inside that event loop: python-telegram-bot's objects hold an httpx
-client bound to the loop that created it, so sharing one across loops (or
-across tasks of a worker) breaks. The Bot is never `initialize`d: that would
-cost a getMe per message, and its error text would carry the token.
+python-telegram-bot's objects hold an httpx client bound to the event loop that
+created it, so a Bot is only ever used in its own loop. A process's main thread
+(a Django-Q2 worker runs its tasks there, one at a time) keeps one loop and one Bot
+for as long as the Bot API settings stay the same: its connection to Telegram stays
+open between messages (no TCP and TLS handshake per message) and nothing is built
+per call. Any other thread (the bot process's ORM threads, a test's threads) makes a
+Bot and a client per call in an `asyncio.run` of its own and closes them after it.
+Every client shares one TLS context per process: loading the CA bundle costs about
+50 ms, more than the whole send to a Bot API on the same network. The Bot is never
+`initialize`d: that would cost a getMe per message, and its error text would carry
+the token.
 
 Errors are python-telegram-bot's; `telegram_error_classify` says what each means for
 the caller (it also reads core.telegram_api's errors, so every sender of the bot
@@ -13,6 +19,10 @@ decides the same way).
 
 import asyncio
 import enum
+import functools
+import os
+import ssl
+import threading
 import warnings
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import ExitStack
@@ -178,8 +188,18 @@ def bot_edit_text(*, chat_id: int, message_id: int, text: str,
 
 
 def bot_run(call: Callable[[Bot], Awaitable[T]]) -> T:
-    """`call(bot)` in an event loop of its own with a Bot made for it (see the module docstring)."""
+    """`call(bot)` with a Bot made for its event loop (see the module docstring)."""
+    if threading.current_thread() is threading.main_thread():
+        return _main_thread_bot().run(call)
     return asyncio.run(_with_bot(call))
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """One per process (and thread-safe): what httpx would build for every client."""
+    import certifi
+
+    return ssl.create_default_context(cafile=certifi.where())
 
 
 def _request() -> HTTPXRequest:
@@ -190,18 +210,59 @@ def _request() -> HTTPXRequest:
         read_timeout=settings.TELEGRAM_API_TIMEOUT,
         write_timeout=settings.TELEGRAM_API_TIMEOUT,
         media_write_timeout=settings.TELEGRAM_UPLOAD_TIMEOUT,
+        httpx_kwargs={"verify": _tls_context()},
+    )
+
+
+def _bot(request: HTTPXRequest) -> Bot:
+    base_url, base_file_url = bot_api_base_urls()
+    return Bot(
+        settings.TELEGRAM_BOT_TOKEN, base_url=base_url, base_file_url=base_file_url,
+        request=request, get_updates_request=request, local_mode=settings.TELEGRAM_API_LOCAL,
     )
 
 
 async def _with_bot(call: Callable[[Bot], Awaitable[T]]) -> T:
     request = _request()
-    base_url, base_file_url = bot_api_base_urls()
-    bot = Bot(
-        settings.TELEGRAM_BOT_TOKEN, base_url=base_url, base_file_url=base_file_url,
-        request=request, get_updates_request=request, local_mode=settings.TELEGRAM_API_LOCAL,
-    )
     async with request:  # opens and always closes the HTTP client, in this loop
-        return await call(bot)
+        return await call(_bot(request))
+
+
+class _LoopBot:
+    """An event loop of its own with one Bot and its open HTTP client, for one thread."""
+
+    def __init__(self, key: tuple[object, ...]) -> None:
+        self.key = key
+        self.loop = asyncio.new_event_loop()
+        self.request = _request()
+        self.loop.run_until_complete(self.request.initialize())
+        self.bot = _bot(self.request)
+
+    def run(self, call: Callable[[Bot], Awaitable[T]]) -> T:
+        return self.loop.run_until_complete(call(self.bot))
+
+    def close(self) -> None:
+        try:
+            self.loop.run_until_complete(self.request.shutdown())
+        finally:
+            self.loop.close()
+
+
+_main_bot: _LoopBot | None = None
+
+
+def _main_thread_bot() -> _LoopBot:
+    """The main thread's Bot, made again after a fork or when the Bot API settings changed."""
+    global _main_bot
+    key = (os.getpid(), settings.TELEGRAM_BOT_TOKEN, settings.TELEGRAM_API_BASE_URL, settings.TELEGRAM_API_LOCAL,
+           settings.TELEGRAM_API_TIMEOUT, settings.TELEGRAM_UPLOAD_TIMEOUT)
+    if _main_bot is not None and _main_bot.key != key:
+        stale, _main_bot = _main_bot, None
+        if stale.key[0] == key[0]:  # a forked child leaves its parent's client alone
+            stale.close()
+    if _main_bot is None:
+        _main_bot = _LoopBot(key)
+    return _main_bot
 
 
 async def _send(bot: Bot, message: Outgoing) -> Sent:

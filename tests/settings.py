@@ -16,6 +16,10 @@ os.environ.setdefault("SIGNUP_BONUS_CREDITS", "0")
 os.environ.setdefault("TELEGRAM_BOT_USERNAME", "nanogen_test_bot")
 os.environ.setdefault("REFERRAL_PERCENT", "10")
 os.environ.setdefault("WITHDRAWAL_MIN_AMOUNT", "100")
+# Never the real Bot API: a worker step tells the user in the same task, so any test that
+# runs a generation to its end sends. A port where nothing listens refuses at once (a
+# test that looks at the messages points it at its fake_telegram).
+os.environ.setdefault("TELEGRAM_API_BASE_URL", "http://127.0.0.1:9")
 
 from nanogen.settings import *  # noqa: F403
 

@@ -8,6 +8,7 @@ its status change; the ledger's unique (kind, reference) is the backstop.
 """
 
 import logging
+import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -17,11 +18,13 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Case, F, Q, When
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django_q.tasks import async_task
 
 from accounts.models import CreditKind
 from accounts.services import credits_apply, user_lock
-from core.task_names import GENERATION_NOTIFY, GENERATION_PROGRESS
+from core.task_names import GENERATION_NOTIFY
+from generations.hooks import GENERATION_CLAIMED, hook_emit_on_commit
 from generations.models import Generation, StoredFile
 
 logger = logging.getLogger(__name__)
@@ -30,6 +33,9 @@ Status = Generation.Status
 
 # Django-Q's guard kills a worker that overran its task's timeout within ~3 seconds.
 LEASE_MARGIN_SECONDS = 5
+# A worker step that ended a generation tells the user itself, in the same task, when
+# at least this share of the task's timeout (Q_TIMEOUT) is left (`generation_notify_now`).
+NOTIFY_NOW_MIN_TIME_LEFT_SHARE = 0.5
 
 
 def generation_claim(*, generation_id: int) -> Generation | None:
@@ -45,11 +51,9 @@ def generation_claim(*, generation_id: int) -> Generation | None:
     )
     if not claimed:
         return None
-    # The bot edits the status message of a generation started in the chat. robust:
-    # that message is cosmetic; a lost task must not fail the step.
-    transaction.on_commit(
-        lambda: async_task(GENERATION_PROGRESS, generation_id, task_name=f"progress-{generation_id}"), robust=True
-    )
+    # The bot edits the status message of a generation started in the chat (its
+    # listener queues that only for those: most generations have none).
+    hook_emit_on_commit(GENERATION_CLAIMED, generation_id=generation_id)
     return Generation.objects.select_related("model", "user").get(pk=generation_id)
 
 
@@ -122,9 +126,13 @@ def generation_complete(
     result_file: str = "",
     content_type: str = "",
     provider_cost_usd: Decimal | None = None,
+    notify_on_commit: bool = True,
 ) -> bool:
     """processing -> completed with the stored results (in order; `result_file` and
-    `content_type` say the same of a single one); False when it already ended."""
+    `content_type` say the same of a single one); False when it already ended.
+
+    The bot's notification is handed to a task on commit; `notify_on_commit=False`
+    when the caller delivers it itself (`generation_notify_now`)."""
     if not results:
         results = [StoredFile(name=result_file, content_type=content_type)]
     changes: dict[str, Any] = {
@@ -138,19 +146,21 @@ def generation_complete(
         changes["provider_cost_usd"] = provider_cost_usd
     with transaction.atomic():
         done = Generation.objects.filter(pk=generation_id, status=Status.PROCESSING).update(**changes)
-        if done:
+        if done and notify_on_commit:
             _notify_on_commit(generation_id)
     return bool(done)
 
 
 def generation_fail(
-    *, generation_id: int, error_code: str, error_message: str, provider_cost_usd: Decimal | None = None
+    *, generation_id: int, error_code: str, error_message: str, provider_cost_usd: Decimal | None = None,
+    notify_on_commit: bool = True,
 ) -> bool:
     """pending|processing -> failed, refunded once; False when it already ended.
-    `provider_cost_usd`: what the provider billed all the same (a flagged image)."""
+    `provider_cost_usd`: what the provider billed all the same (a flagged image);
+    `notify_on_commit` as in `generation_complete`."""
     return _end_with_refund(
         generation_id=generation_id, status=Status.FAILED, error_code=error_code, error_message=error_message,
-        provider_cost_usd=provider_cost_usd,
+        provider_cost_usd=provider_cost_usd, notify_on_commit=notify_on_commit,
     )
 
 
@@ -161,7 +171,7 @@ def generation_cancel_if_active(*, generation_id: int) -> bool:
 
 def _end_with_refund(
     *, generation_id: int, status: Generation.Status, error_code: str, error_message: str,
-    provider_cost_usd: Decimal | None = None,
+    provider_cost_usd: Decimal | None = None, notify_on_commit: bool = True,
 ) -> bool:
     changes: dict[str, Any] = {
         "status": status,
@@ -183,7 +193,8 @@ def _end_with_refund(
             kind=CreditKind.GENERATION_REFUND,
             reference=generation_reference(generation.pk),
         )
-        _notify_on_commit(generation_id)
+        if notify_on_commit:
+            _notify_on_commit(generation_id)
     logger.info("generation %s %s and refunded %s credits", generation_id, status, generation.credits_charged)
     return True
 
@@ -193,5 +204,31 @@ def generation_reference(generation_id: int) -> str:
     return f"generation:{generation_id}"
 
 
+def generation_notify_now(*, generation_id: int, task_started: float) -> None:
+    """Tell the user about the generation that the running worker step just ended (and
+    committed), in this task: the bot's notification task called in this process, by its
+    name (the bot is a higher layer). No round trip through the queue, no task more per
+    generation: the result is in the chat a moment after it is stored.
+
+    `task_started` (time.monotonic()) says how long the task has run: with less than
+    NOTIFY_NOW_MIN_TIME_LEFT_SHARE of Q_TIMEOUT left (a slow provider), the notification
+    goes to a task of its own with the whole timeout, as it does when it fails here in a
+    way that is not its own to record (its Telegram errors it records and retries itself;
+    a duplicate delivery of it finds nothing to do)."""
+    elapsed = time.monotonic() - task_started
+    if elapsed <= settings.Q_CLUSTER["timeout"] * (1 - NOTIFY_NOW_MIN_TIME_LEFT_SHARE):
+        try:
+            import_string(GENERATION_NOTIFY)(generation_id)
+            return
+        except Exception:
+            logger.exception("generation %s: the notification failed in the worker step; handing it to a task",
+                             generation_id)
+    _notify_enqueue(generation_id)
+
+
+def _notify_enqueue(generation_id: int) -> None:
+    async_task(GENERATION_NOTIFY, generation_id, task_name=f"notify-{generation_id}")
+
+
 def _notify_on_commit(generation_id: int) -> None:
-    transaction.on_commit(lambda: async_task(GENERATION_NOTIFY, generation_id, task_name=f"notify-{generation_id}"))
+    transaction.on_commit(lambda: _notify_enqueue(generation_id))

@@ -23,6 +23,7 @@ worker: they are Django-Q2 schedules due after an exponential backoff with jitte
 import enum
 import logging
 import random
+import time
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -52,6 +53,7 @@ from generations.services.lifecycle import (
     generation_complete,
     generation_fail,
     generation_lease_take,
+    generation_notify_now,
     generation_step_handoff,
 )
 from generations.services.results import results_delete, results_store
@@ -73,13 +75,15 @@ class StepOutcome(enum.StrEnum):
 
 
 def generation_advance(*, generation_id: int) -> StepOutcome:
-    """Run the next step of a generation if it is this delivery's to run."""
+    """Run the next step of a generation if it is this delivery's to run; when the step
+    ended the generation, tell the user in the same task (`generation_notify_now`)."""
+    started = time.monotonic()
     generation = generation_claim(generation_id=generation_id) or _lease_take_if_due(generation_id)
     if generation is None:
         return StepOutcome.SKIPPED
     provider = provider_for(generation.model)
     try:
-        return _step(generation, provider)
+        outcome = _step(generation, provider)
     except DatabaseError:
         # Nothing can be recorded now; the lease runs out and the step is taken again.
         raise
@@ -88,9 +92,14 @@ def generation_advance(*, generation_id: int) -> StepOutcome:
         # the user waiting for the timeout. The traceback goes to the logs only.
         logger.exception("generation %s: unexpected error in a worker step", generation_id)
         _fail(generation, FailureCode.INTERNAL_ERROR)
-        return StepOutcome.FAILED
+        outcome = StepOutcome.FAILED
     finally:
         provider.close()
+    if outcome in (StepOutcome.COMPLETED, StepOutcome.FAILED):
+        # Ended by this step (or, for FAILED, maybe a moment earlier by a cancel, whose own
+        # notification task then finds nothing left to do).
+        generation_notify_now(generation_id=generation_id, task_started=started)
+    return outcome
 
 
 def _lease_take_if_due(generation_id: int) -> Generation | None:
@@ -149,7 +158,8 @@ def _step(generation: Generation, provider: Provider) -> StepOutcome:
         transient = TransientProviderError(FailureCode.INTERNAL_ERROR, f"media storage: {error!r}")
         return _retry_later(generation, lease, transient, polling=polling)
 
-    if generation_complete(generation_id=generation.pk, results=stored, provider_cost_usd=state.cost_usd):
+    if generation_complete(generation_id=generation.pk, results=stored, provider_cost_usd=state.cost_usd,
+                           notify_on_commit=False):
         logger.info("generation %s completed: %s", generation.pk, ", ".join(result.name for result in stored))
         return StepOutcome.COMPLETED
     # A cancel or a timeout won the race: the late results change nothing.
@@ -341,4 +351,5 @@ def _fail(generation: Generation, code: FailureCode, *, provider_cost_usd: Decim
         error_code=code,
         error_message=failure_message(code, language_code=generation.user.language_code),
         provider_cost_usd=provider_cost_usd,
+        notify_on_commit=False,  # generation_advance tells the user itself
     )

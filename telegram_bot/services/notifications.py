@@ -29,8 +29,7 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F, Q
+from django.db import connection, transaction
 from django.utils import timezone, translation
 from telegram.error import TelegramError
 
@@ -72,7 +71,8 @@ def generation_notification_send(*, generation_id: int) -> NotifyOutcome:
     if generation is None:
         logger.warning("generation %s: no finished generation to notify about", generation_id)
         return NotifyOutcome.NOT_MINE
-    if not _claim(generation_id):
+    first = _claim(generation_id)  # the parts already sent by an earlier try
+    if first is None:
         return NotifyOutcome.NOT_MINE
 
     user = generation.user
@@ -89,7 +89,6 @@ def generation_notification_send(*, generation_id: int) -> NotifyOutcome:
     # The status message of a generation started in the chat first ("done" above the
     # result); it handles Telegram's errors itself, and is cosmetic.
     status_message_sync(generation_id=generation_id)
-    first = GenerationNotification.objects.values_list("parts_sent", flat=True).get(pk=generation_id)
     try:
         messages = _messages_for(generation, chat_id=chat_id)  # reads the media storage
         if not messages:
@@ -98,7 +97,7 @@ def generation_notification_send(*, generation_id: int) -> NotifyOutcome:
         # Outside any transaction: an upload may take as long as TELEGRAM_UPLOAD_TIMEOUT.
         for index in range(first, len(messages)):
             sent = bot_send(messages[index])
-            _part_sent(generation_id, messages=messages, index=index, sent=sent)
+            _part_sent(generation_id, messages=messages, index=index, sent=sent)  # the last one: sent
     except TelegramError as exc:
         error = telegram_error_classify(exc)
         if error.failure == TelegramFailure.UNREACHABLE:
@@ -120,39 +119,59 @@ def generation_notification_send(*, generation_id: int) -> NotifyOutcome:
         _finish(generation_id, status=Status.FAILED, detail=f"{type(exc).__name__}")
         raise
 
-    _finish(generation_id, status=Status.SENT)
+    if first >= len(messages):  # every part went out in an earlier try, which died before it recorded it
+        _finish(generation_id, status=Status.SENT)
     logger.info("generation %s: user %s notified (%s messages)", generation_id, user.pk, len(messages))
     return NotifyOutcome.SENT
 
 
 def _part_sent(generation_id: int, *, messages: list[Outgoing], index: int, sent: Sent) -> None:
-    """Record one message of the notification as sent, and the result files Telegram
-    now holds (by their position among the generation's results)."""
+    """Record one message of the notification as sent (the notification as sent, after
+    its last), and the result files Telegram now holds (by their position among the
+    generation's results)."""
     position = sum(len(message.attachments) for message in messages[:index])
     results = [
         ResultMessage(generation_id=generation_id, position=position + offset, kind=file.kind, file_id=file.file_id,
                       chat_id=messages[index].chat_id, message_id=file.message_id)
         for offset, file in enumerate(sent.files)
     ]
-    changes: dict[str, object] = {"parts_sent": index + 1, "updated_at": timezone.now()}
+    now = timezone.now()
+    changes: dict[str, object] = {"parts_sent": index + 1, "updated_at": now}
     if index == 0:
         changes.update(method=sent.method, telegram_message_id=sent.message_id)
+    if index == len(messages) - 1:
+        changes.update(status=Status.SENT, detail="", sent_at=now)
     with transaction.atomic():
         ResultMessage.objects.bulk_create(results, ignore_conflicts=True)
         GenerationNotification.objects.filter(pk=generation_id, status=Status.SENDING).update(**changes)
 
 
-def _claim(generation_id: int) -> bool:
-    """pending -> sending (a due retry too) for exactly one delivery of the task."""
-    GenerationNotification.objects.bulk_create(
-        [GenerationNotification(generation_id=generation_id)], ignore_conflicts=True
-    )
-    due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=timezone.now() + CLOCK_SKEW)
-    return bool(
-        GenerationNotification.objects.filter(due, pk=generation_id, status=Status.PENDING).update(
-            status=Status.SENDING, attempts=F("attempts") + 1, next_attempt_at=None, updated_at=timezone.now()
+def _claim(generation_id: int) -> int | None:
+    """pending -> sending (a due retry too) for exactly one delivery of the task: the
+    number of its parts sent before, None when it is not this delivery's to send.
+
+    One statement: the notification's row is made (sending, first attempt) or, when it
+    exists, taken if it is pending and due; a concurrent delivery waits for the row and
+    then finds it sending."""
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO telegram_bot_generationnotification AS notification (generation_id, status, attempts,
+                next_attempt_at, method, telegram_message_id, parts_sent, detail, created_at, updated_at, sent_at)
+            VALUES (%(id)s, %(sending)s, 1, NULL, '', NULL, 0, '', %(now)s, %(now)s, NULL)
+            ON CONFLICT (generation_id) DO UPDATE
+                SET status = %(sending)s, attempts = notification.attempts + 1, next_attempt_at = NULL,
+                    updated_at = %(now)s
+                WHERE notification.status = %(pending)s
+                    AND (notification.next_attempt_at IS NULL OR notification.next_attempt_at <= %(due)s)
+            RETURNING notification.parts_sent
+            """,
+            {"id": generation_id, "sending": Status.SENDING, "pending": Status.PENDING, "now": now,
+             "due": now + CLOCK_SKEW},
         )
-    )
+        row = cursor.fetchone()
+    return None if row is None else int(row[0])
 
 
 def _finish(generation_id: int, *, status: GenerationNotification.Status, detail: str = "") -> None:
