@@ -15,6 +15,11 @@ import os
 from pathlib import Path
 from typing import Any
 
+# Web workers: WEB_CONCURRENCY (the platform's convention) wins; the default and the
+# worker class were chosen by measurement (docs/operations.md, Benchmarks).
+workers = int(os.environ.get("WEB_CONCURRENCY", "3"))
+worker_class = "sync"
+
 _debug = os.environ.get("DEBUG", "").lower() in {"1", "true", "yes", "on"}
 _json_logs = os.environ.get("LOG_FORMAT", "plain" if _debug else "json") == "json"
 
