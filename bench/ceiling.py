@@ -38,18 +38,17 @@ RETURNING debit.amount, accounts_user.credits
 MODEL_AND_USAGE = """
 SELECT m.id, m.slug, m.kind, m.price, m.params_schema, m.images_min, m.images_max, m.prompt_optional_with_images,
   m.price_rule, m.timeout_rule,
-  (SELECT u.is_banned FROM accounts_user u WHERE u.id = %(user)s LIMIT 1),
-  COALESCE((SELECT count(g.id) FROM generations_generation g
-            WHERE g.user_id = %(user)s AND g.status IN ('pending', 'processing') GROUP BY g.user_id), 0),
-  COALESCE((SELECT count(g.id) FROM generations_generation g
-            WHERE g.user_id = %(user)s AND g.created_at > now() - interval '60 seconds' GROUP BY g.user_id), 0),
-  (SELECT g.created_at FROM generations_generation g
-   WHERE g.user_id = %(user)s AND g.created_at > now() - interval '60 seconds' ORDER BY 1 LIMIT 1),
+  (SELECT u.is_banned FROM accounts_user u WHERE u.id = %(user)s),
+  (SELECT count(*) FROM generations_generation g WHERE g.user_id = %(user)s AND g.status IN ('pending', 'processing')),
+  (SELECT count(*) FROM generations_generation g
+   WHERE g.user_id = %(user)s AND g.created_at > now() - interval '60 seconds'),
+  (SELECT min(g.created_at) FROM generations_generation g
+   WHERE g.user_id = %(user)s AND g.created_at > now() - interval '60 seconds'),
   (SELECT g.id FROM generations_generation g WHERE g.user_id = %(user)s AND g.idempotency_key = %(key)s
-   AND g.status IN ('pending', 'processing', 'completed') LIMIT 1),
+   AND g.status IN ('pending', 'processing', 'completed')),
   (SELECT g.payload_hash FROM generations_generation g WHERE g.user_id = %(user)s AND g.idempotency_key = %(key)s
-   AND g.status IN ('pending', 'processing', 'completed') LIMIT 1)
-FROM generations_aimodel m WHERE m.is_active AND m.slug = %(slug)s
+   AND g.status IN ('pending', 'processing', 'completed'))
+FROM generations_aimodel m WHERE m.slug = %(slug)s AND m.is_active
 """
 GENERATION_INSERT = """
 INSERT INTO generations_generation (user_id, model_id, kind, prompt, params, status, credits_charged, refunded,
