@@ -42,10 +42,12 @@ check: $(VENV)/.installed-dev
 	$(VENV)/bin/lint-imports --no-cache
 	$(VENV)/bin/mypy .
 
-## bench: benchmarks (start endpoint vs pgbench, history at 10k and 1M rows, worker throughput) on a
-## database of their own (BENCH_DATABASE_URL, default nanogen_bench); a report in bench/reports/. Not part of test.
+## bench: benchmarks (start endpoint under wrk vs pgbench and the plain-view ceiling, query plans at 10k and
+## 1M rows, worker throughput, uploads, a broadcast) on a database of their own (BENCH_DATABASE_URL, default
+## nanogen_bench); a report in bench/reports/. Not part of test. BENCH_ARGS="--only start" and so on.
 bench: $(VENV)/.installed-dev
 	DATABASE_URL="$${DATABASE_URL:-$(TEST_DATABASE_URL)}" ./scripts/check-postgres
+	./scripts/ensure-wrk
 	DATABASE_URL="$${DATABASE_URL:-$(TEST_DATABASE_URL)}" $(PY) -m bench.run $(BENCH_ARGS)
 
 clean:

@@ -15,6 +15,14 @@ import os
 from pathlib import Path
 from typing import Any
 
+# Web workers: WEB_CONCURRENCY (the platform's convention) wins. The class and the
+# default count were chosen by measurement on 2 cores (`make bench`, docs/operations.md,
+# Benchmarks): gthread workers (4 threads) were not reliably faster for the start, and
+# they decode up to two uploaded images at once per process, which took a worker to
+# 250-320 MiB against the 200 MB budget that sync workers (one request at a time) keep.
+workers = int(os.environ.get("WEB_CONCURRENCY", "3"))
+worker_class = "sync"
+
 _debug = os.environ.get("DEBUG", "").lower() in {"1", "true", "yes", "on"}
 _json_logs = os.environ.get("LOG_FORMAT", "plain" if _debug else "json") == "json"
 

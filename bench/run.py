@@ -1,10 +1,12 @@
 """`make bench`: NanoGen's benchmarks, written to bench/reports/ (Markdown and JSON).
 
-1. The start endpoint (POST /api/generations) under load against gunicorn on
-   PostgreSQL: many users, a unique idempotency key per request, 1, 8 and 32
-   concurrent clients: throughput and p50/p95/p99 latency.
+1. The start endpoint (POST /api/generations) under wrk against gunicorn as the Procfile
+   runs it, at 1, 8 and 32 connections, every request a real 201 (fresh users, unique
+   idempotency keys); the plain-view ceiling (bench/ceiling.py) with no middleware and
+   with the project's; the gunicorn matrix (sync/gthread, 2-5 workers); the start's cost
+   in process (bench/start_http.py). `--only start` runs this part alone.
 2. The same statements as raw SQL through pgbench at the same concurrency (the
-   limit the database allows on this machine), and the ratio of the two.
+   limit the database allows on this machine), and the same-run ratios.
 3. History page (GET /api/generations) latency with 10 thousand and with one million
    generations in the table; also the staff dashboard and a /metrics scrape at 1M.
 4. The worker (bench/worker.py): throughput of 2 worker processes against a fake AIML API
@@ -17,9 +19,13 @@
    the fake Bot API with Telegram's 30/s limit: its rate, 429s, worker memory, and a SIGKILL
    in the middle with no duplicates (bench/broadcast.py). `--only broadcast` runs it alone.
 
+Goal 4 (bench/plans.py, `--only plans`): every statement of the start, history, detail,
+quote and the sweeper EXPLAIN (ANALYZE, BUFFERS)'d at 10 thousand and at a million
+generations (and as many ledger rows), side by side.
+
 Everything runs on this machine against a database of its own (BENCH_DATABASE_URL,
 default `nanogen_bench` on the server of DATABASE_URL), dropped and created afresh.
-Parts whose tools are missing (pgbench, Redis) are skipped and the report says so.
+Parts whose tools are missing (wrk, pgbench, Redis) are skipped and the report says so.
 """
 
 import argparse
@@ -35,6 +41,7 @@ import sys
 import tempfile
 import time
 import warnings
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -48,7 +55,7 @@ USERS = 10_000
 FIRST_TELEGRAM_ID = 900_000_000
 HISTORY_TELEGRAM_ID = 800_000_001
 HISTORY_OWN_GENERATIONS = 100
-LEVELS = (1, 8, 32)
+STATIC_ROOT = Path(tempfile.gettempdir()) / "nanogen-bench-static"
 
 
 def log(message: str) -> None:
@@ -86,6 +93,9 @@ def child_env(database_url: str, **extra: str) -> dict[str, str]:
         "REDIS_URL": "",
         "LOG_LEVEL": "WARNING",
         "PYTHONUNBUFFERED": "1",
+        # The web process refuses to boot without collected static files (core.E008):
+        # `migrate` collects them here, as the Procfile's release phase does.
+        "STATIC_ROOT": str(STATIC_ROOT),
         **extra,
     }
 
@@ -174,6 +184,8 @@ def django_setup(url: str) -> None:
 def migrate(url: str) -> None:
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=child_env(url),
                    check=True)
+    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=child_env(url),
+                   check=True)
 
 
 def seed(*, users: int, generations: int, first_telegram_id: int, days: int = 365, credits: int = 1000,
@@ -196,7 +208,9 @@ def history_user_create() -> None:
     from accounts.models import User
     from generations.models import AIModel
 
-    user = User.objects.create(telegram_id=HISTORY_TELEGRAM_ID, first_name="History", language_code="en")
+    # Credits for the starts whose plans goal 4 takes (bench/plans.py; rolled back).
+    user = User.objects.create(telegram_id=HISTORY_TELEGRAM_ID, first_name="History", language_code="en",
+                               credits=1_000_000)
     model = AIModel.objects.get(slug="nano-banana")
     with connection.cursor() as cursor:
         cursor.execute(
@@ -254,10 +268,19 @@ class Child:
                 self.process.wait(timeout=10)
 
 
-def gunicorn(url: str, port: int, workers: int, log_path: Path) -> Child:
-    env = child_env(url, PROMETHEUS_MULTIPROC_DIR=str(log_path.parent / "prometheus"))
-    return Child([sys.executable, "-m", "gunicorn", "nanogen.wsgi", "--bind", f"127.0.0.1:{port}",
-                  "--workers", str(workers)], env, log_path)
+def gunicorn(url: str, port: int, log_path: Path, *, settings: str = "nanogen.settings", workers: int | None = None,
+             worker_class: str | None = None, threads: int | None = None, **extra: str) -> Child:
+    """gunicorn as the Procfile runs it (gunicorn.conf.py decides what is not given here)."""
+    env = child_env(url, PROMETHEUS_MULTIPROC_DIR=str(log_path.parent / "prometheus"), DJANGO_SETTINGS_MODULE=settings,
+                    **extra)
+    args = [sys.executable, "-m", "gunicorn", "nanogen.wsgi", "--bind", f"127.0.0.1:{port}"]
+    if workers is not None:
+        args += ["--workers", str(workers)]
+    if worker_class is not None:
+        args += ["--worker-class", worker_class]
+    if threads is not None:
+        args += ["--threads", str(threads)]
+    return Child(args, env, log_path)
 
 
 def wait_until(condition: Any, *, seconds: float, what: str) -> None:
@@ -289,35 +312,17 @@ def init_data(telegram_id: int) -> str:
                           bot_token=BOT_TOKEN)
 
 
-def start_load(port: int, concurrency: int, seconds: float, warmup: float, first_user: int) -> dict:
-    """Each request: the next user (each user starts at most a few generations, within
-    the rate and active limits) and a fresh idempotency key."""
-    import itertools
-    import threading
+def start_reset() -> None:
+    """Between two loads: the bench's pending generations cancelled and the queue emptied
+    (no worker runs during the start benchmark), so each load meets the same limits."""
+    from django.db import connection
 
-    from bench.load import run_load
-
-    counter = itertools.count()
-    lock = threading.Lock()
-    headers_by_user: dict[int, dict[str, str]] = {}
-
-    def next_request() -> tuple:
-        with lock:
-            n = next(counter)
-        telegram_id = FIRST_TELEGRAM_ID + 1 + (first_user + n) % USERS
-        headers = headers_by_user.get(telegram_id)
-        if headers is None:
-            headers = {"Authorization": f"tma {init_data(telegram_id)}", "Content-Type": "application/json"}
-            headers_by_user[telegram_id] = headers
-        body = json.dumps({"model": "nano-banana", "prompt": "a red fox in the snow",
-                           "idempotency_key": f"bench-{concurrency}-{n}"}).encode()
-        return ("POST", "/api/generations", body, headers)
-
-    result = run_load(port=port, concurrency=concurrency, seconds=seconds, warmup=warmup,
-                      next_request=next_request, ok_status=201)
-    summary = result.summary()
-    summary["requests_sent"] = next(counter)
-    return summary
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE generations_generation SET status = 'cancelled', finished_at = now() "
+                       "WHERE status IN ('pending', 'processing') AND user_id IN (SELECT id FROM accounts_user "
+                       "WHERE telegram_id > %s AND telegram_id <= %s)", [FIRST_TELEGRAM_ID, FIRST_TELEGRAM_ID + USERS])
+        cursor.execute("DELETE FROM django_q_ormq")
+    connection.close()
 
 
 # --- 2. pgbench ----------------------------------------------------------------------------
@@ -365,6 +370,7 @@ def pgbench(url: str, concurrency: int, seconds: float, workdir: Path) -> dict |
         "failed": int(failed.group(1)) if failed else 0,
         "throughput_per_s": round(tps, 1),
         "p50_ms": round(percentile(latencies, 50), 2),
+        "p90_ms": round(percentile(latencies, 90), 2),
         "p95_ms": round(percentile(latencies, 95), 2),
         "p99_ms": round(percentile(latencies, 99), 2),
     }
@@ -432,13 +438,27 @@ def start_in_process(requests: int) -> dict:
         telegram_id = FIRST_TELEGRAM_ID + 1 + (9000 + n) % USERS
         body = json.dumps({"model": "nano-banana", "prompt": "a red fox in the snow",
                            "idempotency_key": f"inproc-{n}"})
+        authorization = f"tma {init_data(telegram_id)}"
         began = time.monotonic()
         response = client.post("/api/generations", body, content_type="application/json",
-                               HTTP_AUTHORIZATION=f"tma {init_data(telegram_id)}")
+                               HTTP_AUTHORIZATION=authorization)
         latencies.append((time.monotonic() - began) * 1000)
         assert response.status_code == 201, response.content
     return {"requests": requests, "p50_ms": round(percentile(latencies, 50), 2),
             "p95_ms": round(percentile(latencies, 95), 2)}
+
+
+def start_in_process_measure(requests: int) -> dict:
+    """bench/start_inprocess.py's measure (CPU time per start and its phases) where it
+    exists, else `start_in_process` above (wall clock only)."""
+    import importlib
+
+    try:
+        module = importlib.import_module("bench.start_inprocess")
+    except ImportError:
+        return start_in_process(requests)
+    result: dict = module.start_in_process(requests)
+    return result
 
 
 def dashboard_and_metrics() -> dict:
@@ -505,8 +525,6 @@ def queue_clear() -> None:
 UPLOAD_FIRST_TELEGRAM_ID = 700_000_001
 UPLOAD_LATENCY_REQUESTS = 20
 UPLOAD_CONCURRENCY = 4
-# The Procfile's web: `gunicorn nanogen.wsgi --workers ${WEB_CONCURRENCY:-3}`, sync workers.
-PROCFILE_WEB_WORKERS = 3
 
 
 def upload_init_data(index: int) -> str:
@@ -534,15 +552,17 @@ def uploads(url: str, workdir: Path) -> dict[str, Any]:
     if len(forty_png) > max_bytes:
         raise RuntimeError(f"the 40 MP PNG is {len(forty_png)} bytes, over the upload limit")
 
+    from bench.start_http import gunicorn_config
+
+    config = gunicorn_config()
+    workers = int(config["workers"])
     port = free_port()
-    env = child_env(url, PROMETHEUS_MULTIPROC_DIR=str(workdir / "prometheus"), MEDIA_ROOT=str(workdir / "media"))
-    server = Child([sys.executable, "-m", "gunicorn", "nanogen.wsgi", "--bind", f"127.0.0.1:{port}",
-                    "--workers", str(PROCFILE_WEB_WORKERS)], env, workdir / "gunicorn-uploads.log")
-    result: dict[str, Any] = {"workers": PROCFILE_WEB_WORKERS}
+    server = gunicorn(url, port, workdir / "gunicorn-uploads.log", MEDIA_ROOT=str(workdir / "media"))
+    result: dict[str, Any] = {"workers": workers, "worker_class": config["worker_class"], "threads": config["threads"]}
     with server:
         wait_until(lambda: http_ok(port), seconds=60, what="gunicorn")
         # Every worker warm: imports done, the upload path run once.
-        warm = bench_uploads.latency(port, ten_mb_jpeg, requests=2 * PROCFILE_WEB_WORKERS,
+        warm = bench_uploads.latency(port, ten_mb_jpeg, requests=2 * workers,
                                      init_data_of=lambda i: upload_init_data(1000 + i))
         log(f"uploads warm-up: {warm['statuses']}")
         result["latency_10mb_jpeg"] = {
@@ -597,6 +617,14 @@ def render_markdown(report: dict) -> str:
         "",
     ]
     if "start" in report:
+        from bench.start_http import render as render_start
+
+        lines += render_start(report["start"], report["start"].get("in_process"), machine["cores"])
+    if "plans" in report:
+        from bench.plans import render as render_plans
+
+        lines += render_plans(report["plans"])
+    if "history" in report:
         lines += render_main_sections(report)
     if "worker" in report:
         from bench.worker import render as render_worker
@@ -617,7 +645,8 @@ def render_uploads(uploads: dict) -> list[str]:
     lines = [
         "## 5. Uploads (POST /api/uploads)",
         "",
-        f"gunicorn as the Procfile runs it: {uploads['workers']} sync workers.",
+        f"gunicorn as the Procfile runs it: {uploads['workers']} {uploads.get('worker_class', 'sync')} workers"
+        + (f", {uploads['threads']} threads each." if uploads.get("worker_class") == "gthread" else "."),
         "",
         f"A {latency['bytes']:,}-byte JPEG ({latency['megapixels']} megapixels), {latency['requests']} uploads one "
         f"after the other: p50 {latency['p50_ms']} ms, p95 {latency['p95_ms']} ms, max {latency['max_ms']} ms "
@@ -646,39 +675,7 @@ def render_uploads(uploads: dict) -> list[str]:
 
 
 def render_main_sections(report: dict) -> list[str]:
-    machine = report["machine"]
-    lines = [
-        "## 1-2. Start a generation: HTTP (gunicorn) vs raw SQL (pgbench)",
-        "",
-        f"gunicorn with {report['start']['gunicorn_workers']} sync workers; {USERS} users, a unique idempotency "
-        "key per request; pgbench runs the same statements (authentication, debit with the row lock, usage "
-        "counts, insert generation, insert ledger row, enqueue) with prepared statements.",
-        "",
-        "| clients | HTTP starts/s | p50 ms | p95 ms | p99 ms | non-201 | pgbench tx/s | p50 ms | p95 ms | p99 ms "
-        "| HTTP / SQL |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    for level in report["start"]["levels"]:
-        http = level["http"]
-        sql = level.get("pgbench")
-        others = sum(v for k, v in http["statuses"].items() if k != "201")
-        row = [str(http["concurrency"]), str(http["throughput_per_s"]), str(http["p50_ms"]), str(http["p95_ms"]),
-               str(http["p99_ms"]), str(others)]
-        if sql:
-            row += [str(sql["throughput_per_s"]), str(sql["p50_ms"]), str(sql["p95_ms"]), str(sql["p99_ms"]),
-                    f"{level['ratio']:.2f}"]
-        else:
-            row += ["skipped (no pgbench)"] + [""] * 4
-        lines.append("| " + " | ".join(row) + " |")
-    goal = report["start"].get("best_ratio")
-    if goal is not None:
-        verdict = "reached" if goal >= 0.5 else "NOT reached"
-        lines += ["", f"Goal (HTTP >= 0.5 x raw SQL throughput): {verdict}; best ratio {goal:.2f}."]
-    in_process = report["start"]["in_process"]
-    lines += ["", f"One start called in process (Django test client, no HTTP, one at a time): p50 "
-              f"{in_process['p50_ms']} ms, p95 {in_process['p95_ms']} ms, against pgbench's single-client p50 "
-              f"for the same statements: the difference is Python (DRF, the ORM building its SQL, JSON, "
-              f"logging), which on {machine['cores']} cores also bounds the throughput."]
+    lines: list[str] = []
     history = report["history"]
     lines += [
         "",
@@ -721,11 +718,15 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8.0, help="measured seconds per load level")
     parser.add_argument("--large", type=int, default=1_000_000, help="generations in the table for the large case")
     parser.add_argument("--worker-generations", type=int, default=600)
-    parser.add_argument("--only", choices=["all", "uploads", "broadcast", "worker"], default="all",
-                        help="run every part, or only the worker (part 4), the uploads (part 5) or the broadcast "
-                        "(part 6)")
+    parser.add_argument("--only", choices=["all", "start", "plans", "worker", "uploads", "broadcast"], default="all",
+                        help="run every part, or only the start against pgbench and the ceiling (start), the "
+                        "query plans at 10k and 1M (plans), the worker (part 4), the uploads (part 5) or the "
+                        "broadcast (part 6)")
+    parser.add_argument("--gunicorn-matrix", action=argparse.BooleanOptionalAction, default=True,
+                        help="measure the start under sync and gthread workers, 2 to 5 of them (about 2 minutes)")
     parser.add_argument("--broadcast-users", type=int, default=100_000,
-                        help="recipients of the broadcast (part 6; 100,000 take over an hour at 25 a second)")
+                        help="recipients of the broadcast (part 6; 100,000 take over an hour at 25 a second; "
+                        "0 skips it)")
     args = parser.parse_args()
 
     started = time.monotonic()
@@ -757,37 +758,29 @@ def main() -> None:
     history_user_create()
     vacuum_analyze(url)
     history: dict[str, Any] = {}
+    if args.only in ("all", "plans"):
+        report["plans"] = {"small": plans_take()}
+        log(f"plans at {report['plans']['small']['generations']:,} generations taken")
 
-    port = free_port()
-    workers = 2 * (os.cpu_count() or 1)
-    with gunicorn(url, port, workers, workdir / "gunicorn.log"):
-        wait_until(lambda: http_ok(port), seconds=60, what="gunicorn")
-        from django.db import connection
+    if args.only == "all":
+        port = free_port()
+        with gunicorn(url, port, workdir / "gunicorn-history.log"):
+            wait_until(lambda: http_ok(port), seconds=60, what="gunicorn")
+            from django.db import connection
 
-        connection.close()
-        history["small"] = {"table_rows": generation_count(), **history_latency(port, 300)}
-        log(f"history at {history['small']['table_rows']:,} rows: p50 {history['small']['p50_ms']} ms")
-        levels: list[dict[str, Any]] = []
-        for index, concurrency in enumerate(LEVELS):
-            http = start_load(port, concurrency, args.seconds, warmup=1.0, first_user=index * 3000)
-            log(f"start, {concurrency} clients: {http['throughput_per_s']}/s, p50 {http['p50_ms']} ms, "
-                f"p99 {http['p99_ms']} ms, statuses {http['statuses']}")
-            levels.append({"http": http})
-    in_process = start_in_process(200)
-    log(f"start in process (no HTTP): p50 {in_process['p50_ms']} ms")
-    for level in levels:
-        concurrency = level["http"]["concurrency"]
-        sql = pgbench(url, concurrency, args.seconds, workdir)
-        level["pgbench"] = sql
-        if sql:
-            level["ratio"] = level["http"]["throughput_per_s"] / sql["throughput_per_s"]
-            log(f"pgbench, {concurrency} clients: {sql['throughput_per_s']} tx/s, p50 {sql['p50_ms']} ms; "
-                f"ratio {level['ratio']:.2f}")
-        else:
-            log("pgbench not found: raw SQL comparison skipped (install postgresql-client)")
-    ratios = [level["ratio"] for level in levels if "ratio" in level]
-    report["start"] = {"gunicorn_workers": workers, "levels": levels, "best_ratio": max(ratios) if ratios else None,
-                       "in_process": in_process}
+            connection.close()
+            history["small"] = {"table_rows": generation_count(), **history_latency(port, 300)}
+            log(f"history at {history['small']['table_rows']:,} rows: p50 {history['small']['p50_ms']} ms")
+
+    if args.only in ("all", "start"):
+        report["start"] = start_benchmark(url, workdir, args.seconds, matrix=args.gunicorn_matrix)
+        if not report["start"].get("skipped"):
+            report["start"]["in_process"] = start_in_process_measure(200)
+            log(f"start in process (no HTTP): p50 {report['start']['in_process']['p50_ms']} ms")
+        start_reset()
+    if args.only == "start":
+        finish(report, started, workdir)
+        return
 
     remaining = args.large - generation_count()
     log(f"seeding {remaining:,} more generations (to {args.large:,})")
@@ -795,8 +788,15 @@ def main() -> None:
                       rebuild_indexes=True)
     vacuum_analyze(url)
     history["seed_seconds"] = round(small_seed + large_seed, 1)
+    if "plans" in report:
+        report["plans"]["large"] = plans_take()
+        report["plans"]["seed_seconds"] = history["seed_seconds"]
+        log(f"plans at {report['plans']['large']['generations']:,} generations taken")
+    if args.only == "plans":
+        finish(report, started, workdir)
+        return
     port = free_port()
-    with gunicorn(url, port, workers, workdir / "gunicorn-large.log"):
+    with gunicorn(url, port, workdir / "gunicorn-large.log"):
         wait_until(lambda: http_ok(port), seconds=60, what="gunicorn")
         history["large"] = {"table_rows": generation_count(), **history_latency(port, 300)}
         log(f"history at {history['large']['table_rows']:,} rows: p50 {history['large']['p50_ms']} ms")
@@ -809,6 +809,8 @@ def main() -> None:
     report["uploads"] = uploads(url, workdir)
     if args.broadcast_users:
         report["broadcast"] = broadcast(url, args.broadcast_users, workdir)
+    else:
+        log("broadcast skipped (--broadcast-users 0)")
     finish(report, started, workdir)
 
 
@@ -819,6 +821,101 @@ def worker(url: str, generations: int, workdir: Path, redis_url: str) -> dict[st
     queue_clear()
     return worker_bench(env=child_env(url), bot_token=BOT_TOKEN, workdir=workdir, redis_url=redis_url,
                         generations=generations)
+
+
+def start_benchmark(url: str, workdir: Path, seconds: float, *, matrix: bool) -> dict[str, Any]:
+    """Goal 1 (bench/start_http.py): the start under wrk, the plain-view ceiling, pgbench,
+    the gunicorn matrix; with the run's own database, users and processes."""
+    from bench.start_http import start_section
+
+    def wait_ready(port: int) -> None:
+        wait_until(lambda: http_ok(port), seconds=60, what="gunicorn")
+
+    return start_section(
+        url=url, workdir=workdir, seconds=seconds, matrix=matrix, users=USERS, sign=init_data,
+        first_telegram_id=FIRST_TELEGRAM_ID, gunicorn=gunicorn, wait_ready=wait_ready, free_port=free_port,
+        pgbench=lambda concurrency, duration: pgbench(url, concurrency, duration, workdir), reset=start_reset,
+    )
+
+
+PLANS_LIVE_GENERATIONS = 50
+
+
+def live_generations_reset() -> None:
+    """The same live generations at either size: every live one ended, then
+    PLANS_LIVE_GENERATIONS fresh ones (half pending, half processing, none due). A sweep
+    costs what it finds; with the same live set at 10k and at 1M, a difference in its
+    buffers is the table's size, not more work."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE generations_generation SET status = 'cancelled', finished_at = now() "
+                       "WHERE status IN ('pending', 'processing')")
+        cursor.execute(
+            """
+            INSERT INTO generations_generation (user_id, model_id, kind, prompt, params, status, credits_charged,
+                refunded, payload_hash, result_file, result_content_type, error_code, error_message,
+                provider_job_id, attempts, timeout_at, created_at, started_at, finished_at)
+            SELECT u.id, m.id, 'image', 'live ' || i, '{}'::jsonb,
+                CASE WHEN i %% 2 = 0 THEN 'pending' ELSE 'processing' END, 10, false, md5(i::text), '', '', '', '',
+                '', 1, now() + interval '15 minutes', now(), CASE WHEN i %% 2 = 0 THEN NULL ELSE now() END, NULL
+            FROM generate_series(1, %s) AS i
+            JOIN accounts_user u ON u.telegram_id = %s + i
+            CROSS JOIN (SELECT id FROM generations_aimodel WHERE slug = 'nano-banana') m
+            """,
+            [PLANS_LIVE_GENERATIONS, FIRST_TELEGRAM_ID],
+        )
+        cursor.execute("ANALYZE generations_generation")
+
+
+def plans_take() -> dict[str, Any]:
+    """Goal 4 (bench/plans.py): every statement of the start, history, detail, quote and the
+    sweeper, EXPLAIN (ANALYZE, BUFFERS)'d at this size. Everything they write is rolled back."""
+    from django.conf import settings
+    from django.db import connection
+    from django.test import Client
+
+    from accounts.models import User
+    from bench import plans
+    from generations.models import Generation
+    from generations.services.sweeper import generations_sweep
+
+    settings.ALLOWED_HOSTS = ["testserver", *settings.ALLOWED_HOSTS]
+    client = Client()
+    authorization = f"tma {init_data(HISTORY_TELEGRAM_ID)}"
+    user = User.objects.get(telegram_id=HISTORY_TELEGRAM_ID)
+    # One of the user's older generations: a detail request for something in the middle of history.
+    detail_id = Generation.objects.filter(user=user).order_by("created_at").values_list("pk", flat=True)[50]
+
+    def call(method: str, path: str, expected: int, body: dict[str, Any] | None = None) -> None:
+        if method == "POST":
+            response = client.post(path, json.dumps(body), content_type="application/json",
+                                   HTTP_AUTHORIZATION=authorization)
+        else:
+            response = client.get(path, HTTP_AUTHORIZATION=authorization)
+        if response.status_code != expected:
+            raise RuntimeError(f"{method} {path}: {response.status_code} {response.content[:300]!r}")
+
+    # Once outside the measurement: the user's profile takes the init data's names (the
+    # one UPDATE of a first request), so each operation below runs as on any later request.
+    call("GET", "/api/generations", 200)
+    live_generations_reset()
+    start_body = {"model": "nano-banana", "prompt": "a red fox in the snow", "idempotency_key": "plans-start"}
+    operations: dict[str, Callable[[], object]] = {
+        "start (POST /api/generations)": lambda: call("POST", "/api/generations", 201, start_body),
+        "history (GET /api/generations)": lambda: call("GET", "/api/generations", 200),
+        "detail (GET /api/generations/{id})": lambda: call("GET", f"/api/generations/{detail_id}", 200),
+        "quote (POST /api/generations/quote)": lambda: call(
+            "POST", "/api/generations/quote", 200, {"model": "nano-banana", "prompt": "a red fox in the snow"}),
+        "sweeper (generations_sweep)": generations_sweep,
+    }
+    taken = {name: plans.explain(plans.captured_statements(operation)) for name, operation in operations.items()}
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT (SELECT count(*) FROM generations_generation), "
+                       "(SELECT count(*) FROM accounts_creditledgerentry)")
+        generations, ledger_rows = cursor.fetchone()
+    connection.close()
+    return {"generations": generations, "ledger_rows": ledger_rows, "operations": taken}
 
 
 def broadcast(url: str, users: int, workdir: Path) -> dict[str, Any]:

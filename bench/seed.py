@@ -126,9 +126,10 @@ def seed_history(
           ON k.n = p %% (SELECT count(*) FROM payments_creditpack);
         INSERT INTO payments_payment (user_id, pack_id, stars, credits, status, invoice_payload, invoice_link,
             failure_reason, telegram_payment_charge_id, provider_payment_charge_id, created_at, updated_at, paid_at,
-            refund_reason, refund_forced, refund_credits_removed, refund_earnings_reversed)
+            refund_reason, refund_forced, refund_credits_removed, refund_earnings_reversed, refund_attempts,
+            affiliate, affiliate_commission, refunded_outside)
         SELECT user_id, pack_id, stars, credits, 'paid', '', '', '', 'seed-' || %(first)s || '-' || p, '',
-            paid_at - interval '1 minute', paid_at, paid_at, '', false, 0, 0
+            paid_at - interval '1 minute', paid_at, paid_at, '', false, 0, 0, 0, '', 0, false
         FROM seed_payments;
         INSERT INTO accounts_creditledgerentry (user_id, amount, kind, balance_after, reference, note, created_at)
         SELECT s.user_id, s.credits, 'purchase', s.credits, 'payment:' || pay.id, '', s.paid_at
