@@ -25,6 +25,7 @@ from django.utils import timezone
 from django_q.models import Schedule, Task
 from django_q.tasks import async_task
 
+from accounts.models import User
 from core.scheduling import schedule_ensure
 from core.task_names import GENERATION_ATTEMPT, GENERATION_RUN, GENERATION_SWEEP
 from generations.failures import FailureCode, failure_message
@@ -88,13 +89,18 @@ def _timed_out(*, now: datetime, deadline: float) -> Iterator[tuple[int, str]]:
             Generation.objects.filter(status__in=Generation.ACTIVE_STATUSES, timeout_at__lte=now)
             .exclude(pk__in=seen)
             .order_by("timeout_at")
-            .values_list("pk", "user__language_code")[:BATCH]
+            .values_list("pk", "user_id")[:BATCH]
         )
         if not batch:
             return
-        for generation_id, language_code in batch:
+        # The users' languages by primary key, apart: joined into the batch's query, the
+        # planner may hash the whole user table for a handful of rows.
+        languages = dict(
+            User.objects.filter(pk__in={user_id for _, user_id in batch}).values_list("pk", "language_code")
+        )
+        for generation_id, user_id in batch:
             seen.add(generation_id)
-            yield generation_id, language_code
+            yield generation_id, languages.get(user_id, "")
 
 
 def _requeue_pending(*, now: datetime) -> int:

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_q.models import OrmQ, Schedule, Task
 from django_q.signing import SignedPackage
 
@@ -32,6 +32,27 @@ def age(generation: Generation, *, created_seconds_ago: int = 0, timeout_in: int
     Generation.objects.filter(pk=generation.pk).update(
         created_at=now - timedelta(seconds=created_seconds_ago), timeout_at=now + timedelta(seconds=timeout_in)
     )
+
+
+@pytest.mark.django_db
+def test_a_timed_out_generation_is_failed_in_its_owners_language(owner, stranger):
+    owner.language_code = "ru"
+    owner.save(update_fields=["language_code"])
+    model = AIModelFactory.create(kind=AIModel.Kind.IMAGE, price=7)
+    russian, english = GenerationFactory.create(user=owner, model=model), GenerationFactory.create(user=stranger,
+                                                                                                    model=model)
+    for generation in (russian, english):
+        age(generation, created_seconds_ago=1000, timeout_in=-1)
+
+    assert generations_sweep().timed_out == 2
+
+    russian.refresh_from_db()
+    english.refresh_from_db()
+    with translation.override("ru"):
+        assert russian.error_message == str(FailureCode.TIMEOUT.label)
+    with translation.override("en"):
+        assert english.error_message == str(FailureCode.TIMEOUT.label)
+    assert russian.error_message != english.error_message
 
 
 @pytest.mark.django_db(transaction=True)
