@@ -27,6 +27,7 @@ the user cancelled them in the app and saw the credits come back there.
 import enum
 import logging
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -140,7 +141,7 @@ def _part_sent(generation_id: int, *, messages: list[Outgoing], index: int, sent
         changes.update(method=sent.method, telegram_message_id=sent.message_id)
     if index == len(messages) - 1:
         changes.update(status=Status.SENT, detail="", sent_at=now)
-    params: dict[str, object] = {**changes, "id": generation_id, "sending": Status.SENDING, "now": now,
+    params: dict[str, Any] = {**changes, "id": generation_id, "sending": Status.SENDING, "now": now,
                                  "chat_id": messages[index].chat_id}
     rows = []
     for offset, file in enumerate(sent.files):
