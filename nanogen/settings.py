@@ -244,9 +244,12 @@ Q_CLUSTER = {
     # A task that raised is done: our tasks record their own failures and retry by
     # scheduling, so the broker must not run them again.
     "ack_failures": True,
-    # Keep every result (no pruning under a table lock on each save); the sweeper
-    # deletes results older than Q_RESULTS_KEEP_DAYS.
-    "save_limit": 0,
+    # Results of failed tasks only (-1): saving each success cost the cluster's single
+    # monitor process a SELECT and an INSERT per task, the largest share of its time at
+    # a few dozen generations a second, and nothing reads them (a generation's row is
+    # its outcome). Failures are kept, unpruned; the sweeper deletes those older than
+    # Q_RESULTS_KEEP_DAYS. Q_SAVE_LIMIT=0 keeps successes too (every one, unpruned).
+    "save_limit": env.int("Q_SAVE_LIMIT", default=-1),
     "catch_up": False,
     "label": "Task queue",
 }

@@ -144,10 +144,12 @@ def generation_complete(
     }
     if provider_cost_usd is not None:
         changes["provider_cost_usd"] = provider_cost_usd
-    with transaction.atomic():
-        done = Generation.objects.filter(pk=generation_id, status=Status.PROCESSING).update(**changes)
-        if done and notify_on_commit:
-            _notify_on_commit(generation_id)
+    # One statement, no transaction of its own (BEGIN and COMMIT would be two round trips
+    # more): outside a transaction the notification is enqueued once the UPDATE has
+    # committed, inside one on its commit (`transaction.on_commit`).
+    done = Generation.objects.filter(pk=generation_id, status=Status.PROCESSING).update(**changes)
+    if done and notify_on_commit:
+        _notify_on_commit(generation_id)
     return bool(done)
 
 

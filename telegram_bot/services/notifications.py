@@ -27,6 +27,7 @@ the user cancelled them in the app and saw the credits come back there.
 import enum
 import logging
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -39,7 +40,7 @@ from core.scheduling import task_retry_schedule
 from core.task_names import GENERATION_NOTIFY
 from generations.models import Generation
 from telegram_bot import keyboards, texts
-from telegram_bot.models import GenerationNotification, ResultMessage, StatusMessage
+from telegram_bot.models import GenerationNotification, StatusMessage
 from telegram_bot.sending import Outgoing, Sent, TelegramFailure, bot_send, telegram_error_classify
 from telegram_bot.services.progress import status_message_sync
 from telegram_bot.services.results import result_messages
@@ -128,22 +129,38 @@ def generation_notification_send(*, generation_id: int) -> NotifyOutcome:
 def _part_sent(generation_id: int, *, messages: list[Outgoing], index: int, sent: Sent) -> None:
     """Record one message of the notification as sent (the notification as sent, after
     its last), and the result files Telegram now holds (by their position among the
-    generation's results)."""
+    generation's results).
+
+    One statement, so atomic with no transaction of its own (a BEGIN and a COMMIT
+    would be two round trips more on every notification): the result files' INSERT
+    is a data-modifying CTE of the notification's conditional UPDATE."""
     position = sum(len(message.attachments) for message in messages[:index])
-    results = [
-        ResultMessage(generation_id=generation_id, position=position + offset, kind=file.kind, file_id=file.file_id,
-                      chat_id=messages[index].chat_id, message_id=file.message_id)
-        for offset, file in enumerate(sent.files)
-    ]
     now = timezone.now()
     changes: dict[str, object] = {"parts_sent": index + 1, "updated_at": now}
     if index == 0:
         changes.update(method=sent.method, telegram_message_id=sent.message_id)
     if index == len(messages) - 1:
         changes.update(status=Status.SENT, detail="", sent_at=now)
-    with transaction.atomic():
-        ResultMessage.objects.bulk_create(results, ignore_conflicts=True)
-        GenerationNotification.objects.filter(pk=generation_id, status=Status.SENDING).update(**changes)
+    params: dict[str, Any] = {**changes, "id": generation_id, "sending": Status.SENDING, "now": now,
+                                 "chat_id": messages[index].chat_id}
+    rows = []
+    for offset, file in enumerate(sent.files):
+        rows.append(f"(%(id)s, %(position_{offset})s, %(kind_{offset})s, %(file_id_{offset})s, %(chat_id)s, "
+                    f"%(message_id_{offset})s, %(now)s)")
+        params.update({f"position_{offset}": position + offset, f"kind_{offset}": file.kind,
+                       f"file_id_{offset}": file.file_id, f"message_id_{offset}": file.message_id})
+    results = (
+        "WITH results AS (INSERT INTO telegram_bot_resultmessage "  # noqa: S608 - values are parameters
+        "(generation_id, position, kind, file_id, chat_id, message_id, created_at) "
+        f"VALUES {', '.join(rows)} ON CONFLICT (generation_id, position) DO NOTHING) "
+    ) if rows else ""
+    assignments = ", ".join(f"{column} = %({column})s" for column in changes)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"{results}UPDATE telegram_bot_generationnotification SET {assignments} "  # noqa: S608 - fixed column names
+            "WHERE generation_id = %(id)s AND status = %(sending)s",
+            params,
+        )
 
 
 def _claim(generation_id: int) -> int | None:

@@ -116,6 +116,10 @@ class FakeAimlApi:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
+            # TCP_NODELAY: headers and body are two writes; Nagle's algorithm would hold
+            # the body for the client's delayed acknowledgement (~40 ms on Linux).
+            disable_nagle_algorithm = True
+
             def do_GET(self) -> None:
                 fake._handle(self, "GET")
 

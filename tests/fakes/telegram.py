@@ -700,6 +700,11 @@ class _Server(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     fake: FakeTelegram
     protocol_version = "HTTP/1.1"
+    # TCP_NODELAY: an answer is written as headers, then body. On a kept-alive
+    # connection Nagle's algorithm holds the body until the client acknowledges the
+    # headers, which it delays (~40 ms on Linux): every call after the first would
+    # wait that long, as the real Bot API never makes it wait.
+    disable_nagle_algorithm = True
 
     def do_POST(self) -> None:
         self._serve("POST")
