@@ -169,7 +169,8 @@ def test_the_credits_granted_are_those_of_the_invoice_not_the_edited_pack(owner,
 @pytest.fixture
 def own_hooks(monkeypatch):
     """Listeners a test registers are gone after it (the apps' own stay registered)."""
-    monkeypatch.setattr(hooks, "_listeners", {event: list(listeners) for event, listeners in hooks._listeners.items()})
+    registered = hooks.payments_hooks.listeners
+    monkeypatch.setattr(hooks.payments_hooks, "listeners", {event: list(found) for event, found in registered.items()})
 
 
 @pytest.mark.django_db(transaction=True)
