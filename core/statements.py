@@ -26,6 +26,7 @@ may not exist on the server connection the next transaction gets: set
 `DATABASE_PREPARED_STATEMENTS=false` there, and the same statements run unprepared.
 """
 
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any, cast
 
@@ -63,9 +64,7 @@ class Statement:
         """Run it with `params` on the `using` connection (in its current transaction);
         its rows (a statement without any is not one of these: use a cursor)."""
         connection = connections[using]
-        with statement_cursor(connection) as cursor:
-            cursor.execute(self.sql(connection), params)
-            rows: list[tuple[Any, ...]] = cursor.fetchall()  # every statement here returns rows
+        rows = _execute(connection, self, self.sql(connection), params)
         if self._fields is None or not rows:
             return rows
         converters = self._converters_for(connection)
@@ -127,10 +126,58 @@ class ModelInsert:
         return f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders}) RETURNING {pk}"  # noqa: S608
 
 
+def _execute(
+    connection: BaseDatabaseWrapper, statement: Statement, sql: str, params: Sequence[Any]
+) -> list[tuple[Any, ...]]:
+    """Run `statement` on `connection` and fetch its rows (every statement here returns
+    rows). Prepared, it runs on a psycopg cursor of its own, kept for the connection:
+    a cursor that runs the same query object again keeps psycopg's adaptation of the
+    parameters and the rows (its Transformer), and no cursor is built and closed per
+    statement, which cost a start more than the statement's round trip did."""
+    if not _prepares(connection):
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows: list[tuple[Any, ...]] = cursor.fetchall()
+        return rows
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    connection.validate_thread_sharing()
+    raw = _kept_cursor(connection, statement)
+    # Django's wrapper, as connection.cursor() would build it: execute wrappers, the
+    # query log and counting see the statement. Not closed: the cursor is kept.
+    wrapper = _PreparedDebugCursor(raw, connection) if connection.queries_logged else CursorWrapper(raw, connection)
+    wrapper.execute(sql, params)
+    with connection.wrap_database_errors:
+        return raw.fetchall()
+
+
+# The kept cursors: per Django connection (one per thread), per statement. A cursor is
+# replaced when the connection under it was (closed, reconnected).
+_kept: "weakref.WeakKeyDictionary[BaseDatabaseWrapper, dict[Statement, _PreparedCursor]]" = weakref.WeakKeyDictionary()
+
+
+def _kept_cursor(connection: BaseDatabaseWrapper, statement: Statement) -> "_PreparedCursor":
+    cursors = _kept.get(connection)
+    if cursors is None:
+        cursors = _kept[connection] = {}
+    cursor = cursors.get(statement)
+    if cursor is None or cursor.connection is not connection.connection or cursor.closed:
+        with connection.wrap_database_errors:
+            cursor = cursors[statement] = _PreparedCursor(connection.connection)
+    return cursor
+
+
+def _prepares(connection: BaseDatabaseWrapper) -> bool:
+    """Whether statements are prepared on this connection (PostgreSQL with
+    DATABASE_PREPARED_STATEMENTS on)."""
+    options = connection.settings_dict["OPTIONS"]
+    return connection.vendor == "postgresql" and options.get("prepare_threshold") is not None
+
+
 def statement_cursor(connection: BaseDatabaseWrapper) -> CursorWrapper:
     """A cursor of Django's connection (wrapped as Django wraps its own: logged, counted)
     that prepares what it runs on PostgreSQL when prepared statements are on."""
-    if connection.vendor != "postgresql" or connection.settings_dict["OPTIONS"].get("prepare_threshold") is None:
+    if not _prepares(connection):
         return connection.cursor()
     connection.close_if_health_check_failed()
     connection.ensure_connection()
