@@ -25,13 +25,14 @@ class RequestContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        supplied = request.headers.get("X-Request-ID", "")
+        # The header from META: request.headers would build a dict of every header.
+        supplied = request.META.get("HTTP_X_REQUEST_ID", "")
         request_id = supplied if _REQUEST_ID.match(supplied) else uuid.uuid4().hex
         started = time.perf_counter()
         with log_context(request_id=request_id):
             response = self.get_response(request)
             response["X-Request-ID"] = request_id
-            if request.path.startswith("/api/"):
+            if request.path.startswith("/api/") and logger.isEnabledFor(logging.INFO):
                 logger.info(
                     "%s %s %s",
                     request.method,
