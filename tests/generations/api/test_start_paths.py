@@ -57,10 +57,10 @@ def both_paths(monkeypatch: pytest.MonkeyPatch, send: Send) -> tuple[Any, Any]:
 
 
 def post_raw(client: APIClient, body: str | bytes, **extra: Any) -> Any:
-    return client.generic("POST", "/api/generations", body, content_type="application/json", **extra)
+    return client.generic("POST", "/api/generations", body, content_type="application/json", **extra)  # type: ignore[arg-type]
 
 
-def start_with(client: APIClient, headers: dict[str, str], **body: Any) -> Any:
+def start_with(client: APIClient, headers: dict[str, Any], **body: Any) -> Any:
     """A start (tests.generations.api.helpers.start) with these request headers (META names)."""
     return client.post("/api/generations", {"model": "test-image", "prompt": "a red cat", **body}, format="json",
                        **headers)
