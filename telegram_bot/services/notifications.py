@@ -177,9 +177,9 @@ def _part_sent(generation_id: int, *, messages: list[Outgoing], index: int, sent
     its last), and the result files Telegram now holds (by their position among the
     generation's results).
 
-    One statement, so atomic with no transaction of its own (a BEGIN and a COMMIT
-    would be two round trips more on every notification): the result files' INSERT
-    is a data-modifying CTE of the notification's conditional UPDATE."""
+    One statement on PostgreSQL, so atomic with no transaction of its own (a BEGIN and a
+    COMMIT would be two round trips more on every notification): the result files'
+    INSERT is a data-modifying CTE of the notification's conditional UPDATE."""
     position = sum(len(message.attachments) for message in messages[:index])
     now = timezone.now()
     changes: dict[str, object] = {"parts_sent": index + 1, "updated_at": now}
@@ -195,18 +195,26 @@ def _part_sent(generation_id: int, *, messages: list[Outgoing], index: int, sent
                     f"%(message_id_{offset})s, %(now)s)")
         params.update({f"position_{offset}": position + offset, f"kind_{offset}": file.kind,
                        f"file_id_{offset}": file.file_id, f"message_id_{offset}": file.message_id})
-    results = (
-        "WITH results AS (INSERT INTO telegram_bot_resultmessage "  # noqa: S608 - values are parameters
+    insert = (
+        "INSERT INTO telegram_bot_resultmessage "  # noqa: S608 - values are parameters
         "(generation_id, position, kind, file_id, chat_id, message_id, created_at) "
-        f"VALUES {', '.join(rows)} ON CONFLICT (generation_id, position) DO NOTHING) "
+        f"VALUES {', '.join(rows)} ON CONFLICT (generation_id, position) DO NOTHING"
     ) if rows else ""
     assignments = ", ".join(f"{column} = %({column})s" for column in changes)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"{results}UPDATE telegram_bot_generationnotification SET {assignments} "  # noqa: S608 - fixed column names
-            "WHERE generation_id = %(id)s AND status = %(sending)s",
-            params,
-        )
+    update = (
+        f"UPDATE telegram_bot_generationnotification SET {assignments} "  # noqa: S608 - fixed column names
+        "WHERE generation_id = %(id)s AND status = %(sending)s"
+    )
+    if not insert:
+        with connection.cursor() as cursor:
+            cursor.execute(update, params)
+    elif connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"WITH results AS ({insert}) {update}", params)
+    else:  # SQLite (`make run`) has no data-modifying CTE: the same two in a transaction
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(insert, params)
+            cursor.execute(update, params)
 
 
 def _claim(generation_id: int) -> int | None:
@@ -228,7 +236,7 @@ def _claim(generation_id: int) -> int | None:
                     updated_at = %(now)s
                 WHERE notification.status = %(pending)s
                     AND (notification.next_attempt_at IS NULL OR notification.next_attempt_at <= %(due)s)
-            RETURNING notification.parts_sent
+            RETURNING parts_sent
             """,
             {"id": generation_id, "sending": Status.SENDING, "pending": Status.PENDING, "now": now,
              "due": now + CLOCK_SKEW},
