@@ -135,12 +135,13 @@ def _redis_enqueue(redis_url: str | None) -> Iterator[Any]:
     if redis_url is None:
         yield get_broker()
         return
-    saved = (Conf.ORM, Conf.REDIS)
-    Conf.ORM, Conf.REDIS = None, redis_url
+    saved = (Conf.ORM, Conf.BROKER_CLASS, Conf.REDIS)
+    # BROKER_CLASS: the settings set the ORM broker's (core.broker) together with ORM.
+    Conf.ORM, Conf.BROKER_CLASS, Conf.REDIS = None, None, redis_url
     try:
         yield get_broker()
     finally:
-        Conf.ORM, Conf.REDIS = saved
+        Conf.ORM, Conf.BROKER_CLASS, Conf.REDIS = saved
 
 
 def _throughput(model: Any, people: list[Any], *, count: int, broker: Any, arrivals: _Arrivals,

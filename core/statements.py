@@ -203,6 +203,42 @@ def _prepares(connection: BaseDatabaseWrapper) -> bool:
     return connection.vendor == "postgresql" and options.get("prepare_threshold") is not None
 
 
+def model_columns(connection: BaseDatabaseWrapper, model: type[Model], alias: str) -> str:
+    """The select list of `model`'s concrete fields (in `_meta.concrete_fields` order), each
+    qualified by `alias`: one part of a statement that reads several models in one row."""
+    quote = connection.ops.quote_name
+    return ", ".join(f"{quote(alias)}.{quote(field.column)}" for field in model._meta.concrete_fields)
+
+
+def model_column(connection: BaseDatabaseWrapper, model: type[Model], name: str) -> str:
+    """The quoted column of `model`'s field `name`."""
+    return connection.ops.quote_name(cast(Field[Any, Any], model._meta.get_field(name)).column)
+
+
+def model_fields(*models: type[Model]) -> list[Field[Any, Any]]:
+    """The fields of the columns `model_columns` selects for `models`, in order: a
+    Statement's `fields`, so that every value is loaded as the ORM loads it."""
+    return [field for model in models for field in model._meta.concrete_fields]
+
+
+def models_from_row(row: Sequence[Any], *models: type[Model], using: str = DEFAULT_DB_ALIAS) -> list[Model | None]:
+    """The instances of `models` in `row` (their `model_columns`, one after the other), as
+    the ORM builds them from a row (`Model.from_db`); None for a model whose primary key
+    is NULL (a LEFT JOIN that found no row)."""
+    instances: list[Model | None] = []
+    start = 0
+    for model in models:
+        fields = model._meta.concrete_fields
+        values = row[start:start + len(fields)]
+        start += len(fields)
+        pk_index = next(index for index, field in enumerate(fields) if field.primary_key)
+        if values[pk_index] is None:
+            instances.append(None)
+            continue
+        instances.append(model.from_db(using, [field.attname for field in fields], values))
+    return instances
+
+
 def statement_cursor(connection: BaseDatabaseWrapper) -> CursorWrapper:
     """A cursor of Django's connection (wrapped as Django wraps its own: logged, counted)
     that prepares what it runs on PostgreSQL when prepared statements are on."""

@@ -16,7 +16,6 @@ from django.utils.translation import gettext_lazy as _
 from accounts.authentication import staff_user
 from core.admin import ReadOnlyAdmin, staff_action, staff_permission
 from core.task_names import UPDATE_PROCESS
-from telegram_bot import services
 from telegram_bot.hooks import task_enqueue
 from telegram_bot.models import GenerationNotification, StatusMessage, TelegramUpdate
 
@@ -54,6 +53,10 @@ class TelegramUpdateAdmin(ReadOnlyAdmin[TelegramUpdate]):
 
     @staff_action(permission="telegram_bot.retry_telegramupdate", description=_("Process again (failed updates)"))
     def retry(self, request: HttpRequest, queryset: QuerySet[TelegramUpdate]) -> None:
+        # Imported here: the bot's services bring python-telegram-bot (about 27 MiB), which
+        # a web worker otherwise never needs.
+        from telegram_bot import services
+
         retried = 0
         for update_id in queryset.values_list("update_id", flat=True):
             if services.update_retry(update_id=update_id, staff=staff_user(request)):

@@ -10,7 +10,6 @@ from rest_framework.views import APIView
 
 from accounts.authentication import request_user
 from core.api.schema import error_response
-from telegram_bot.services.sharing import generation_share
 
 
 class ShareOutputSerializer(serializers.Serializer[Any]):
@@ -36,6 +35,10 @@ class GenerationShareApi(APIView):
         operation_id="generations_share",
     )
     def post(self, request: Request, generation_id: int) -> Response:
+        # Imported here: sharing needs python-telegram-bot (about 27 MiB), which a web
+        # worker otherwise never loads; the first share in a worker pays for it once.
+        from telegram_bot.services.sharing import generation_share
+
         prepared = generation_share(user=request_user(request), generation_id=generation_id)
         return Response(ShareOutputSerializer(
             {"prepared_message_id": prepared.id, "expiration_date": prepared.expiration_date}).data)

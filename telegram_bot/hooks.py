@@ -10,8 +10,11 @@ import logging
 from typing import Any
 
 from django.conf import settings
+from django.db import router
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django_q.tasks import async_task
 
+from core.statements import Statement
 from core.task_names import (
     GENERATION_PROGRESS,
     PAYMENT_ISSUE_ALERT,
@@ -57,5 +60,15 @@ def on_generation_claimed(*, generation_id: int) -> None:
     """A worker took the generation up: its status message in the chat, if it was started
     there, is to say "generating". One primary-key lookup here instead of a task for every
     generation (those started in the Mini App have no status message)."""
-    if StatusMessage.objects.filter(pk=generation_id).exists():
+    if _STATUS_MESSAGE_EXISTS.rows([generation_id], using=router.db_for_read(StatusMessage)):
         async_task(GENERATION_PROGRESS, generation_id, task_name=f"progress-{generation_id}")
+
+
+def _status_message_exists_sql(db: BaseDatabaseWrapper) -> str:
+    table = db.ops.quote_name(StatusMessage._meta.db_table)
+    pk = db.ops.quote_name(StatusMessage._meta.pk.column)
+    return f"SELECT 1 FROM {table} WHERE {pk} = %s"  # noqa: S608 - quoted names from the model's meta
+
+
+# `StatusMessage.objects.filter(pk=...).exists()`, built once and prepared: every claim runs it.
+_STATUS_MESSAGE_EXISTS = Statement(_status_message_exists_sql)

@@ -12,20 +12,22 @@ import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connections, router, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Case, F, Q, When
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django_q.tasks import async_task
 
-from accounts.models import CreditKind
+from accounts.models import CreditKind, User
 from accounts.services import credits_apply, user_lock
+from core.statements import Statement, model_column, model_columns, model_fields, models_from_row
 from core.task_names import GENERATION_NOTIFY
 from generations.hooks import GENERATION_CLAIMED, hook_emit_on_commit
-from generations.models import Generation, StoredFile
+from generations.models import AIModel, Generation, StoredFile
 
 logger = logging.getLogger(__name__)
 
@@ -46,15 +48,60 @@ def generation_claim(*, generation_id: int) -> Generation | None:
     to be gone and another may take over (`generation_lease_take`).
     """
     now = timezone.now()
-    claimed = Generation.objects.filter(pk=generation_id, status=Status.PENDING).update(
-        status=Status.PROCESSING, started_at=now, attempts=F("attempts") + 1, next_check_at=now + worker_lease()
-    )
-    if not claimed:
+    using = router.db_for_write(Generation)
+    if connections[using].vendor == "postgresql":
+        # One statement (prepared): the claim returns the generation with its model and user.
+        rows = _CLAIM.rows([Status.PROCESSING, now, now + worker_lease(), generation_id, Status.PENDING], using=using)
+        generation = _generation_with_model_and_user(rows[0], using=using) if rows else None
+    else:
+        # SQLite's RETURNING cannot name the joined tables: claim, then read.
+        claimed = Generation.objects.filter(pk=generation_id, status=Status.PENDING).update(
+            status=Status.PROCESSING, started_at=now, attempts=F("attempts") + 1, next_check_at=now + worker_lease()
+        )
+        generation = Generation.objects.select_related("model", "user").get(pk=generation_id) if claimed else None
+    if generation is None:
         return None
     # The bot edits the status message of a generation started in the chat (its
     # listener queues that only for those: most generations have none).
     hook_emit_on_commit(GENERATION_CLAIMED, generation_id=generation_id)
-    return Generation.objects.select_related("model", "user").get(pk=generation_id)
+    return generation
+
+
+def _claim_sql(db: BaseDatabaseWrapper) -> str:
+    """pending -> processing as `generation_claim` does it, RETURNING the row with its
+    model's and user's (UPDATE ... FROM: the joined rows are read, not locked). Under
+    READ COMMITTED a concurrent claim waits for the row, then finds it processing."""
+    quote = db.ops.quote_name
+    meta = Generation._meta
+    generation, model, user = (quote(m.db_table) for m in (meta, AIModel._meta, User._meta))
+
+    def name(field: str) -> str:
+        return model_column(db, Generation, field)
+
+    return (
+        f"UPDATE {generation} SET {name('status')} = %s, {name('started_at')} = %s, "  # noqa: S608 - quoted names
+        f"{name('attempts')} = {generation}.{name('attempts')} + 1, {name('next_check_at')} = %s "
+        f"FROM {model}, {user} "
+        f"WHERE {generation}.{name('id')} = %s AND {generation}.{name('status')} = %s "
+        f"AND {model}.{quote(AIModel._meta.pk.column)} = {generation}.{name('model')} "
+        f"AND {user}.{quote(User._meta.pk.column)} = {generation}.{name('user')} "
+        f"RETURNING {model_columns(db, Generation, meta.db_table)}, "
+        f"{model_columns(db, AIModel, AIModel._meta.db_table)}, {model_columns(db, User, User._meta.db_table)}"
+    )
+
+
+_CLAIM = Statement(_claim_sql, lambda: model_fields(Generation, AIModel, User))
+
+
+def _generation_with_model_and_user(row: Sequence[Any], *, using: str) -> Generation:
+    """The Generation of a row of `Generation, AIModel, User` columns, its model and user
+    set as select_related would set them."""
+    instances = models_from_row(row, Generation, AIModel, User, using=using)
+    # An inner join: none of the three is missing.
+    generation, model, user = cast(tuple[Generation, AIModel, User], tuple(instances))
+    generation.model = model
+    generation.user = user
+    return generation
 
 
 def generation_lease_take(*, generation_id: int, seen_next_check_at: datetime | None) -> Generation | None:

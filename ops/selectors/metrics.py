@@ -137,9 +137,12 @@ def generation_oldest_pending_age(*, now: datetime | None = None) -> float:
 def queue_depth() -> tuple[str, int]:
     """(broker name, tasks waiting in the Django-Q2 queue)."""
     from django_q.brokers import get_broker
+    from django_q.brokers.orm import ORM
 
     broker = get_broker()
-    return type(broker).__name__.lower(), int(broker.queue_size() or 0)
+    # The ORM queue's broker is core.broker.OrmBroker, a subclass of Django-Q2's: still "orm".
+    name = "orm" if isinstance(broker, ORM) else type(broker).__name__.lower()
+    return name, int(broker.queue_size() or 0)
 
 
 def model_slugs() -> dict[int, str]:

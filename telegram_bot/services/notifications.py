@@ -27,22 +27,25 @@ the user cancelled them in the app and saw the credits come back there.
 import enum
 import logging
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, router, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone, translation
 from telegram.error import TelegramError
 
+from accounts.models import User
 from accounts.services import user_set_reachable
 from core.i18n import user_language
 from core.scheduling import task_retry_schedule
+from core.statements import Statement, model_column, model_columns, model_fields, models_from_row
 from core.task_names import GENERATION_NOTIFY
-from generations.models import Generation
+from generations.models import AIModel, Generation
 from telegram_bot import keyboards, texts
 from telegram_bot.models import GenerationNotification, StatusMessage
 from telegram_bot.sending import Outgoing, Sent, TelegramFailure, bot_send, telegram_error_classify
-from telegram_bot.services.progress import status_message_sync
+from telegram_bot.services.progress import status_message_sync_from
 from telegram_bot.services.results import result_messages
 
 logger = logging.getLogger(__name__)
@@ -65,13 +68,11 @@ class NotifyOutcome(enum.StrEnum):
 
 def generation_notification_send(*, generation_id: int) -> NotifyOutcome:
     """Send the notification of a finished generation, once (see the module docstring)."""
-    generation = (
-        Generation.objects.select_related("user", "model")
-        .filter(pk=generation_id, status__in=Generation.FINAL_STATUSES).first()
-    )
-    if generation is None:
+    found = _finished_read(generation_id)
+    if found is None:
         logger.warning("generation %s: no finished generation to notify about", generation_id)
         return NotifyOutcome.NOT_MINE
+    generation, status_message = found
     first = _claim(generation_id)  # the parts already sent by an earlier try
     if first is None:
         return NotifyOutcome.NOT_MINE
@@ -82,16 +83,17 @@ def generation_notification_send(*, generation_id: int) -> NotifyOutcome:
     if skip_reason or chat_id is None:
         skip_reason = skip_reason or "no Telegram account"
         if generation.status == Generation.Status.CANCELLED:
-            status_message_sync(generation_id=generation_id)  # a status message in the chat says so
+            status_message_sync_from(status_message=status_message)  # a status message in the chat says so
         _finish(generation_id, status=Status.SKIPPED, detail=skip_reason)
         logger.info("generation %s: no notification (%s)", generation_id, skip_reason)
         return NotifyOutcome.SKIPPED
 
     # The status message of a generation started in the chat first ("done" above the
     # result); it handles Telegram's errors itself, and is cosmetic.
-    status_message_sync(generation_id=generation_id)
+    status_message_sync_from(status_message=status_message)
     try:
-        messages = _messages_for(generation, chat_id=chat_id)  # reads the media storage
+        # Reads the media storage.
+        messages = _messages_for(generation, chat_id=chat_id, in_chat=status_message is not None)
         if not messages:
             _finish(generation_id, status=Status.SKIPPED, detail="told in the status message")
             return NotifyOutcome.SKIPPED
@@ -126,14 +128,58 @@ def generation_notification_send(*, generation_id: int) -> NotifyOutcome:
     return NotifyOutcome.SENT
 
 
+def _finished_read(generation_id: int) -> tuple[Generation, StatusMessage | None] | None:
+    """The finished generation with its user and model, and its status message (None for
+    a generation not started in the chat): one statement, prepared (every notification
+    runs it)."""
+    using = router.db_for_read(Generation)
+    rows = _FINISHED.rows([generation_id, *Generation.FINAL_STATUSES], using=using)
+    if not rows:
+        return None
+    instances = models_from_row(rows[0], Generation, User, AIModel, StatusMessage, using=using)
+    generation, user, model, status_message = cast(
+        tuple[Generation, User, AIModel, StatusMessage | None], tuple(instances)
+    )
+    generation.user = user
+    generation.model = model
+    if status_message is not None:
+        status_message.generation = generation
+    return generation, status_message
+
+
+def _finished_sql(db: BaseDatabaseWrapper) -> str:
+    quote = db.ops.quote_name
+    tables = [quote(model._meta.db_table) for model in (Generation, User, AIModel, StatusMessage)]
+    generation, user, model, status_message = tables
+    meta = Generation._meta
+
+    def column(name: str) -> str:
+        return f"{generation}.{model_column(db, Generation, name)}"
+
+    statuses = ", ".join("%s" for _ in Generation.FINAL_STATUSES)
+    return (
+        f"SELECT {model_columns(db, Generation, meta.db_table)}, "  # noqa: S608 - quoted names from the models' meta
+        f"{model_columns(db, User, User._meta.db_table)}, {model_columns(db, AIModel, AIModel._meta.db_table)}, "
+        f"{model_columns(db, StatusMessage, StatusMessage._meta.db_table)} "
+        f"FROM {generation} "
+        f"JOIN {user} ON {user}.{quote(User._meta.pk.column)} = {column('user')} "
+        f"JOIN {model} ON {model}.{quote(AIModel._meta.pk.column)} = {column('model')} "
+        f"LEFT JOIN {status_message} ON {status_message}.{quote(StatusMessage._meta.pk.column)} = {column('id')} "
+        f"WHERE {column('id')} = %s AND {column('status')} IN ({statuses})"
+    )
+
+
+_FINISHED = Statement(_finished_sql, lambda: model_fields(Generation, User, AIModel, StatusMessage))
+
+
 def _part_sent(generation_id: int, *, messages: list[Outgoing], index: int, sent: Sent) -> None:
     """Record one message of the notification as sent (the notification as sent, after
     its last), and the result files Telegram now holds (by their position among the
     generation's results).
 
-    One statement, so atomic with no transaction of its own (a BEGIN and a COMMIT
-    would be two round trips more on every notification): the result files' INSERT
-    is a data-modifying CTE of the notification's conditional UPDATE."""
+    One statement on PostgreSQL, so atomic with no transaction of its own (a BEGIN and a
+    COMMIT would be two round trips more on every notification): the result files'
+    INSERT is a data-modifying CTE of the notification's conditional UPDATE."""
     position = sum(len(message.attachments) for message in messages[:index])
     now = timezone.now()
     changes: dict[str, object] = {"parts_sent": index + 1, "updated_at": now}
@@ -149,18 +195,26 @@ def _part_sent(generation_id: int, *, messages: list[Outgoing], index: int, sent
                     f"%(message_id_{offset})s, %(now)s)")
         params.update({f"position_{offset}": position + offset, f"kind_{offset}": file.kind,
                        f"file_id_{offset}": file.file_id, f"message_id_{offset}": file.message_id})
-    results = (
-        "WITH results AS (INSERT INTO telegram_bot_resultmessage "  # noqa: S608 - values are parameters
+    insert = (
+        "INSERT INTO telegram_bot_resultmessage "  # noqa: S608 - values are parameters
         "(generation_id, position, kind, file_id, chat_id, message_id, created_at) "
-        f"VALUES {', '.join(rows)} ON CONFLICT (generation_id, position) DO NOTHING) "
+        f"VALUES {', '.join(rows)} ON CONFLICT (generation_id, position) DO NOTHING"
     ) if rows else ""
     assignments = ", ".join(f"{column} = %({column})s" for column in changes)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"{results}UPDATE telegram_bot_generationnotification SET {assignments} "  # noqa: S608 - fixed column names
-            "WHERE generation_id = %(id)s AND status = %(sending)s",
-            params,
-        )
+    update = (
+        f"UPDATE telegram_bot_generationnotification SET {assignments} "  # noqa: S608 - fixed column names
+        "WHERE generation_id = %(id)s AND status = %(sending)s"
+    )
+    if not insert:
+        with connection.cursor() as cursor:
+            cursor.execute(update, params)
+    elif connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"WITH results AS ({insert}) {update}", params)
+    else:  # SQLite (`make run`) has no data-modifying CTE: the same two in a transaction
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(insert, params)
+            cursor.execute(update, params)
 
 
 def _claim(generation_id: int) -> int | None:
@@ -182,7 +236,7 @@ def _claim(generation_id: int) -> int | None:
                     updated_at = %(now)s
                 WHERE notification.status = %(pending)s
                     AND (notification.next_attempt_at IS NULL OR notification.next_attempt_at <= %(due)s)
-            RETURNING notification.parts_sent
+            RETURNING parts_sent
             """,
             {"id": generation_id, "sending": Status.SENDING, "pending": Status.PENDING, "now": now,
              "due": now + CLOCK_SKEW},
@@ -240,13 +294,13 @@ def _retry_or_fail(generation_id: int, *, retry_after: float | None, detail: str
     return NotifyOutcome.RETRY_SCHEDULED
 
 
-def _messages_for(generation: Generation, *, chat_id: int) -> list[Outgoing]:
+def _messages_for(generation: Generation, *, chat_id: int, in_chat: bool) -> list[Outgoing]:
     """What tells the user: the results, or the failure (unless the status message in
-    the chat says it already)."""
+    the chat says it already; `in_chat`: the generation has one, maybe not sent yet)."""
     user = generation.user
     if generation.status == Generation.Status.COMPLETED:
         return result_messages(generation, chat_id=chat_id)
-    if StatusMessage.objects.filter(pk=generation.pk, message_id__isnull=False).exists():
+    if in_chat and StatusMessage.objects.filter(pk=generation.pk, message_id__isnull=False).exists():
         return []
     with translation.override(user_language(user.language_code)):
         text = texts.generation_failed(

@@ -62,12 +62,17 @@ class ProgressOutcome(enum.StrEnum):
 
 def status_message_sync(*, generation_id: int) -> ProgressOutcome:
     """Edit the generation's status message to its current stage, if it needs it."""
+    return status_message_sync_from(status_message=_status_message_read(generation_id))
+
+
+def status_message_sync_from(*, status_message: StatusMessage | None) -> ProgressOutcome:
+    """`status_message_sync`, starting from the status message as the caller has just read
+    it with its generation, model and user (None: the generation has none), so that a
+    caller that reads the generation anyway (the notification) costs no statement more:
+    most generations (started in the Mini App) have no status message, and whether one
+    has is decided by its start."""
     edited = False
-    for _ in range(MAX_EDITS_PER_CALL):
-        status_message = (
-            StatusMessage.objects.select_related("generation__model", "generation__user")
-            .filter(pk=generation_id, message_id__isnull=False).first()
-        )
+    for attempt in range(MAX_EDITS_PER_CALL):
         if status_message is None or status_message.message_id is None:
             return ProgressOutcome.NO_MESSAGE
         stage = STAGE_OF_STATUS[status_message.generation.status]
@@ -80,7 +85,16 @@ def status_message_sync(*, generation_id: int) -> ProgressOutcome:
         if outcome != ProgressOutcome.EDITED:
             return outcome
         edited = True
+        if attempt + 1 < MAX_EDITS_PER_CALL:  # look again: the stage may have moved during the edit
+            status_message = _status_message_read(status_message.pk)
     return ProgressOutcome.EDITED
+
+
+def _status_message_read(generation_id: int) -> StatusMessage | None:
+    return (
+        StatusMessage.objects.select_related("generation__model", "generation__user")
+        .filter(pk=generation_id, message_id__isnull=False).first()
+    )
 
 
 def _lease_take(status_message: StatusMessage) -> datetime | None:

@@ -34,6 +34,7 @@ def on_redis(monkeypatch) -> Iterator[redis.Redis]:
         pytest.skip(f"no Redis at {REDIS_URL} (set TEST_REDIS_URL)")
     client.flushdb()
     monkeypatch.setattr(Conf, "ORM", None)
+    monkeypatch.setattr(Conf, "BROKER_CLASS", None)  # the ORM broker's (core.broker), set with ORM
     monkeypatch.setattr(Conf, "REDIS", REDIS_URL)
     task_enqueue_light_reset()
     yield client
