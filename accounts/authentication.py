@@ -1,3 +1,5 @@
+from typing import cast
+
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
@@ -11,6 +13,9 @@ from accounts.services import user_from_telegram
 from accounts.telegram_init_data import InitDataExpired, InitDataInvalid, init_data_validate
 from core.i18n import user_language
 from core.logging import log_context_update
+
+# The Authorization scheme of Mini App init data, and the WWW-Authenticate of a 401.
+INIT_DATA_KEYWORD = "tma"
 
 
 class InitDataAuthenticationFailed(exceptions.AuthenticationFailed):
@@ -26,46 +31,55 @@ class TelegramInitDataAuthentication(BaseAuthentication):
     activated here, so every message of the request (errors included) is theirs.
     """
 
-    keyword = "tma"
+    keyword = INIT_DATA_KEYWORD
 
     def authenticate(self, request: Request) -> tuple[User, None] | None:
-        header = get_authorization_header(request)
-        if not header:
-            return None
-        try:
-            scheme, _, init_data = header.decode("ascii").partition(" ")
-        except UnicodeDecodeError:
-            raise self._invalid() from None
-        if scheme.lower() != self.keyword or not init_data.strip():
-            raise self._invalid()
-        try:
-            _fields, telegram_user = init_data_validate(
-                init_data.strip(),
-                bot_token=settings.TELEGRAM_BOT_TOKEN,
-                max_age=settings.TELEGRAM_INIT_DATA_MAX_AGE,
-            )
-        except InitDataExpired:
-            raise InitDataAuthenticationFailed(
-                "AUTH_EXPIRED", translation.gettext("Your session has expired. Please reopen the app.")
-            ) from None
-        except InitDataInvalid:
-            raise self._invalid() from None
-
-        user = user_from_telegram(telegram_user=telegram_user)
-        language = user_language(user.language_code)
-        translation.activate(language)
-        request.LANGUAGE_CODE = language
-        log_context_update(user_id=user.pk)
-        return user, None
+        user = init_data_authenticate(request._request)
+        return None if user is None else (user, None)
 
     def authenticate_header(self, request: Request) -> str:
         return self.keyword
 
-    @staticmethod
-    def _invalid() -> InitDataAuthenticationFailed:
-        return InitDataAuthenticationFailed(
-            "AUTH_INVALID", translation.gettext("Invalid Telegram authorization data.")
+
+def init_data_authenticate(request: HttpRequest) -> User | None:
+    """The user whose init data `request` carries (`TelegramInitDataAuthentication`'s
+    work, also for a view that runs without DRF's request): None without an
+    Authorization header; InitDataAuthenticationFailed (AUTH_INVALID, AUTH_EXPIRED)
+    for anything but valid init data. Activates the user's language."""
+    # DRF's reading of the header (bytes, as Django's test client may also send it);
+    # it only looks at request.META.
+    header = get_authorization_header(cast(Request, request))
+    if not header:
+        return None
+    try:
+        scheme, _, init_data = header.decode("ascii").partition(" ")
+    except UnicodeDecodeError:
+        raise _invalid() from None
+    if scheme.lower() != INIT_DATA_KEYWORD or not init_data.strip():
+        raise _invalid()
+    try:
+        _fields, telegram_user = init_data_validate(
+            init_data.strip(),
+            bot_token=settings.TELEGRAM_BOT_TOKEN,
+            max_age=settings.TELEGRAM_INIT_DATA_MAX_AGE,
         )
+    except InitDataExpired:
+        raise InitDataAuthenticationFailed(
+            "AUTH_EXPIRED", translation.gettext("Your session has expired. Please reopen the app.")
+        ) from None
+    except InitDataInvalid:
+        raise _invalid() from None
+
+    user = user_from_telegram(telegram_user=telegram_user)
+    language = user_language(user.language_code)
+    translation.activate(language)
+    request.LANGUAGE_CODE = language
+    log_context_update(user_id=user.pk)
+    return user
+
+
+def _invalid() -> InitDataAuthenticationFailed:
+    return InitDataAuthenticationFailed("AUTH_INVALID", translation.gettext("Invalid Telegram authorization data."))
 
 
 def request_user(request: Request) -> User:

@@ -12,9 +12,15 @@ class IsTelegramUser(BasePermission):
     any validation, as the contract's check order says)."""
 
     def has_permission(self, request: Request, view: Any) -> bool:
-        user = request.user  # None when no init data came (UNAUTHENTICATED_USER = None)
-        if not isinstance(user, User):
-            return False
-        if user.is_banned:
-            raise UserBanned()
-        return True
+        # request.user is None when no init data came (UNAUTHENTICATED_USER = None).
+        return telegram_user_permitted(request.user)
+
+
+def telegram_user_permitted(user: object) -> bool:
+    """IsTelegramUser's rule, also for a view that runs without DRF's request: False
+    for anyone but a Telegram user; UserBanned for a banned one."""
+    if not isinstance(user, User):
+        return False
+    if user.is_banned:
+        raise UserBanned()
+    return True

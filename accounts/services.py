@@ -122,7 +122,7 @@ def credits_debit_if_enough(*, user_id: int, amount: int | BaseExpression) -> De
         )
         amount_params, fixed = list(amount_params), False
     if connection.vendor == "postgresql":
-        rows = _debit_statement(amount_sql, cache=fixed).rows([*amount_params, user_id], using=alias)
+        rows = _debit_statement(amount_sql, cache=fixed).rows_on(connection, [*amount_params, user_id])
         row = rows[0] if rows else None
     else:
         row = _debit_sqlite(connection, amount_sql, amount_params, user_id)
@@ -221,7 +221,8 @@ def credits_ledger_record(
     It must run in that same transaction, with the user's row still locked by it, so
     the balance and the ledger are committed together or not at all.
     """
-    if not connections[router.db_for_write(CreditLedgerEntry)].in_atomic_block:
+    alias = router.db_for_write(CreditLedgerEntry)
+    if not connections[alias].in_atomic_block:
         raise TransactionManagementError("credits_ledger_record must run in the change's transaction")
     if amount == 0:
         raise ValueError("a ledger entry must change the balance")
@@ -234,7 +235,7 @@ def credits_ledger_record(
         note=note[:255],
         created_by=created_by,
     )
-    _LEDGER_ROW.save(entry, using=router.db_for_write(CreditLedgerEntry))
+    _LEDGER_ROW.save(entry, using=alias)
     return entry
 
 

@@ -32,7 +32,8 @@ DEFAULT_FIRST_USER = 9000
 # cProfile phases: the first function of each (by module and name) whose cumulative time
 # counts as that phase. Anything else is "django_and_middleware".
 PHASES: dict[str, tuple[tuple[str, str], ...]] = {
-    "authentication": (("accounts/authentication.py", "authenticate"),),
+    # Both paths of the start authenticate through init_data_authenticate.
+    "authentication": (("accounts/authentication.py", "init_data_authenticate"),),
     "body_validation": (("rest_framework/serializers.py", "is_valid"),
                         ("generations/api/generations.py", "start_body_parse")),
     "start_service": (("generations/services/start.py", "generation_start"),),

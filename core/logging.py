@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+from django.core.signals import setting_changed
+
 _context: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("nanogen_log_context", default={})  # noqa: B039 - never mutated, only replaced
 
 # Attributes every LogRecord has; anything else was passed with `extra=` and is logged.
@@ -31,20 +33,43 @@ _REDACTIONS = [
 ]
 
 
-def _configured_secrets() -> list[str]:
-    from django.conf import settings
+# Any of _REDACTIONS needs a ":" or a "=" or one of these words in the text: most log
+# text (a request line, an event) has none, and is then not run through the five.
+_MAYBE_REDACTED = re.compile(r"[:=]|(?i:tma|bearer)")
 
-    if not settings.configured:
-        return []
-    names = ("TELEGRAM_BOT_TOKEN", "AIMLAPI_KEY", "SECRET_KEY", "TELEGRAM_WEBHOOK_SECRET", "METRICS_TOKEN")
-    return [value for name in names if len(value := str(getattr(settings, name, "") or "")) >= 6]
+_SECRET_SETTINGS = ("TELEGRAM_BOT_TOKEN", "AIMLAPI_KEY", "SECRET_KEY", "TELEGRAM_WEBHOOK_SECRET", "METRICS_TOKEN")
+_secrets: list[str] | None = None
+
+
+def _configured_secrets() -> list[str]:
+    """The configured secrets, read from the settings once (not for every log line), and
+    again after one of them changed (tests)."""
+    global _secrets
+    if _secrets is None:
+        from django.conf import settings
+
+        if not settings.configured:
+            return []
+        _secrets = [value for name in _SECRET_SETTINGS if len(value := str(getattr(settings, name, "") or "")) >= 6]
+    return _secrets
+
+
+def _secrets_forget(*, setting: str, **kwargs: Any) -> None:
+    global _secrets
+    if setting in _SECRET_SETTINGS:
+        _secrets = None
+
+
+setting_changed.connect(_secrets_forget)
 
 
 def redact(text: str) -> str:
     for secret in _configured_secrets():
-        text = text.replace(secret, "<secret>")
-    for pattern, replacement in _REDACTIONS:
-        text = pattern.sub(replacement, text)
+        if secret in text:
+            text = text.replace(secret, "<secret>")
+    if _MAYBE_REDACTED.search(text):
+        for pattern, replacement in _REDACTIONS:
+            text = pattern.sub(replacement, text)
     return text
 
 

@@ -18,6 +18,8 @@ generations whose enqueue was lost).
 import threading
 from typing import Any
 
+from django.db import connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 from django_q.brokers import Broker, get_broker
 from django_q.conf import Conf
@@ -27,9 +29,18 @@ from django_q.signals import pre_enqueue
 from django_q.signing import SignedPackage
 from django_q.tasks import async_task
 
-from core.statements import ModelInsert
+from core.statements import Statement
 
-_QUEUE_ROW = ModelInsert(OrmQ)
+
+def _queue_row_sql(connection: BaseDatabaseWrapper) -> str:
+    quote = connection.ops.quote_name
+    meta = OrmQ._meta
+    columns = ", ".join(quote(meta.get_field(name).column) for name in ("key", "payload", "lock"))
+    pk = quote(meta.get_field("id").column)
+    return f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES (%s, %s, %s) RETURNING {pk}"  # noqa: S608
+
+
+_QUEUE_ROW = Statement(_queue_row_sql)
 _broker: Broker | None = None
 _broker_lock = threading.Lock()
 
@@ -50,9 +61,11 @@ def task_enqueue_light(func: str, *args: Any, task_name: str | None = None) -> s
     pre_enqueue.send(sender="django_q", task=task)
     package = SignedPackage.dumps(task)
     if Conf.ORM:
-        # What the ORM broker's enqueue inserts, without its close_old_connections():
-        # the caller's connection is the request's (or the task's), already checked.
-        _QUEUE_ROW.save(OrmQ(key=Conf.CLUSTER_NAME, payload=package, lock=task["started"]), using=Conf.ORM)
+        # What the ORM broker's enqueue inserts (an OrmQ of key, payload and lock), without
+        # its close_old_connections(): the caller's connection is the request's (or the
+        # task's), already checked. The three values as they are, no model instance: text,
+        # text and the aware timestamp of timezone.now(), which the fields store unchanged.
+        _QUEUE_ROW.rows_on(connections[Conf.ORM], [Conf.CLUSTER_NAME, package, task["started"]])
     else:
         _process_broker().enqueue(package)
     return str(task["id"])

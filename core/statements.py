@@ -26,6 +26,7 @@ may not exist on the server connection the next transaction gets: set
 `DATABASE_PREPARED_STATEMENTS=false` there, and the same statements run unprepared.
 """
 
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any, cast
 
@@ -62,10 +63,11 @@ class Statement:
     def rows(self, params: Sequence[Any], *, using: str = DEFAULT_DB_ALIAS) -> list[tuple[Any, ...]]:
         """Run it with `params` on the `using` connection (in its current transaction);
         its rows (a statement without any is not one of these: use a cursor)."""
-        connection = connections[using]
-        with statement_cursor(connection) as cursor:
-            cursor.execute(self.sql(connection), params)
-            rows: list[tuple[Any, ...]] = cursor.fetchall()  # every statement here returns rows
+        return self.rows_on(connections[using], params)
+
+    def rows_on(self, connection: BaseDatabaseWrapper, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        """`rows` on a connection the caller already holds."""
+        rows = _execute(connection, self, self.sql(connection), params)
         if self._fields is None or not rows:
             return rows
         converters = self._converters_for(connection)
@@ -110,13 +112,38 @@ class ModelInsert:
         meta = model._meta
         self._fields = [field for field in meta.concrete_fields if field is not meta.auto_field]
         self._statement = Statement(self._build)
+        self._defaults: dict[str, list[tuple[Any, Any] | None]] = {}
 
     def save(self, instance: Model, *, using: str = DEFAULT_DB_ALIAS) -> None:
         connection = connections[using]
-        params = [field.get_db_prep_save(field.pre_save(instance, True), connection) for field in self._fields]
-        instance.pk = self._statement.rows(params, using=using)[0][0]
+        params = []
+        for field, default in zip(self._fields, self._defaults_for(connection), strict=True):
+            value = field.pre_save(instance, True)
+            if default is not None and type(value) is type(default[0]) and value == default[0]:
+                params.append(default[1])  # the field's default, prepared once
+            else:
+                params.append(field.get_db_prep_save(value, connection))
+        instance.pk = self._statement.rows_on(connection, params)[0][0]
         instance._state.adding = False
         instance._state.db = using
+
+    def _defaults_for(self, connection: BaseDatabaseWrapper) -> list[tuple[Any, Any] | None]:
+        """Per field, once per vendor: its default and the default as get_db_prep_save
+        prepares it, when the default is None or a plain str, int or bool (a value that
+        cannot change, and that Django's fields prepare by its value alone). A new row leaves most
+        fields at their default (a generation's result, error and provider columns), and
+        preparing each of them again cost an insert more than its statement did."""
+        found = self._defaults.get(connection.vendor)
+        if found is None:
+            found = []
+            for field in self._fields:
+                default = field.get_default()
+                if default is None or type(default) in (str, int, bool):
+                    found.append((default, field.get_db_prep_save(default, connection)))
+                else:
+                    found.append(None)
+            self._defaults[connection.vendor] = found
+        return found
 
     def _build(self, connection: BaseDatabaseWrapper) -> str:
         quote = connection.ops.quote_name
@@ -125,6 +152,55 @@ class ModelInsert:
         placeholders = ", ".join("%s" for _ in self._fields)
         pk = quote(meta.pk.column) if meta.pk is not None else "id"
         return f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders}) RETURNING {pk}"  # noqa: S608
+
+
+def _execute(
+    connection: BaseDatabaseWrapper, statement: Statement, sql: str, params: Sequence[Any]
+) -> list[tuple[Any, ...]]:
+    """Run `statement` on `connection` and fetch its rows (every statement here returns
+    rows). Prepared, it runs on a psycopg cursor of its own, kept for the connection:
+    a cursor that runs the same query object again keeps psycopg's adaptation of the
+    parameters and the rows (its Transformer), and no cursor is built and closed per
+    statement, which cost a start more than the statement's round trip did."""
+    if not _prepares(connection):
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows: list[tuple[Any, ...]] = cursor.fetchall()
+        return rows
+    connection.close_if_health_check_failed()
+    if connection.connection is None:
+        connection.ensure_connection()
+    connection.validate_thread_sharing()
+    raw = _kept_cursor(connection, statement)
+    # Django's wrapper, as connection.cursor() would build it: execute wrappers, the
+    # query log and counting see the statement. Not closed: the cursor is kept.
+    wrapper = _PreparedDebugCursor(raw, connection) if connection.queries_logged else CursorWrapper(raw, connection)
+    wrapper.execute(sql, params)
+    with connection.wrap_database_errors:
+        return raw.fetchall()
+
+
+# The kept cursors: per Django connection (one per thread), per statement. A cursor is
+# replaced when the connection under it was (closed, reconnected).
+_kept: "weakref.WeakKeyDictionary[BaseDatabaseWrapper, dict[Statement, _PreparedCursor]]" = weakref.WeakKeyDictionary()
+
+
+def _kept_cursor(connection: BaseDatabaseWrapper, statement: Statement) -> "_PreparedCursor":
+    cursors = _kept.get(connection)
+    if cursors is None:
+        cursors = _kept[connection] = {}
+    cursor = cursors.get(statement)
+    if cursor is None or cursor.connection is not connection.connection or cursor.closed:
+        with connection.wrap_database_errors:
+            cursor = cursors[statement] = _PreparedCursor(connection.connection)
+    return cursor
+
+
+def _prepares(connection: BaseDatabaseWrapper) -> bool:
+    """Whether statements are prepared on this connection (PostgreSQL with
+    DATABASE_PREPARED_STATEMENTS on)."""
+    options = connection.settings_dict["OPTIONS"]
+    return connection.vendor == "postgresql" and options.get("prepare_threshold") is not None
 
 
 def model_columns(connection: BaseDatabaseWrapper, model: type[Model], alias: str) -> str:
@@ -166,7 +242,7 @@ def models_from_row(row: Sequence[Any], *models: type[Model], using: str = DEFAU
 def statement_cursor(connection: BaseDatabaseWrapper) -> CursorWrapper:
     """A cursor of Django's connection (wrapped as Django wraps its own: logged, counted)
     that prepares what it runs on PostgreSQL when prepared statements are on."""
-    if connection.vendor != "postgresql" or connection.settings_dict["OPTIONS"].get("prepare_threshold") is None:
+    if not _prepares(connection):
         return connection.cursor()
     connection.close_if_health_check_failed()
     connection.ensure_connection()

@@ -88,11 +88,17 @@ def _text_check(text: str, *, field: str | None) -> None:
 class StrictJSONParser(JSONParser):
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Mapping[str, Any] | None = None) -> Any:
         encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
-        try:
-            return json_strict_loads(stream.read().decode(encoding))
-        except JsonRefused as exc:
-            if exc.field is not None:
-                raise ValidationError({exc.field: [str(exc)]}) from None
-            raise ParseError(_("JSON parse error - %s") % exc) from None
-        except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors too
-            raise ParseError(_("JSON parse error - %s") % exc) from None
+        return json_body_parse(stream.read(), encoding)
+
+
+def json_body_parse(body: bytes, encoding: str) -> Any:
+    """StrictJSONParser's work on a body already read (for a view that runs without
+    DRF's request): its data, or ParseError / ValidationError, as the parser raises."""
+    try:
+        return json_strict_loads(body.decode(encoding))
+    except JsonRefused as exc:
+        if exc.field is not None:
+            raise ValidationError({exc.field: [str(exc)]}) from None
+        raise ParseError(_("JSON parse error - %s") % exc) from None
+    except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors too
+        raise ParseError(_("JSON parse error - %s") % exc) from None

@@ -10,6 +10,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.storage import default_storage
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,8 +31,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.authentication import request_user
+from accounts.models import User
 from core.api.pagination import NewestFirstCursorPagination
 from core.api.schema import ErrorSerializer
+from generations.api.lean import lean_dispatch, lean_request_fits
 from generations.errors import DuplicateRequest
 from generations.models import IMAGES_MAX_PER_GENERATION, AIModel, Generation, StoredFile
 from generations.selectors import generation_get_for_user, generation_list_for_user, model_list_active
@@ -95,7 +99,7 @@ class GenerationResultSerializer(serializers.Serializer[Any]):
     content_type = serializers.CharField()
 
 
-def stored_file_render(file: StoredFile, request: Request | None) -> dict[str, str]:
+def stored_file_render(file: StoredFile, request: HttpRequest | Request | None) -> dict[str, str]:
     """A stored file as the API shows it: an absolute URL (its name is unguessable)."""
     url = default_storage.url(file.name)
     return {"url": request.build_absolute_uri(url) if request is not None else url, "content_type": file.content_type}
@@ -148,7 +152,7 @@ class GenerationOutputSerializer(serializers.Serializer[Any]):
         return {"code": generation.error_code, "message": generation.error_message}
 
 
-def generation_render(generation: Generation, request: Request | None) -> dict[str, Any]:
+def generation_render(generation: Generation, request: HttpRequest | Request | None) -> dict[str, Any]:
     """A generation as GenerationOutputSerializer renders it (the API's shape, which the
     serializer declares for the schema), written out: a serializer builds and deep-copies
     its sixteen fields on every instance, which cost a start more than its SQL did.
@@ -413,29 +417,51 @@ class GenerationsApi(APIView):
         },
     )
     def post(self, request: Request) -> Response:
+        """The slow path: any start `start_fast` does not take, through DRF's dispatch."""
         header_key = request.headers.get(IDEMPOTENCY_KEY_HEADER)
-        data = start_body_parse(request.data, header_key)
-        if data is None:  # anything unusual: the serializer decides, and words the errors
-            context = {"header_idempotency_key": header_key}
-            serializer = GenerationStartInputSerializer(data=request.data, context=context)
-            serializer.is_valid(raise_exception=True)
-            data = serializer.validated_data
-        try:
-            generation = generation_start(
-                user=request_user(request),
-                model_slug=data["model"],
-                prompt=data["prompt"],
-                params=data.get("params"),
-                images=data.get("images"),
-                idempotency_key=data.get("idempotency_key"),
-            )
-        except DuplicateRequest as exc:
-            # The client may have lost the first response: give it the original.
-            exc.extra["generation"] = generation_render(exc.generation, request)
-            raise
-        location = f"{get_script_prefix()}{_generations_path()}{generation.pk}"
-        headers = {"Location": request.build_absolute_uri(location)}
-        return Response(generation_render(generation, request), status=201, headers=headers)
+        return start_respond(request, user=request_user(request), body=request.data, header_key=header_key)
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if request.method == "POST" and lean_request_fits(self, request):
+            return self.start_fast(request, *args, **kwargs)
+        return super().dispatch(request, *args, **kwargs)
+
+    def start_fast(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Response:
+        """The fast path: a plain start (JSON, init data; what the Mini App sends),
+        without DRF's per-request machinery (generations.api.lean), to the same answer."""
+        # The header as request.headers would give it, without building request.headers.
+        header_key = request.META.get("HTTP_IDEMPOTENCY_KEY")
+
+        def respond(user: User, body: Any) -> Response:
+            return start_respond(request, user=user, body=body, header_key=header_key)
+
+        return lean_dispatch(self, request, respond, *args, **kwargs)
+
+
+def start_respond(request: HttpRequest | Request, *, user: User, body: Any, header_key: str | None) -> Response:
+    """The start's answer, whichever path the request took: the body checked (the
+    serializer only for an unusual one), the generation started, 201 with it."""
+    data = start_body_parse(body, header_key)
+    if data is None:  # anything unusual: the serializer decides, and words the errors
+        serializer = GenerationStartInputSerializer(data=body, context={"header_idempotency_key": header_key})
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+    try:
+        generation = generation_start(
+            user=user,
+            model_slug=data["model"],
+            prompt=data["prompt"],
+            params=data.get("params"),
+            images=data.get("images"),
+            idempotency_key=data.get("idempotency_key"),
+        )
+    except DuplicateRequest as exc:
+        # The client may have lost the first response: give it the original.
+        exc.extra["generation"] = generation_render(exc.generation, request)
+        raise
+    location = f"{get_script_prefix()}{_generations_path()}{generation.pk}"
+    headers = {"Location": request.build_absolute_uri(location)}
+    return Response(generation_render(generation, request), status=201, headers=headers)
 
 
 class GenerationQuoteOutputSerializer(serializers.Serializer[Any]):

@@ -153,8 +153,11 @@ def _start_debit_first(user: User, request: StartRequest) -> Generation:
     plan: _Plan | None = None
     try:
         with transaction.atomic():
-            # Fixed text from the model's meta, the slug a parameter.
-            default_price = RawSQL(_default_price_sql(), [request.model_slug])  # noqa: S611
+            # Fixed text from the model's meta, the slug a parameter (and the price field as
+            # its output field: RawSQL would build a new Field on every start).
+            default_price = RawSQL(  # noqa: S611
+                _default_price_sql(), [request.model_slug], output_field=AIModel._meta.get_field("price")
+            )
             debit = credits_debit_if_enough(user_id=user.pk, amount=default_price)
             if debit is None:
                 raise _TakeTheLockFirst()  # no active model, or credits short of the default price

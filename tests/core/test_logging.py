@@ -77,3 +77,18 @@ def test_log_context_is_scoped():
 )
 def test_redact(text, hidden):
     assert hidden not in redact(text)
+
+
+def test_a_secret_changed_in_the_settings_is_redacted_from_then_on(settings):
+    assert "<secret>" not in redact("key sk-first-0123 and sk-second-4567")
+    settings.AIMLAPI_KEY = "sk-first-0123"
+    assert redact("key sk-first-0123 and sk-second-4567") == "key <secret> and sk-second-4567"
+    settings.AIMLAPI_KEY = "sk-second-4567"
+    assert redact("key sk-first-0123 and sk-second-4567") == "key sk-first-0123 and <secret>"
+
+
+@pytest.mark.parametrize(
+    "text", ["POST /api/generations 201", "generation 5 started: user 7", "bearers of news", "a=b"]
+)
+def test_text_without_a_secret_is_left_as_it_is(text):
+    assert redact(text) == text
