@@ -43,15 +43,21 @@ def run(args: list[str], env: dict[str, str]) -> str:
     return result.stdout
 
 
-def test_money_paths_work_on_sqlite(tmp_path):
-    env = {
+def local_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """`make run`'s settings: DEBUG, a SQLite file, local media."""
+    return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "nanogen.settings",
         "DEBUG": "true",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'local.sqlite3'}",
         "MEDIA_ROOT": str(tmp_path / "media"),
         "LOG_LEVEL": "WARNING",
+        **extra,
     }
+
+
+def test_money_paths_work_on_sqlite(tmp_path):
+    env = local_env(tmp_path)
     run(["migrate", "-v0"], env)
     out = run(["shell", "-c", SCRIPT], env)
     assert "refused 5 10" in out
@@ -79,18 +85,8 @@ print("notification", GenerationNotification.objects.get(generation=generation).
 
 def test_a_chat_generation_reaches_the_chat_on_sqlite(tmp_path):
     with FakeTelegram() as telegram:
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "nanogen.settings",
-            "DEBUG": "true",
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'local.sqlite3'}",
-            "MEDIA_ROOT": str(tmp_path / "media"),
-            "LOG_LEVEL": "WARNING",
-            "AIMLAPI_KEY": "",
-            "REDIS_URL": "",
-            "TELEGRAM_BOT_TOKEN": "123456:TEST-token",
-            "TELEGRAM_API_BASE_URL": telegram.base_url,
-        }
+        env = local_env(tmp_path, AIMLAPI_KEY="", REDIS_URL="", TELEGRAM_BOT_TOKEN="123456:TEST-token",
+                        TELEGRAM_API_BASE_URL=telegram.base_url)
         run(["migrate", "-v0"], env)
         out = run(["shell", "-c", CHAT_SCRIPT], env)
         photos = telegram.calls_to("sendPhoto")
