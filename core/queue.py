@@ -63,9 +63,12 @@ def task_enqueue_light(func: str, *args: Any, task_name: str | None = None) -> s
     if Conf.ORM:
         # What the ORM broker's enqueue inserts (an OrmQ of key, payload and lock), without
         # its close_old_connections(): the caller's connection is the request's (or the
-        # task's), already checked. The three values as they are, no model instance: text,
-        # text and the aware timestamp of timezone.now(), which the fields store unchanged.
-        _QUEUE_ROW.rows_on(connections[Conf.ORM], [Conf.CLUSTER_NAME, package, task["started"]])
+        # task's), already checked. The three values, no model instance; the timestamp as
+        # the field stores it (on SQLite a text without the offset: the broker takes a
+        # task by comparing its lock with the value it read, so the text must match).
+        connection = connections[Conf.ORM]
+        lock = connection.ops.adapt_datetimefield_value(task["started"])
+        _QUEUE_ROW.rows_on(connection, [Conf.CLUSTER_NAME, package, lock])
     else:
         _process_broker().enqueue(package)
     return str(task["id"])

@@ -4,7 +4,8 @@ there too, not only on PostgreSQL (several hot statements have a PostgreSQL form
 Runs in a subprocess with its own SQLite file, so the suite's PostgreSQL settings are
 not involved; it checks that a start debits once, a refusal debits nothing, a cancel
 refunds, and `audit_ledger` holds; and that a generation started in the chat is run by
-the worker's step with the demo provider and its result sent to (a fake of) Telegram.
+the worker's step with the demo provider (its task taken from the queue as the cluster
+takes it) and its result sent to (a fake of) Telegram.
 """
 
 import os
@@ -68,6 +69,7 @@ def test_money_paths_work_on_sqlite(tmp_path):
 CHAT_SCRIPT = """
 from accounts.models import CreditKind, User
 from accounts.services import credits_change
+from django_q.brokers import get_broker
 from generations.models import Generation
 from generations.services import generation_start
 from generations.tasks import generation_run
@@ -77,6 +79,7 @@ user = User.objects.create(telegram_id=77, first_name="Local")
 credits_change(user_id=user.pk, amount=25, kind=CreditKind.GRANT)
 generation = generation_start(user=user, model_slug="nano-banana", prompt="a boat on sqlite")
 StatusMessage.objects.create(generation=generation, chat_id=77, message_id=1)
+print("queued", [task for _, task in get_broker().dequeue() or []] != [])
 print("step", generation_run(generation.pk))
 print("status", Generation.objects.get(pk=generation.pk).status)
 print("notification", GenerationNotification.objects.get(generation=generation).status)
@@ -90,6 +93,7 @@ def test_a_chat_generation_reaches_the_chat_on_sqlite(tmp_path):
         run(["migrate", "-v0"], env)
         out = run(["shell", "-c", CHAT_SCRIPT], env)
         photos = telegram.calls_to("sendPhoto")
+    assert "queued True" in out, out  # the start's task is one the cluster can take
     assert "status completed" in out, out
     assert "notification sent" in out, out
     assert [str(call["chat_id"]) for call in photos] == ["77"]
