@@ -29,15 +29,13 @@ from django_q.signals import pre_enqueue
 from django_q.signing import SignedPackage
 from django_q.tasks import async_task
 
-from core.statements import Statement
+from core.statements import Statement, model_column
 
 
 def _queue_row_sql(connection: BaseDatabaseWrapper) -> str:
-    quote = connection.ops.quote_name
-    meta = OrmQ._meta
-    columns = ", ".join(quote(meta.get_field(name).column) for name in ("key", "payload", "lock"))
-    pk = quote(meta.get_field("id").column)
-    return f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES (%s, %s, %s) RETURNING {pk}"  # noqa: S608
+    table = connection.ops.quote_name(OrmQ._meta.db_table)
+    key, payload, lock, pk = (model_column(connection, OrmQ, name) for name in ("key", "payload", "lock", "id"))
+    return f"INSERT INTO {table} ({key}, {payload}, {lock}) VALUES (%s, %s, %s) RETURNING {pk}"  # noqa: S608
 
 
 _QUEUE_ROW = Statement(_queue_row_sql)

@@ -239,21 +239,6 @@ def models_from_row(row: Sequence[Any], *models: type[Model], using: str = DEFAU
     return instances
 
 
-def statement_cursor(connection: BaseDatabaseWrapper) -> CursorWrapper:
-    """A cursor of Django's connection (wrapped as Django wraps its own: logged, counted)
-    that prepares what it runs on PostgreSQL when prepared statements are on."""
-    if not _prepares(connection):
-        return connection.cursor()
-    connection.close_if_health_check_failed()
-    connection.ensure_connection()
-    with connection.wrap_database_errors:
-        raw = _PreparedCursor(connection.connection)
-        connection.validate_thread_sharing()
-        if connection.queries_logged:
-            return _PreparedDebugCursor(raw, connection)
-        return CursorWrapper(cast(Any, raw), connection)
-
-
 class _PreparedDebugCursor(CursorDebugWrapper):
     """Django's debug wrapper (DEBUG, CaptureQueriesContext) logs the text psycopg sent,
     which for a prepared statement is only its name: log the statement with its values."""

@@ -14,7 +14,7 @@ from django.db import router
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django_q.tasks import async_task
 
-from core.statements import Statement
+from core.statements import Statement, model_column
 from core.task_names import (
     GENERATION_PROGRESS,
     PAYMENT_ISSUE_ALERT,
@@ -66,8 +66,7 @@ def on_generation_claimed(*, generation_id: int) -> None:
 
 def _status_message_exists_sql(db: BaseDatabaseWrapper) -> str:
     table = db.ops.quote_name(StatusMessage._meta.db_table)
-    pk = db.ops.quote_name(StatusMessage._meta.pk.column)
-    return f"SELECT 1 FROM {table} WHERE {pk} = %s"  # noqa: S608 - quoted names from the model's meta
+    return f"SELECT 1 FROM {table} WHERE {model_column(db, StatusMessage, 'generation')} = %s"  # noqa: S608 - quoted names from the model's meta
 
 
 # `StatusMessage.objects.filter(pk=...).exists()`, built once and prepared: every claim runs it.

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import CreditKind, CreditLedgerEntry, User
-from core.statements import ModelInsert, Statement, statement_cursor
+from core.statements import ModelInsert, Statement
 from generations.models import AIModel, Generation
 from tests.factories import AIModelFactory, GenerationFactory
 
@@ -85,9 +85,15 @@ def test_without_prepared_statements_the_same_statement_runs_unprepared(owner, s
     options = connection.settings_dict["OPTIONS"]
     saved = options.pop("prepare_threshold", None)
     try:
-        with statement_cursor(connection) as cursor:
-            assert type(cursor.cursor).__name__ != "_PreparedCursor"
-        assert USER_BY_ID.rows([owner.pk])[0][0] == owner.credits
+        cursors = []
+
+        def cursor_seen(execute, sql, params, many, context):
+            cursors.append(type(context["cursor"].cursor).__name__)
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(cursor_seen):
+            assert USER_BY_ID.rows([owner.pk])[0][0] == owner.credits
+        assert cursors and "_PreparedCursor" not in cursors
     finally:
         if saved is not None:
             options["prepare_threshold"] = saved
