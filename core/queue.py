@@ -16,17 +16,20 @@ generations whose enqueue was lost).
 """
 
 import threading
+import uuid
+from functools import cache
 from typing import Any
 
+from django.core.signing import TimestampSigner
 from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 from django_q.brokers import Broker, get_broker
 from django_q.conf import Conf
-from django_q.humanhash import uuid
+from django_q.humanhash import humanize
 from django_q.models import OrmQ
 from django_q.signals import pre_enqueue
-from django_q.signing import SignedPackage
+from django_q.signing import PickleSerializer
 from django_q.tasks import async_task
 
 from core.statements import Statement, model_column
@@ -44,12 +47,16 @@ _broker_lock = threading.Lock()
 
 
 def task_enqueue_light(func: str, *args: Any, task_name: str | None = None) -> str:
-    """Queue `func(*args)` for the cluster as `async_task(func, *args)` would; its task id."""
+    """Queue `func(*args)` for the cluster as `async_task(func, *args)` would; its task id.
+
+    `task_name` is what the admin's task lists show; without one the task gets
+    Django-Q2's human-readable hash of its id, as async_task gives it (which costs the
+    hot path more than a name it already knows)."""
     if Conf.SYNC:  # tests that run tasks in-process: async_task knows how
         options = {"task_name": task_name} if task_name else {}
         return str(async_task(func, *args, **options))
-    tag = uuid()
-    task: dict[str, Any] = {"id": tag[1], "name": task_name or tag[0], "func": func, "args": args}
+    task_id = uuid.uuid4().hex  # what django_q.humanhash.uuid() takes as its digest
+    task: dict[str, Any] = {"id": task_id, "name": task_name or humanize(task_id), "func": func, "args": args}
     if Conf.CACHED:
         task["cached"] = Conf.CACHED
     if Conf.ACK_FAILURES:
@@ -57,7 +64,10 @@ def task_enqueue_light(func: str, *args: Any, task_name: str | None = None) -> s
     task["kwargs"] = {}
     task["started"] = timezone.now()
     pre_enqueue.send(sender="django_q", task=task)
-    package = SignedPackage.dumps(task)
+    # SignedPackage.dumps(task), with the signer built once for the key and salt.
+    package = _signer(Conf.SECRET_KEY, Conf.PREFIX).sign_object(
+        task, serializer=PickleSerializer, compress=Conf.COMPRESSED
+    )
     if Conf.ORM:
         # What the ORM broker's enqueue inserts (an OrmQ of key, payload and lock), without
         # its close_old_connections(): the caller's connection is the request's (or the
@@ -70,6 +80,13 @@ def task_enqueue_light(func: str, *args: Any, task_name: str | None = None) -> s
     else:
         _process_broker().enqueue(package)
     return str(task["id"])
+
+
+@cache
+def _signer(key: str, salt: str) -> TimestampSigner:
+    """Django's signer as django_q.signing builds it on every call; it keeps nothing
+    between signatures but its key and salt."""
+    return TimestampSigner(key=key, salt=salt)
 
 
 def _process_broker() -> Broker:

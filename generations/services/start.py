@@ -291,7 +291,9 @@ def _generation_insert(user: User, request: StartRequest, plan: _Plan) -> Genera
     # the enqueue fails the sweeper re-enqueues pending generations, so the client
     # still gets its 201 instead of a 500 for work that was accepted.
     generation_id = generation.pk
-    transaction.on_commit(lambda: task_enqueue_light(GENERATION_RUN, generation_id), robust=True)
+    transaction.on_commit(
+        lambda: task_enqueue_light(GENERATION_RUN, generation_id, task_name=f"generation-{generation_id}"), robust=True
+    )
     return generation
 
 

@@ -9,6 +9,7 @@ import pytest
 import redis
 from django.db import connection
 from django_q.conf import Conf
+from django_q.humanhash import humanize
 from django_q.models import OrmQ
 from django_q.signing import SignedPackage
 from django_q.tasks import async_task
@@ -56,6 +57,7 @@ def test_the_orm_package_is_async_tasks(django_capture_on_commit_callbacks):
     light, reference = (SignedPackage.loads(row.payload) for row in OrmQ.objects.order_by("id"))
     same_fields(light, reference)
     assert light["id"] == task_id
+    assert light["name"] == humanize(task_id)  # async_task's name for a task without one
     assert OrmQ.objects.order_by("id").first().key == Conf.CLUSTER_NAME
 
 
@@ -80,6 +82,16 @@ def test_the_redis_package_is_async_tasks(on_redis):
 def demo_model(db: None) -> AIModel:
     return AIModelFactory.create(slug="queue-demo", name="Queue demo", kind=AIModel.Kind.IMAGE,
                                  provider=AIModel.Provider.DEMO, provider_model_id="demo", price=3)
+
+
+def test_a_starts_task_is_named_after_its_generation(owner, demo_model, django_capture_on_commit_callbacks):
+    """The admin's task lists (queued, failed) say which generation a task runs."""
+    credits_give(owner, 10)
+    owner_client = api_client_for(OWNER_TELEGRAM_ID, first_name="Owner", username="owner")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = owner_client.post("/api/generations", {"model": "queue-demo", "prompt": "a fox"}, format="json")
+    assert response.status_code == 201, response.content
+    assert [row.task["name"] for row in OrmQ.objects.all()] == [f"generation-{response.json()['id']}"]
 
 
 @pytest.fixture
