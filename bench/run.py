@@ -428,44 +428,6 @@ def history_plan() -> dict:
             "execution_ms": float(re.search(r"Execution Time: ([\d.]+)", plan).group(1))}
 
 
-def start_in_process(requests: int) -> dict:
-    """The same start, called in this process through Django's test client (no HTTP, no
-    gunicorn): what one start costs in Python plus its SQL round trips."""
-    from django.conf import settings
-    from django.test import Client
-
-    from bench.load import percentile
-
-    settings.ALLOWED_HOSTS = ["testserver", *settings.ALLOWED_HOSTS]
-    client = Client()
-    latencies = []
-    for n in range(requests):
-        telegram_id = FIRST_TELEGRAM_ID + 1 + (9000 + n) % USERS
-        body = json.dumps({"model": "nano-banana", "prompt": "a red fox in the snow",
-                           "idempotency_key": f"inproc-{n}"})
-        authorization = f"tma {init_data(telegram_id)}"
-        began = time.monotonic()
-        response = client.post("/api/generations", body, content_type="application/json",
-                               HTTP_AUTHORIZATION=authorization)
-        latencies.append((time.monotonic() - began) * 1000)
-        assert response.status_code == 201, response.content
-    return {"requests": requests, "p50_ms": round(percentile(latencies, 50), 2),
-            "p95_ms": round(percentile(latencies, 95), 2)}
-
-
-def start_in_process_measure(requests: int) -> dict:
-    """bench/start_inprocess.py's measure (CPU time per start and its phases) where it
-    exists, else `start_in_process` above (wall clock only)."""
-    import importlib
-
-    try:
-        module = importlib.import_module("bench.start_inprocess")
-    except ImportError:
-        return start_in_process(requests)
-    result: dict = module.start_in_process(requests)
-    return result
-
-
 def dashboard_and_metrics() -> dict:
     """In-process (Django's test client): the staff dashboard and /metrics at this size."""
     from django.conf import settings
@@ -781,8 +743,11 @@ def main() -> None:
         report["start"] = start_benchmark(url, workdir, args.seconds, matrix=args.gunicorn_matrix)
         if not report["start"].get("skipped"):
             start_reset()  # pgbench's generations are pending: the users would be at their active limit
-            report["start"]["in_process"] = start_in_process_measure(200)
-            log(f"start in process (no HTTP): p50 {report['start']['in_process']['p50_ms']} ms")
+            from bench.start_inprocess import start_in_process
+
+            in_process = report["start"]["in_process"] = start_in_process(200)
+            log(f"start in process (no HTTP): p50 {in_process['p50_ms']} ms, "
+                f"Python p50 {in_process['python_p50_ms']} ms")
         start_reset()
     if args.only == "start":
         finish(report, started, workdir)

@@ -258,7 +258,8 @@ def render(section: dict[str, Any], in_process: dict[str, Any] | None, cores: in
         lines.append(f"Start's share of the plain-view ceiling behind the project's middleware (aim >= 0.75): "
                      f"{share:.3f} (of the bare ceiling: {summary.get('best_start_over_ceiling_none')}).")
     if in_process:
-        lines.append(f"One start in process (Django's test client, no HTTP, one at a time, {in_process['requests']} "
+        lines.append(f"One start in process (the WSGI application called as gunicorn's worker calls it, no HTTP, "
+                     f"one at a time, {in_process['requests']} "
                      f"starts): p50 {in_process['p50_ms']} ms, p95 {in_process['p95_ms']} ms of Python and SQL round "
                      f"trips (pgbench's single-client p50 is the SQL's share)"
                      + (f"; this process's CPU time per start (the Python cost; goal 3 ms or less): p50 "

@@ -1,11 +1,18 @@
 """What one start (POST /api/generations) costs in this process, without HTTP or gunicorn.
 
-`start_in_process(requests)` sends the same start as the load test through Django's
-test client, one at a time, each from the next seeded user with a fresh idempotency
-key (so every answer is a real 201), and reports wall-clock p50/p95 and the start's
-Python cost: the CPU time of this process per start (`time.process_time`: what the
-web worker itself spends, not the waits for PostgreSQL, which runs on the same machine
-and whose statements are timed apart through `connection.execute_wrapper`). A second,
+`start_in_process(requests)` sends the same start as the load test to the project's
+WSGI application, called as gunicorn's worker calls it (the environ of the load test's
+request, the response iterated and closed, so Django's request_started and
+request_finished run as in production), one at a time, each from the next seeded user
+with a fresh idempotency key (so every answer is a real 201), and reports wall-clock
+p50/p95 and the start's Python cost: the CPU time of this process per start
+(`time.process_time`: what the web worker itself spends, not the waits for PostgreSQL,
+which runs on the same machine and whose statements are timed apart through
+`connection.execute_wrapper`; BEGIN, COMMIT and the connection's health check run
+outside that wrapper and are not counted). Not Django's test client: it does per
+request what no worker does (it connects and disconnects signal receivers, records
+templates, encodes the body, attaches the request to the response) and leaves out what
+every worker does (the end-of-request housekeeping of the connection). A second,
 shorter pass under cProfile splits the Python cost into its phases (authentication,
 body parsing, the start service, the enqueue, the rendering, the rest: middleware and
 Django's request handling), scaled to the unprofiled mean.
@@ -18,8 +25,10 @@ seeds it as `make bench` does, and prints the figures as JSON.
 
 import argparse
 import cProfile
+import io
 import json
 import pstats
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -53,33 +62,30 @@ def start_in_process(requests: int, *, first_user: int = DEFAULT_FIRST_USER, pro
 
     Returns requests, p50_ms, p95_ms (wall clock of the whole request), python_p50_ms,
     python_p95_ms and python_mean_ms (this process's CPU time per start), sql_mean_ms
-    (in the driver's execute, round trips included; BEGIN and COMMIT not), statements
-    (per start, BEGIN and COMMIT not counted) and python_breakdown_ms (mean per start,
+    (in the driver's execute, round trips included), statements (per start, as the
+    execute wrapper counts them) and python_breakdown_ms (mean per start,
     by phase).
     """
-    from django.conf import settings
+    from django.core.wsgi import get_wsgi_application
     from django.db import connection
-    from django.test import Client
 
     from bench.load import percentile
 
-    settings.ALLOWED_HOSTS = ["testserver", *settings.ALLOWED_HOSTS]
-    client = Client()
+    application = get_wsgi_application()  # what nanogen.wsgi gives gunicorn
     counter = iter(range(10**9))
 
     def one(timer: "_SqlTimer") -> tuple[float, float, float, int]:
         n = next(counter)
         telegram_id = FIRST_TELEGRAM_ID + 1 + (first_user + n) % USERS
         body = json.dumps({"model": "nano-banana", "prompt": "a red fox in the snow",
-                           "idempotency_key": f"inproc-{first_user}-{n}"})
-        authorization = f"tma {_init_data(telegram_id)}"
+                           "idempotency_key": f"inproc-{first_user}-{n}"}).encode()
+        environ = _environ(body, authorization=f"tma {_init_data(telegram_id)}")
         timer.reset()
         began, began_cpu = time.perf_counter(), time.process_time()
-        response = client.post("/api/generations", body, content_type="application/json",
-                               HTTP_AUTHORIZATION=authorization)
+        status, content = _wsgi_call(application, environ)
         elapsed, cpu = time.perf_counter() - began, time.process_time() - began_cpu
-        if response.status_code != 201:
-            raise RuntimeError(f"start answered {response.status_code}: {response.content[:500]!r}")
+        if not status.startswith("201 "):
+            raise RuntimeError(f"start answered {status}: {content[:500]!r}")
         return elapsed * 1000, cpu * 1000, timer.seconds * 1000, timer.statements
 
     timer = _SqlTimer()
@@ -111,6 +117,34 @@ def start_in_process(requests: int, *, first_user: int = DEFAULT_FIRST_USER, pro
         scale = python_mean / breakdown.pop("_python_total")
         result["python_breakdown_ms"] = {phase: round(ms * scale, 2) for phase, ms in breakdown.items()}
     return result
+
+
+def _environ(body: bytes, *, authorization: str) -> dict[str, Any]:
+    """The WSGI environ gunicorn builds for the load test's request (bench/start.lua)."""
+    return {
+        "REQUEST_METHOD": "POST", "SCRIPT_NAME": "", "PATH_INFO": "/api/generations", "RAW_URI": "/api/generations",
+        "QUERY_STRING": "", "SERVER_PROTOCOL": "HTTP/1.1", "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "8000",
+        "REMOTE_ADDR": "127.0.0.1", "REMOTE_PORT": "40000", "HTTP_HOST": "127.0.0.1:8000",
+        "CONTENT_TYPE": "application/json", "CONTENT_LENGTH": str(len(body)), "HTTP_AUTHORIZATION": authorization,
+        "wsgi.input": io.BytesIO(body), "wsgi.errors": sys.stderr, "wsgi.version": (1, 0),
+        "wsgi.url_scheme": "http", "wsgi.multithread": False, "wsgi.multiprocess": True, "wsgi.run_once": False,
+    }
+
+
+def _wsgi_call(application: Callable[..., Any], environ: dict[str, Any]) -> tuple[str, bytes]:
+    """Call `application` as a WSGI server does: its status and body; the response closed
+    (Django's request_finished: the connection's end-of-request housekeeping)."""
+    statuses: list[str] = []
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
+        statuses.append(status)
+
+    result = application(environ, start_response)
+    try:
+        content = b"".join(result)
+    finally:
+        result.close()
+    return statuses[0], content
 
 
 class _SqlTimer:
