@@ -264,6 +264,7 @@ def render(section: dict[str, Any], in_process: dict[str, Any] | None, cores: in
                      f"trips (pgbench's single-client p50 is the SQL's share)"
                      + (f"; this process's CPU time per start (the Python cost; goal 3 ms or less): p50 "
                         f"{in_process['python_p50_ms']} ms, mean {in_process.get('python_mean_ms')} ms"
+                        + " (measured once the database had settled after the loads)"
                         if "python_p50_ms" in in_process else "") + ".")
     lines.append("")
     if section.get("matrix"):
