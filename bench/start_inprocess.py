@@ -33,9 +33,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-# The users bench/run.py seeds: Telegram ids FIRST_TELEGRAM_ID + 1 ... + USERS.
-FIRST_TELEGRAM_ID = 900_000_000
-USERS = 10_000
+from bench import run
+
+# The first of the users bench/run.py seeds (Telegram ids run.FIRST_TELEGRAM_ID + 1 ...) that starts.
 DEFAULT_FIRST_USER = 9000
 
 # cProfile phases: the first function of each (by module and name) whose cumulative time
@@ -56,7 +56,7 @@ NESTED: dict[str, tuple[str, ...]] = {"start_service": ("enqueue",)}
 def start_in_process(requests: int, *, first_user: int = DEFAULT_FIRST_USER, profiled: int = 100) -> dict[str, Any]:
     """Time `requests` starts (after a few warm-up ones), then profile `profiled` more.
 
-    Users `first_user`, `first_user + 1`, ... of the seeded ones (modulo USERS) start one
+    Users `first_user`, `first_user + 1`, ... of the seeded ones (modulo run.USERS) start one
     generation each, so neither the rate nor the active limit is ever reached; pass a
     different `first_user` to run again on the same database.
 
@@ -76,10 +76,10 @@ def start_in_process(requests: int, *, first_user: int = DEFAULT_FIRST_USER, pro
 
     def one(timer: "_SqlTimer") -> tuple[float, float, float, int]:
         n = next(counter)
-        telegram_id = FIRST_TELEGRAM_ID + 1 + (first_user + n) % USERS
+        telegram_id = run.FIRST_TELEGRAM_ID + 1 + (first_user + n) % run.USERS
         body = json.dumps({"model": "nano-banana", "prompt": "a red fox in the snow",
                            "idempotency_key": f"inproc-{first_user}-{n}"}).encode()
-        environ = _environ(body, authorization=f"tma {_init_data(telegram_id)}")
+        environ = _environ(body, authorization=f"tma {run.init_data(telegram_id)}")
         timer.reset()
         began, began_cpu = time.perf_counter(), time.process_time()
         status, content = _wsgi_call(application, environ)
@@ -194,20 +194,7 @@ def _profile(one: Callable[[], tuple[float, float, float, int]], requests: int) 
     return phases
 
 
-def _init_data(telegram_id: int) -> str:
-    from django.conf import settings
-
-    from accounts.telegram_init_data import init_data_sign
-
-    user = json.dumps({"id": telegram_id, "first_name": "User", "username": f"user{telegram_id - FIRST_TELEGRAM_ID}",
-                       "language_code": "ru" if (telegram_id - FIRST_TELEGRAM_ID) % 3 == 0 else "en"})
-    return init_data_sign({"auth_date": str(int(time.time())), "query_id": "AAHbench", "user": user},
-                          bot_token=settings.TELEGRAM_BOT_TOKEN)
-
-
 def _bench_database(*, reuse: bool) -> None:
-    from bench import run
-
     url = run.bench_database_url()
     if reuse:  # seeded by an earlier run: another range of users starts now
         run.django_setup(url)
@@ -233,7 +220,7 @@ def _users_seed() -> None:
                 false, 1000000, false, true, 'b' || (%(first)s + i), false, true, now(), now()
             FROM generate_series(1, %(users)s) AS i
             """,
-            {"first": FIRST_TELEGRAM_ID, "users": USERS},
+            {"first": run.FIRST_TELEGRAM_ID, "users": run.USERS},
         )
 
 
